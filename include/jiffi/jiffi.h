@@ -1,0 +1,146 @@
+/* jiffi C API: call C functions and make C callbacks from signatures known at run time. */
+#ifndef JIFFI_JIFFI_H
+#define JIFFI_JIFFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32) && defined(JIFFI_BUILDING_SHARED)
+#define JIFFI_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define JIFFI_API __attribute__((visibility("default")))
+#else
+#define JIFFI_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Value slots ------------------------------------------------------------------ */
+
+/* One argument or scalar return value, widened by the rules of C_API.md. */
+typedef union jiffi_slot {
+    int64_t  i64;
+    uint64_t u64;
+    double   f64;
+    float    f32;
+    void    *ptr;
+} jiffi_slot;
+
+/* Calls the C function fn with args by the platform C ABI and stores its result in ret. */
+typedef void (*jiffi_invoker)(void *fn, const jiffi_slot *args, void *ret);
+/* Receives a callback's native arguments as slots and writes its result to ret. */
+typedef void (*jiffi_handler)(void *user_data, const jiffi_slot *args, void *ret);
+
+/* ---- Objects and errors ----------------------------------------------------------- */
+
+typedef struct jiffi_context   jiffi_context;
+typedef struct jiffi_library   jiffi_library;
+typedef struct jiffi_signature jiffi_signature;
+typedef struct jiffi_function  jiffi_function;
+typedef struct jiffi_callback  jiffi_callback;
+typedef struct jiffi_error     jiffi_error;
+
+typedef enum jiffi_backend {
+    JIFFI_BACKEND_AUTO   = 0,  /* the library's choice: JIT when it can, libffi otherwise */
+    JIFFI_BACKEND_JIT    = 1,  /* only JIT-compiled stubs and thunks; unsupported -> error */
+    JIFFI_BACKEND_LIBFFI = 2   /* only libffi */
+} jiffi_backend;
+
+/* Error codes: every jiffi_error carries one of these. */
+typedef enum jiffi_error_code {
+#define JIFFI_ERROR(name, value, text) JIFFI_E_##name = value,
+#include "jiffi/errors.def"
+#undef JIFFI_ERROR
+    JIFFI_E_LAST_
+} jiffi_error_code;
+
+JIFFI_API const char *jiffi_error_message(const jiffi_error *err);
+JIFFI_API int         jiffi_error_code(const jiffi_error *err);
+JIFFI_API void        jiffi_error_dispose(jiffi_error *err);
+/* The description of an error code ("library not found"), or "unknown error code". */
+JIFFI_API const char *jiffi_error_code_name(int code);
+
+/* ---- Contexts, declarations, signatures ------------------------------------------- */
+
+JIFFI_API jiffi_error *jiffi_context_create(jiffi_backend backend, jiffi_context **out);
+JIFFI_API void         jiffi_context_destroy(jiffi_context *ctx);
+/* The backend the context was created with. */
+JIFFI_API jiffi_backend jiffi_context_backend(const jiffi_context *ctx);
+
+JIFFI_API jiffi_error *jiffi_cdef(jiffi_context *ctx, const char *declarations);
+JIFFI_API jiffi_error *jiffi_signature_parse(jiffi_context *ctx, const char *text,
+                                             jiffi_signature **out);
+JIFFI_API jiffi_error *jiffi_signature_vararg(jiffi_context *ctx,
+                                              const jiffi_signature *variadic,
+                                              const char *vararg_types,
+                                              jiffi_signature **out);
+JIFFI_API size_t       jiffi_signature_arg_count(const jiffi_signature *sig);
+
+/* How a value of a signature's argument or return type travels in a slot. */
+typedef enum jiffi_value_class {
+    JIFFI_CLASS_VOID    = 0,  /* void return */
+    JIFFI_CLASS_SINT    = 1,  /* signed integer or enum, sign-extended in i64 */
+    JIFFI_CLASS_UINT    = 2,  /* unsigned integer or _Bool, zero-extended in u64 */
+    JIFFI_CLASS_FLOAT   = 3,  /* float in f32 */
+    JIFFI_CLASS_DOUBLE  = 4,  /* double in f64 */
+    JIFFI_CLASS_POINTER = 5,  /* data or function pointer in ptr */
+    JIFFI_CLASS_MEMORY  = 6   /* any other type: ptr to its bytes (args), storage (return) */
+} jiffi_value_class;
+
+/* Describes one type of a signature: index -1 is the return type, 0.. the arguments. */
+typedef struct jiffi_type_info {
+    jiffi_value_class value_class;
+    size_t size;            /* sizeof the C type (0 for void) */
+    size_t align;           /* _Alignof the C type */
+    int    is_char_pointer; /* a pointer to (possibly const) char: a C string */
+} jiffi_type_info;
+
+/* Fills info for argument index (or the return type when index is -1). */
+JIFFI_API jiffi_error *jiffi_signature_type_info(const jiffi_signature *sig, long index,
+                                                 jiffi_type_info *info);
+/* Nonzero if the signature is a variadic prototype (callable only through _vararg). */
+JIFFI_API int          jiffi_signature_is_variadic(const jiffi_signature *sig);
+/* The signature in C syntax, owned by the signature ("int (const char *, ...)"). */
+JIFFI_API const char  *jiffi_signature_text(const jiffi_signature *sig);
+
+/* ---- Libraries and functions ------------------------------------------------------ */
+
+JIFFI_API jiffi_error *jiffi_library_open(jiffi_context *ctx, const char *name,
+                                          jiffi_library **out);
+JIFFI_API jiffi_error *jiffi_library_symbol(jiffi_library *lib, const char *symbol,
+                                            void **out);
+JIFFI_API void         jiffi_library_close(jiffi_library *lib);
+/* The file the library was loaded from ("" for the running process). */
+JIFFI_API const char  *jiffi_library_path(const jiffi_library *lib);
+/* Replaces the context's library search paths (a ':'-separated list; NULL or "" clears). */
+JIFFI_API jiffi_error *jiffi_context_set_search_paths(jiffi_context *ctx, const char *paths);
+
+JIFFI_API jiffi_error *jiffi_function_create(jiffi_context *ctx, void *address,
+                                             const jiffi_signature *sig,
+                                             jiffi_function **out);
+JIFFI_API jiffi_error *jiffi_function_bind(jiffi_library *lib, const char *symbol,
+                                           const jiffi_signature *sig,
+                                           jiffi_function **out);
+JIFFI_API void          jiffi_function_call(jiffi_function *fn, const jiffi_slot *args,
+                                            void *ret);
+JIFFI_API jiffi_invoker jiffi_function_invoker(jiffi_function *fn);
+JIFFI_API void         *jiffi_function_address(jiffi_function *fn);
+JIFFI_API void          jiffi_function_destroy(jiffi_function *fn);
+/* The signature the function was created with. */
+JIFFI_API const jiffi_signature *jiffi_function_signature(const jiffi_function *fn);
+
+/* ---- Callbacks -------------------------------------------------------------------- */
+
+JIFFI_API jiffi_error *jiffi_callback_create(jiffi_context *ctx, const jiffi_signature *sig,
+                                             jiffi_handler handler, void *user_data,
+                                             jiffi_callback **out);
+JIFFI_API void        *jiffi_callback_code(jiffi_callback *cb);
+JIFFI_API void         jiffi_callback_release(jiffi_callback *cb);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JIFFI_JIFFI_H */

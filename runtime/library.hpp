@@ -1,0 +1,48 @@
+// Shared library resolution, loading and symbol lookup.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jiffi::detail {
+
+// A loaded shared library (or the running process), closed when destroyed.
+class LoadedLibrary {
+public:
+    LoadedLibrary(void* handle, std::string path, std::string requested);
+    ~LoadedLibrary();
+    LoadedLibrary(const LoadedLibrary&) = delete;
+    LoadedLibrary& operator=(const LoadedLibrary&) = delete;
+
+    // The file loaded ("" for the running process).
+    const std::string& path() const { return path_; }
+    // The name the caller asked for ("" for the running process).
+    const std::string& requested() const { return requested_; }
+    // The address of symbol; throws Error(SYMBOL_NOT_FOUND) naming the symbol and library.
+    void* symbol(const std::string& name) const;
+
+private:
+    void* handle_;
+    std::string path_;
+    std::string requested_;
+};
+
+// The candidate files for name, in the order they are tried: a path (contains '/') as
+// given; otherwise each search path joined with each spelling of the name ("m" ->
+// "libm.so", "libm.so.N" found in the directory, ...), then the system library cache
+// (/etc/ld.so.cache) and the default directories. Exposed for tests.
+std::vector<std::string> library_candidates(const std::string& name,
+                                            const std::vector<std::string>& search_paths);
+
+// Loads the library named name (a path, a file name or a short name such as "libc", "m",
+// "sqlite3", "libssl"), or the running process when name is null. A linker script
+// ("/usr/lib/x86_64-linux-gnu/libc.so" is one) is followed to the library it names.
+// Throws Error(LIBRARY_NOT_FOUND) whose message lists every path tried and why it failed.
+std::unique_ptr<LoadedLibrary> open_library(const char* name,
+                                            const std::vector<std::string>& search_paths);
+
+// The default search paths: $JIFFI_LIBRARY_PATH, then $LD_LIBRARY_PATH (':'-separated).
+std::vector<std::string> default_search_paths();
+
+}  // namespace jiffi::detail

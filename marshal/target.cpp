@@ -12,7 +12,7 @@ Target Target::from_triple(const std::string& triple) {
                  triple.find("darwin") != std::string::npos ||
                  triple.find("macos") != std::string::npos;
     if (starts("x86_64") || starts("amd64")) {
-        t.arch = Arch::X86_64;
+        t.arch = Arch::X64;
         t.triple = apple ? "x86_64-apple-macos" : "x86_64-linux-gnu";
         t.os = apple ? OS::Darwin : OS::Linux;
         t.char_signed = true;
@@ -22,7 +22,6 @@ Target Target::from_triple(const std::string& triple) {
         t.long_double_align = 16;
     } else if (starts("aarch64") || starts("arm64")) {
         t.arch = Arch::AArch64;
-        t.zero_width_bitfield_aligns_record = true;
         if (apple) {
             t.triple = "arm64-apple-macos";
             t.os = OS::Darwin;
@@ -34,6 +33,7 @@ Target Target::from_triple(const std::string& triple) {
         } else {
             t.triple = "aarch64-linux-gnu";
             t.os = OS::Linux;
+            t.zero_width_bitfield_aligns_record = true;
             t.char_signed = false;
             t.wchar_signed = false;
             t.long_double = LongDoubleFormat::IEEEQuad;

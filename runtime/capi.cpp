@@ -1,1 +1,283 @@
-// (being written)
+// The C API of jiffi.h: argument checks, exception-to-error conversion, object lifetimes.
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "jiffi/jiffi.h"
+#include "marshal/error.hpp"
+#include "runtime/context.hpp"
+
+using namespace jiffi::detail;
+
+namespace {
+
+// Returned when even the error cannot be allocated; jiffi_error_dispose never frees it.
+jiffi_error oom_error{JIFFI_E_OUT_OF_MEMORY, "out of memory"};
+
+jiffi_error* make_error(int code, std::string message) {
+    try {
+        return new jiffi_error{code, std::move(message)};
+    } catch (...) {
+        return &oom_error;
+    }
+}
+
+// Runs body, converting any exception it throws into a jiffi_error.
+template <class F>
+jiffi_error* guarded(F&& body) noexcept {
+    try {
+        body();
+        return nullptr;
+    } catch (const Error& e) {
+        return make_error(static_cast<int>(e.code()), e.message());
+    } catch (const std::bad_alloc&) {
+        return make_error(JIFFI_E_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return make_error(JIFFI_E_INTERNAL, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return make_error(JIFFI_E_INTERNAL, "internal error: unknown exception");
+    }
+}
+
+// Fails with INVALID_ARGUMENT naming the function and parameter when p is null.
+void require(const void* p, const char* function, const char* param) {
+    if (!p)
+        fail(ErrorCode::INVALID_ARGUMENT,
+             std::string(function) + ": argument '" + param + "' is NULL");
+}
+
+// Makes a function object for address and sig, preparing the backend the context uses.
+jiffi_function* new_function(jiffi_context* ctx, void* address, const jiffi_signature* sig,
+                             const std::string& what) {
+    if (sig->ctx != ctx)
+        fail(ErrorCode::INVALID_ARGUMENT,
+             "signature '" + sig->sig.text + "' belongs to another context");
+    if (sig->sig.variadic_prototype)
+        fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text + "' of " + what +
+                                      " is a variadic prototype: make a call-site signature "
+                                      "with jiffi_signature_vararg to call it");
+    auto fn = std::make_unique<jiffi_function>();
+    fn->ctx = ctx;
+    fn->sig = sig;
+    fn->address = address;
+    fn->ffi = &sig->ffi();
+    return fn.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* jiffi_error_message(const jiffi_error* err) { return err ? err->message.c_str() : ""; }
+
+int jiffi_error_code(const jiffi_error* err) { return err ? err->code : 0; }
+
+void jiffi_error_dispose(jiffi_error* err) {
+    if (err != &oom_error) delete err;
+}
+
+const char* jiffi_error_code_name(int code) { return error_code_text(code); }
+
+jiffi_error* jiffi_context_create(jiffi_backend backend, jiffi_context** out) {
+    return guarded([&] {
+        require(out, "jiffi_context_create", "out");
+        *out = nullptr;
+        switch (backend) {
+        case JIFFI_BACKEND_AUTO:
+        case JIFFI_BACKEND_LIBFFI: break;
+        case JIFFI_BACKEND_JIT:
+            fail(ErrorCode::NOT_AVAILABLE,
+                 "jiffi_context_create: the JIT backend is not available in this build");
+        default:
+            fail(ErrorCode::INVALID_ARGUMENT,
+                 "jiffi_context_create: unknown backend " + std::to_string(int(backend)));
+        }
+        *out = new jiffi_context(backend);
+    });
+}
+
+void jiffi_context_destroy(jiffi_context* ctx) { delete ctx; }
+
+jiffi_backend jiffi_context_backend(const jiffi_context* ctx) {
+    return ctx ? ctx->backend : JIFFI_BACKEND_AUTO;
+}
+
+jiffi_error* jiffi_cdef(jiffi_context* ctx, const char* declarations) {
+    return guarded([&] {
+        require(ctx, "jiffi_cdef", "ctx");
+        require(declarations, "jiffi_cdef", "declarations");
+        ctx->cdef(declarations);
+    });
+}
+
+jiffi_error* jiffi_signature_parse(jiffi_context* ctx, const char* text, jiffi_signature** out) {
+    return guarded([&] {
+        require(out, "jiffi_signature_parse", "out");
+        *out = nullptr;
+        require(ctx, "jiffi_signature_parse", "ctx");
+        require(text, "jiffi_signature_parse", "text");
+        *out = const_cast<jiffi_signature*>(ctx->parse_signature(text));
+    });
+}
+
+jiffi_error* jiffi_signature_vararg(jiffi_context* ctx, const jiffi_signature* variadic,
+                                   const char* vararg_types, jiffi_signature** out) {
+    return guarded([&] {
+        require(out, "jiffi_signature_vararg", "out");
+        *out = nullptr;
+        require(ctx, "jiffi_signature_vararg", "ctx");
+        require(variadic, "jiffi_signature_vararg", "variadic");
+        require(vararg_types, "jiffi_signature_vararg", "vararg_types");
+        if (variadic->ctx != ctx)
+            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_signature_vararg: signature '" +
+                                                  variadic->sig.text +
+                                                  "' belongs to another context");
+        *out = const_cast<jiffi_signature*>(ctx->vararg_signature(variadic, vararg_types));
+    });
+}
+
+size_t jiffi_signature_arg_count(const jiffi_signature* sig) {
+    return sig ? sig->sig.args.size() : 0;
+}
+
+int jiffi_signature_is_variadic(const jiffi_signature* sig) {
+    return sig && sig->sig.variadic_prototype ? 1 : 0;
+}
+
+const char* jiffi_signature_name(const jiffi_signature* sig) {
+    return sig ? sig->sig.name.c_str() : "";
+}
+
+const char* jiffi_signature_text(const jiffi_signature* sig) {
+    return sig ? sig->sig.text.c_str() : "";
+}
+
+jiffi_error* jiffi_signature_type_info(const jiffi_signature* sig, long index,
+                                      jiffi_type_info* info) {
+    return guarded([&] {
+        require(sig, "jiffi_signature_type_info", "sig");
+        require(info, "jiffi_signature_type_info", "info");
+        const CallSignature& s = sig->sig;
+        if (index < -1 || (index >= 0 && static_cast<size_t>(index) >= s.args.size()))
+            fail(ErrorCode::INVALID_ARGUMENT,
+                 "jiffi_signature_type_info: index " + std::to_string(index) +
+                     " out of range for '" + s.text + "' with " +
+                     std::to_string(s.args.size()) + " arguments");
+        const Type* t = index < 0 ? s.ret : s.args[static_cast<size_t>(index)];
+        const TypeTable& types = sig->ctx->types;
+        info->value_class = static_cast<jiffi_value_class>(value_class(types, t));
+        info->size = t->is_void() ? 0 : types.size_of(t);
+        info->align = t->is_void() ? 1 : types.align_of(t);
+        info->is_char_pointer =
+            t->is_pointer() && t->inner->kind == TypeKind::Prim &&
+            (t->inner->prim == Prim::Char || t->inner->prim == Prim::SChar ||
+             t->inner->prim == Prim::UChar);
+    });
+}
+
+jiffi_error* jiffi_library_open(jiffi_context* ctx, const char* name, jiffi_library** out) {
+    return guarded([&] {
+        require(out, "jiffi_library_open", "out");
+        *out = nullptr;
+        require(ctx, "jiffi_library_open", "ctx");
+        auto lib = std::make_unique<jiffi_library>();
+        lib->ctx = ctx;
+        lib->lib = open_library(name, ctx->search_paths());
+        *out = lib.release();
+    });
+}
+
+jiffi_error* jiffi_library_symbol(jiffi_library* lib, const char* symbol, void** out) {
+    return guarded([&] {
+        require(out, "jiffi_library_symbol", "out");
+        *out = nullptr;
+        require(lib, "jiffi_library_symbol", "lib");
+        require(symbol, "jiffi_library_symbol", "symbol");
+        *out = lib->lib->symbol(symbol);
+    });
+}
+
+void jiffi_library_close(jiffi_library* lib) { delete lib; }
+
+const char* jiffi_library_path(const jiffi_library* lib) {
+    return lib ? lib->lib->path().c_str() : "";
+}
+
+jiffi_error* jiffi_context_set_search_paths(jiffi_context* ctx, const char* paths) {
+    return guarded([&] {
+        require(ctx, "jiffi_context_set_search_paths", "ctx");
+        std::vector<std::string> list;
+        std::string all = paths ? paths : "";
+        size_t start = 0;
+        while (start <= all.size()) {
+            size_t end = all.find(':', start);
+            if (end == std::string::npos) end = all.size();
+            if (end > start) list.push_back(all.substr(start, end - start));
+            start = end + 1;
+        }
+        ctx->set_search_paths(std::move(list));
+    });
+}
+
+jiffi_error* jiffi_function_create(jiffi_context* ctx, void* address, const jiffi_signature* sig,
+                                  jiffi_function** out) {
+    return guarded([&] {
+        require(out, "jiffi_function_create", "out");
+        *out = nullptr;
+        require(ctx, "jiffi_function_create", "ctx");
+        require(address, "jiffi_function_create", "address");
+        require(sig, "jiffi_function_create", "sig");
+        char where[64];
+        std::snprintf(where, sizeof(where), "the function at %p", address);
+        *out = new_function(ctx, address, sig, where);
+    });
+}
+
+jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
+                                const jiffi_signature* sig, jiffi_function** out) {
+    return guarded([&] {
+        require(out, "jiffi_function_bind", "out");
+        *out = nullptr;
+        require(lib, "jiffi_function_bind", "lib");
+        require(symbol, "jiffi_function_bind", "symbol");
+        require(sig, "jiffi_function_bind", "sig");
+        void* address = lib->lib->symbol(symbol);
+        *out = new_function(lib->ctx, address, sig, "'" + std::string(symbol) + "'");
+    });
+}
+
+void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    // A null function or missing arguments cannot be reported here: the call is skipped.
+    if (!fn || (!args && !fn->sig->sig.args.empty())) return;
+    fn->ffi->call(fn->address, args, ret);
+}
+
+jiffi_invoker jiffi_function_invoker(jiffi_function* fn) { return fn ? fn->ffi->invoker() : nullptr; }
+
+void* jiffi_function_address(jiffi_function* fn) { return fn ? fn->address : nullptr; }
+
+const jiffi_signature* jiffi_function_signature(const jiffi_function* fn) {
+    return fn ? fn->sig : nullptr;
+}
+
+void jiffi_function_destroy(jiffi_function* fn) { delete fn; }
+
+jiffi_error* jiffi_callback_create(jiffi_context* ctx, const jiffi_signature* sig,
+                                  jiffi_handler handler, void* user_data, jiffi_callback** out) {
+    return guarded([&] {
+        require(out, "jiffi_callback_create", "out");
+        *out = nullptr;
+        require(ctx, "jiffi_callback_create", "ctx");
+        require(sig, "jiffi_callback_create", "sig");
+        require(reinterpret_cast<const void*>(handler), "jiffi_callback_create", "handler");
+        fail(ErrorCode::NOT_AVAILABLE, "jiffi_callback_create: callbacks for '" + sig->sig.text +
+                                           "' are not available in this build yet");
+    });
+}
+
+void* jiffi_callback_code(jiffi_callback*) { return nullptr; }
+
+void jiffi_callback_release(jiffi_callback*) {}
+
+}  // extern "C"

@@ -1,1 +1,68 @@
-// (being written)
+// Contexts: declarations, signature parsing and ownership, search paths.
+#include "runtime/context.hpp"
+
+#include "layout/record_layout.hpp"
+#include "marshal/cparse.hpp"
+#include "marshal/error.hpp"
+
+using namespace jiffi::detail;
+
+const FfiCall& jiffi_signature::ffi() const {
+    std::call_once(ffi_once_, [this] {
+        try {
+            ffi_ = std::make_unique<FfiCall>(ctx->types, sig);
+        } catch (const Error& e) {
+            ffi_error_ = std::make_unique<Error>(e);
+        }
+    });
+    if (ffi_error_) throw *ffi_error_;
+    return *ffi_;
+}
+
+jiffi_context::jiffi_context(jiffi_backend b) : backend(b), types(Target::host()) {
+    install_record_layout(types);
+    add_builtin_typedefs(types, decls_);
+    search_paths_ = default_search_paths();
+}
+
+void jiffi_context::cdef(const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    parse_declarations(types, decls_, text);
+}
+
+const jiffi_signature* jiffi_context::keep(CallSignature sig) {
+    auto s = std::make_unique<jiffi_signature>();
+    s->ctx = this;
+    s->sig = std::move(sig);
+    signatures_.push_back(std::move(s));
+    return signatures_.back().get();
+}
+
+const jiffi_signature* jiffi_context::parse_signature(const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Names cannot be redefined, so one text always means one signature.
+    auto it = by_text_.find(text);
+    if (it != by_text_.end()) return it->second;
+    ParsedSignature p = jiffi::detail::parse_signature(types, decls_, text);
+    return by_text_[text] = keep(make_call_signature(types, p.function, p.name));
+}
+
+const jiffi_signature* jiffi_context::vararg_signature(const jiffi_signature* proto,
+                                                       const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(proto)) + "|" + text;
+    auto it = by_text_.find(key);
+    if (it != by_text_.end()) return it->second;
+    std::vector<const Type*> extra = parse_type_list(types, decls_, text);
+    return by_text_[key] = keep(make_vararg_signature(types, proto->sig, extra));
+}
+
+std::vector<std::string> jiffi_context::search_paths() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return search_paths_;
+}
+
+void jiffi_context::set_search_paths(std::vector<std::string> paths) {
+    std::lock_guard<std::mutex> lock(mu_);
+    search_paths_ = std::move(paths);
+}

@@ -1,1 +1,236 @@
-// (being written)
+// The libffi backend: ffi_type construction checked against jiffi's layout, and calls.
+#include "runtime/ffi_backend.hpp"
+
+#include <alloca.h>
+
+#include <cstring>
+#include <map>
+
+#include "marshal/error.hpp"
+
+namespace jiffi::detail {
+
+namespace {
+
+// The closure entry behind FfiCall::invoker(): unpacks (fn, args, ret) and calls.
+void invoker_entry(ffi_cif*, void*, void** args, void* user) {
+    auto* self = static_cast<const FfiCall*>(user);
+    void* fn = *static_cast<void**>(args[0]);
+    auto* slots = *static_cast<const jiffi_slot**>(args[1]);
+    void* ret = *static_cast<void**>(args[2]);
+    self->call(fn, slots, ret);
+}
+
+[[noreturn]] void unsupported(const std::string& where, const std::string& why) {
+    fail(ErrorCode::UNSUPPORTED, "libffi backend cannot pass " + where + ": " + why);
+}
+
+}  // namespace
+
+FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(types), sig_(sig) {
+    if (sig.variadic_prototype)
+        fail(ErrorCode::VARIADIC, "signature '" + sig.text +
+                                      "' is a variadic prototype: make a call-site signature "
+                                      "with jiffi_signature_vararg to call it");
+    ret_class_ = value_class(types, sig.ret);
+    ffi_type* rtype = &ffi_type_void;
+    if (!sig.ret->is_void()) {
+        rtype = type_for(sig.ret, "the return type '" + types.to_string(sig.ret) + "'");
+        ret_size_ = types.size_of(sig.ret);
+    }
+    // Scratch space for the return value: libffi may store whole registers.
+    scratch_size_ = ((ret_size_ > 16 ? ret_size_ : 16) + 15) / 16 * 16 + 16;
+
+    size_t n = sig.call_args.size();
+    arg_types_.resize(n);
+    promote_float_.resize(n);
+    arg_classes_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        const Type* slot_type = sig.args[i];
+        const Type* call_type = sig.call_args[i];
+        arg_classes_[i] = value_class(types, slot_type);
+        promote_float_[i] = slot_type->kind == TypeKind::Prim && slot_type->prim == Prim::Float &&
+                            call_type->kind == TypeKind::Prim && call_type->prim == Prim::Double;
+        arg_types_[i] = type_for(call_type, "argument " + std::to_string(i + 1) + " of type '" +
+                                                types.to_string(slot_type) + "'");
+    }
+    ffi_status st;
+    if (sig.variadic_call)
+        st = ffi_prep_cif_var(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(sig.fixed_count),
+                              static_cast<unsigned>(n), rtype, arg_types_.data());
+    else
+        st = ffi_prep_cif(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(n), rtype,
+                          arg_types_.data());
+    if (st != FFI_OK)
+        fail(ErrorCode::UNSUPPORTED, "libffi refused signature '" + sig.text +
+                                         "' (ffi_prep_cif status " + std::to_string(st) + ")");
+
+    for (auto& a : invoker_args_) a = &ffi_type_pointer;
+    if (ffi_prep_cif(&invoker_cif_, FFI_DEFAULT_ABI, 3, &ffi_type_void, invoker_args_) != FFI_OK)
+        fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure's cif");
+    void* code = nullptr;
+    closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code));
+    if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "libffi could not allocate an invoker closure");
+    if (ffi_prep_closure_loc(closure_, &invoker_cif_, invoker_entry, this, code) != FFI_OK) {
+        ffi_closure_free(closure_);
+        closure_ = nullptr;
+        fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure");
+    }
+    invoker_ = reinterpret_cast<jiffi_invoker>(code);
+}
+
+FfiCall::~FfiCall() {
+    if (closure_) ffi_closure_free(closure_);
+}
+
+ffi_type* FfiCall::type_for(const Type* t, const std::string& where) {
+    if (t->align_override && t->kind != TypeKind::Record) {
+        Type plain = *t;
+        plain.align_override = 0;
+        if (t->align_override != types_.align_of(&plain))
+            unsupported(where, "its alignment is changed by an aligned attribute");
+    }
+    switch (t->kind) {
+    case TypeKind::Pointer: return &ffi_type_pointer;
+    case TypeKind::Record: return record_type(*t->record, where);
+    case TypeKind::Enum:
+    case TypeKind::Prim: {
+        Prim p = types_.integer_prim(t);
+        switch (p) {
+        case Prim::Bool: return &ffi_type_uint8;
+        case Prim::Char: return types_.target().char_signed ? &ffi_type_sint8 : &ffi_type_uint8;
+        case Prim::SChar: return &ffi_type_sint8;
+        case Prim::UChar: return &ffi_type_uint8;
+        case Prim::Short: return &ffi_type_sint16;
+        case Prim::UShort: return &ffi_type_uint16;
+        case Prim::Int: return &ffi_type_sint32;
+        case Prim::UInt: return &ffi_type_uint32;
+        case Prim::Long:
+        case Prim::LongLong: return &ffi_type_sint64;
+        case Prim::ULong:
+        case Prim::ULongLong: return &ffi_type_uint64;
+        case Prim::Float: return &ffi_type_float;
+        case Prim::Double: return &ffi_type_double;
+        case Prim::LongDouble: return &ffi_type_longdouble;
+#ifdef FFI_TARGET_HAS_COMPLEX_TYPE
+        case Prim::ComplexFloat: return &ffi_type_complex_float;
+        case Prim::ComplexDouble: return &ffi_type_complex_double;
+        case Prim::ComplexLongDouble: return &ffi_type_complex_longdouble;
+#endif
+        case Prim::Int128:
+        case Prim::UInt128: unsupported(where, "libffi has no 128-bit integer type");
+        case Prim::Void: unsupported(where, "void is not a value type");
+        default: unsupported(where, "libffi has no type for it on this target");
+        }
+    }
+    case TypeKind::Array: unsupported(where, "arrays are not passed by value in C");
+    case TypeKind::Function: unsupported(where, "functions are not passed by value in C");
+    }
+    unsupported(where, "unknown type kind");
+}
+
+void FfiCall::append_elements(std::vector<ffi_type*>& out, const Type* t,
+                              const std::string& where) {
+    if (t->kind == TypeKind::Array) {
+        // libffi has no array type: an array member is its elements in a row.
+        for (uint64_t i = 0; i < t->count; ++i) append_elements(out, t->inner, where);
+        return;
+    }
+    out.push_back(type_for(t, where));
+}
+
+ffi_type* FfiCall::record_type(const Record& rec, const std::string& where) {
+    std::string name = rec.display_name();
+    if (!rec.complete) unsupported(where, name + " is incomplete");
+    if (rec.is_union)
+        unsupported(where, name + " is a union, which libffi cannot classify");
+    if (rec.has_bitfields())
+        unsupported(where, name + " has bitfields, which libffi cannot represent");
+    if (rec.size == 0) unsupported(where, name + " is empty");
+
+    // The elements in order, and the byte offsets jiffi's layout gives them.
+    std::vector<ffi_type*> elements;
+    std::vector<size_t> expected;
+    for (const Field& f : rec.fields) {
+        if (f.type->kind == TypeKind::Array && f.type->flexible) continue;
+        size_t before = elements.size();
+        append_elements(elements, f.type, where + " (member '" + f.name + "' of " + name + ")");
+        size_t stride = elements.size() > before && f.type->kind == TypeKind::Array
+                            ? static_cast<size_t>(types_.size_of(f.type) /
+                                                  (elements.size() - before))
+                            : 0;
+        for (size_t i = before; i < elements.size(); ++i)
+            expected.push_back(f.offset_bits / 8 + (i - before) * stride);
+    }
+    if (elements.empty()) unsupported(where, name + " has no members libffi can represent");
+
+    auto& elems = owned_elements_.emplace_back(elements);
+    elems.push_back(nullptr);
+    ffi_type& st = owned_types_.emplace_back();
+    st.size = 0;
+    st.alignment = 0;
+    st.type = FFI_TYPE_STRUCT;
+    st.elements = elems.data();
+    std::vector<size_t> offsets(elements.size());
+    if (ffi_get_struct_offsets(FFI_DEFAULT_ABI, &st, offsets.data()) != FFI_OK)
+        unsupported(where, "libffi could not lay out " + name);
+    // libffi lays records out by natural alignment; packed or over-aligned ones differ.
+    if (st.size != rec.size || st.alignment != rec.align)
+        unsupported(where, name + " has size " + std::to_string(rec.size) + " and alignment " +
+                               std::to_string(rec.align) + " where libffi would give " +
+                               std::to_string(st.size) + " and " +
+                               std::to_string(st.alignment) + " (packed or aligned record)");
+    for (size_t i = 0; i < offsets.size(); ++i)
+        if (offsets[i] != expected[i])
+            unsupported(where, name + " has a member at offset " + std::to_string(expected[i]) +
+                                   " where libffi would place it at " +
+                                   std::to_string(offsets[i]) + " (packed or aligned member)");
+    return &st;
+}
+
+void FfiCall::call(void* fn, const jiffi_slot* args, void* ret) const {
+    size_t n = arg_types_.size();
+    void** values = static_cast<void**>(alloca((n + 1) * sizeof(void*)));
+    jiffi_slot* promoted = static_cast<jiffi_slot*>(alloca((n + 1) * sizeof(jiffi_slot)));
+    for (size_t i = 0; i < n; ++i) {
+        if (arg_classes_[i] == ValueClass::Memory) {
+            values[i] = args[i].ptr;
+        } else if (promote_float_[i]) {
+            promoted[i].f64 = static_cast<double>(args[i].f32);
+            values[i] = &promoted[i];
+        } else {
+            values[i] = const_cast<jiffi_slot*>(&args[i]);
+        }
+    }
+    alignas(16) unsigned char small[64];
+    void* scratch = scratch_size_ <= sizeof(small) ? small : alloca(scratch_size_);
+    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(fn), scratch, values);
+    if (!ret) return;
+    auto* slot = static_cast<jiffi_slot*>(ret);
+    uint64_t raw = 0;
+    std::memcpy(&raw, scratch, sizeof(raw));
+    unsigned bits = static_cast<unsigned>(ret_size_ * 8);
+    switch (ret_class_) {
+    case ValueClass::Void: break;
+    case ValueClass::SInt:
+        // Never trust the upper bits of a small integer: sign-extend from its width.
+        slot->i64 = bits >= 64 ? static_cast<int64_t>(raw)
+                               : static_cast<int64_t>(raw << (64 - bits)) >> (64 - bits);
+        break;
+    case ValueClass::UInt:
+        slot->u64 = bits >= 64 ? raw : raw & ((uint64_t(1) << bits) - 1);
+        break;
+    case ValueClass::Float: {
+        float f;
+        std::memcpy(&f, scratch, sizeof(f));
+        slot->u64 = 0;
+        slot->f32 = f;
+        break;
+    }
+    case ValueClass::Double: std::memcpy(&slot->f64, scratch, sizeof(double)); break;
+    case ValueClass::Pointer: std::memcpy(&slot->ptr, scratch, sizeof(void*)); break;
+    case ValueClass::Memory: std::memcpy(ret, scratch, ret_size_); break;
+    }
+}
+
+}  // namespace jiffi::detail

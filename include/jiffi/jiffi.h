@@ -49,12 +49,12 @@ typedef enum jiffi_backend {
 } jiffi_backend;
 
 /* Error codes: every jiffi_error carries one of these. */
-typedef enum jiffi_error_code {
+enum {
 #define JIFFI_ERROR(name, value, text) JIFFI_E_##name = value,
 #include "jiffi/errors.def"
 #undef JIFFI_ERROR
     JIFFI_E_LAST_
-} jiffi_error_code;
+};
 
 JIFFI_API const char *jiffi_error_message(const jiffi_error *err);
 JIFFI_API int         jiffi_error_code(const jiffi_error *err);
@@ -102,6 +102,8 @@ JIFFI_API jiffi_error *jiffi_signature_type_info(const jiffi_signature *sig, lon
                                                  jiffi_type_info *info);
 /* Nonzero if the signature is a variadic prototype (callable only through _vararg). */
 JIFFI_API int          jiffi_signature_is_variadic(const jiffi_signature *sig);
+/* The function name a prototype gave ("" for an abstract function type). */
+JIFFI_API const char  *jiffi_signature_name(const jiffi_signature *sig);
 /* The signature in C syntax, owned by the signature ("int (const char *, ...)"). */
 JIFFI_API const char  *jiffi_signature_text(const jiffi_signature *sig);
 

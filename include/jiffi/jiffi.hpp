@@ -1,0 +1,449 @@
+// jiffi C++ API: RAII objects and typed calls over the C API of jiffi.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+
+namespace jiffi {
+
+// Error codes of errors.def.
+enum class Errc : int {
+#define JIFFI_ERROR(name, value, text) name = value,
+#include "jiffi/errors.def"
+#undef JIFFI_ERROR
+};
+
+// An exception carrying a jiffi error code and the message naming the bad input.
+class Error : public std::runtime_error {
+public:
+    Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    Errc code() const noexcept { return code_; }
+
+private:
+    Errc code_;
+};
+
+namespace detail_api {
+
+// Throws the error err as jiffi::Error (disposing it); does nothing for NULL.
+inline void check(jiffi_error* err) {
+    if (!err) return;
+    Errc code = static_cast<Errc>(jiffi_error_code(err));
+    std::string message = jiffi_error_message(err);
+    jiffi_error_dispose(err);
+    throw Error(code, message);
+}
+
+}  // namespace detail_api
+
+enum class Backend { Auto = JIFFI_BACKEND_AUTO, Jit = JIFFI_BACKEND_JIT, Libffi = JIFFI_BACKEND_LIBFFI };
+
+// A dynamically typed value for calls whose types are known only at run time.
+class Value {
+public:
+    using Bytes = std::vector<unsigned char>;
+    enum class Kind { None, Int, UInt, Double, Pointer, String, Bytes };
+
+    Value() = default;
+    template <class T, std::enable_if_t<std::is_integral_v<T> && std::is_signed_v<T>, int> = 0>
+    Value(T v) : v_(static_cast<int64_t>(v)) {}
+    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T>, int> = 0>
+    Value(T v) : v_(static_cast<uint64_t>(v)) {}
+    Value(double v) : v_(v) {}
+    Value(float v) : v_(static_cast<double>(v)) {}
+    Value(void* p) : v_(p) {}
+    Value(const void* p) : v_(const_cast<void*>(p)) {}
+    Value(std::nullptr_t) : v_(static_cast<void*>(nullptr)) {}
+    Value(const char* s) : v_(std::string(s)) {}
+    Value(std::string s) : v_(std::move(s)) {}
+    Value(Bytes b) : v_(std::move(b)) {}
+
+    Kind kind() const { return static_cast<Kind>(v_.index()); }
+    int64_t as_int() const;
+    uint64_t as_uint() const { return static_cast<uint64_t>(as_int()); }
+    double as_double() const;
+    void* as_pointer() const;
+    const std::string& as_string() const { return std::get<std::string>(v_); }
+    const Bytes& as_bytes() const { return std::get<Bytes>(v_); }
+
+private:
+    std::variant<std::monostate, int64_t, uint64_t, double, void*, std::string, Bytes> v_;
+};
+
+inline int64_t Value::as_int() const {
+    if (auto* i = std::get_if<int64_t>(&v_)) return *i;
+    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<int64_t>(*u);
+    throw Error(Errc::ARG_TYPE, "value is not an integer");
+}
+
+inline double Value::as_double() const {
+    if (auto* d = std::get_if<double>(&v_)) return *d;
+    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<double>(*i);
+    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<double>(*u);
+    throw Error(Errc::ARG_TYPE, "value is not a number");
+}
+
+inline void* Value::as_pointer() const {
+    if (auto* p = std::get_if<void*>(&v_)) return *p;
+    throw Error(Errc::ARG_TYPE, "value is not a pointer");
+}
+
+class Function;
+class Library;
+
+// A signature owned by its context (a cheap handle, valid while the context lives).
+class Signature {
+public:
+    Signature() = default;
+    Signature(jiffi_context* ctx, const jiffi_signature* sig) : ctx_(ctx), sig_(sig) {}
+
+    // The call site of this variadic prototype with variadic argument types types.
+    Signature vararg(const std::string& types) const {
+        jiffi_signature* out = nullptr;
+        detail_api::check(jiffi_signature_vararg(ctx_, sig_, types.c_str(), &out));
+        return Signature(ctx_, out);
+    }
+    size_t arg_count() const { return jiffi_signature_arg_count(sig_); }
+    bool is_variadic() const { return jiffi_signature_is_variadic(sig_) != 0; }
+    std::string text() const { return jiffi_signature_text(sig_); }
+    // Type facts of argument index, or of the return type for index -1.
+    jiffi_type_info type_info(long index) const {
+        jiffi_type_info info{};
+        detail_api::check(jiffi_signature_type_info(sig_, index, &info));
+        return info;
+    }
+    const jiffi_signature* get() const { return sig_; }
+
+private:
+    jiffi_context* ctx_ = nullptr;
+    const jiffi_signature* sig_ = nullptr;
+};
+
+// A C function bound to a signature; destroyed with the object.
+class Function {
+public:
+    Function() = default;
+    explicit Function(jiffi_function* fn) : fn_(fn) { load_info(); }
+    Function(Function&& o) noexcept { swap(o); }
+    Function& operator=(Function&& o) noexcept {
+        Function tmp(std::move(o));
+        swap(tmp);
+        return *this;
+    }
+    ~Function() {
+        if (fn_) jiffi_function_destroy(fn_);
+    }
+
+    // Calls with raw slots (the C API's fast path).
+    void call_slots(const jiffi_slot* args, void* ret) const { jiffi_function_call(fn_, args, ret); }
+    jiffi_invoker invoker() const { return jiffi_function_invoker(fn_); }
+    void* address() const { return jiffi_function_address(fn_); }
+    Signature signature() const { return sig_; }
+    jiffi_function* get() const { return fn_; }
+
+    // Calls with C++ arguments converted by the signature's types; R is the result type
+    // (void, an arithmetic type, a pointer, or a trivially copyable struct).
+    template <class R = void, class... A>
+    R call(A&&... args) const;
+
+    // Calls with dynamic values; returns the result as a Value (Bytes for records).
+    Value call_values(const std::vector<Value>& args) const;
+
+private:
+    void swap(Function& o) noexcept {
+        std::swap(fn_, o.fn_);
+        std::swap(sig_, o.sig_);
+        std::swap(info_, o.info_);
+    }
+    void load_info() {
+        sig_ = Signature(nullptr, jiffi_function_signature(fn_));
+        size_t n = sig_.arg_count();
+        info_.resize(n + 1);
+        for (size_t i = 0; i <= n; ++i) info_[i] = sig_.type_info(static_cast<long>(i) - 1);
+    }
+    const jiffi_type_info& ret_info() const { return info_[0]; }
+    const jiffi_type_info& arg_info(size_t i) const { return info_[i + 1]; }
+    [[noreturn]] void mismatch(size_t index, const char* what) const {
+        throw Error(Errc::ARG_TYPE, "argument " + std::to_string(index + 1) + " of '" +
+                                        sig_.text() + "': " + what);
+    }
+    template <class T>
+    void to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep) const;
+    void value_to_slot(size_t index, const Value& v, jiffi_slot& slot) const;
+
+    jiffi_function* fn_ = nullptr;
+    Signature sig_;
+    std::vector<jiffi_type_info> info_;  // [0] the return type, [1..] the arguments
+};
+
+// An open shared library; closed with the object.
+class Library {
+public:
+    Library() = default;
+    explicit Library(jiffi_library* lib) : lib_(lib) {}
+    Library(Library&& o) noexcept : lib_(std::exchange(o.lib_, nullptr)) {}
+    Library& operator=(Library&& o) noexcept {
+        std::swap(lib_, o.lib_);
+        return *this;
+    }
+    ~Library() {
+        if (lib_) jiffi_library_close(lib_);
+    }
+
+    void* symbol(const std::string& name) const {
+        void* p = nullptr;
+        detail_api::check(jiffi_library_symbol(lib_, name.c_str(), &p));
+        return p;
+    }
+    Function bind(const std::string& symbol, const Signature& sig) const {
+        jiffi_function* fn = nullptr;
+        detail_api::check(jiffi_function_bind(lib_, symbol.c_str(), sig.get(), &fn));
+        return Function(fn);
+    }
+    std::string path() const { return jiffi_library_path(lib_); }
+    jiffi_library* get() const { return lib_; }
+
+private:
+    jiffi_library* lib_ = nullptr;
+};
+
+// A context: declarations, signatures, libraries; destroyed with the object.
+class Context {
+public:
+    explicit Context(Backend backend = Backend::Auto) {
+        detail_api::check(jiffi_context_create(static_cast<jiffi_backend>(backend), &ctx_));
+    }
+    Context(Context&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+    Context& operator=(Context&& o) noexcept {
+        std::swap(ctx_, o.ctx_);
+        return *this;
+    }
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+    ~Context() {
+        if (ctx_) jiffi_context_destroy(ctx_);
+    }
+
+    void cdef(const std::string& declarations) { detail_api::check(jiffi_cdef(ctx_, declarations.c_str())); }
+    Signature signature(const std::string& text) {
+        jiffi_signature* sig = nullptr;
+        detail_api::check(jiffi_signature_parse(ctx_, text.c_str(), &sig));
+        return Signature(ctx_, sig);
+    }
+    // Opens a library by path, file name or short name; an empty name is the process.
+    Library open(const std::string& name) {
+        jiffi_library* lib = nullptr;
+        detail_api::check(jiffi_library_open(ctx_, name.empty() ? nullptr : name.c_str(), &lib));
+        return Library(lib);
+    }
+    Function function(void* address, const Signature& sig) {
+        jiffi_function* fn = nullptr;
+        detail_api::check(jiffi_function_create(ctx_, address, sig.get(), &fn));
+        return Function(fn);
+    }
+    Function function(void* address, const std::string& sig) { return function(address, signature(sig)); }
+    void set_search_paths(const std::vector<std::string>& paths) {
+        std::string joined;
+        for (const auto& p : paths) joined += (joined.empty() ? "" : ":") + p;
+        detail_api::check(jiffi_context_set_search_paths(ctx_, joined.c_str()));
+    }
+    jiffi_context* get() const { return ctx_; }
+
+private:
+    jiffi_context* ctx_ = nullptr;
+};
+
+// ---- Function::call implementation ----------------------------------------------------
+
+template <class T>
+void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
+                       std::vector<std::string>& keep) const {
+    using D = std::decay_t<T>;
+    const jiffi_type_info& info = arg_info(index);
+    switch (info.value_class) {
+    case JIFFI_CLASS_SINT:
+    case JIFFI_CLASS_UINT:
+        if constexpr (std::is_integral_v<D> || std::is_enum_v<D>) {
+            using U = std::conditional_t<std::is_enum_v<D>, std::underlying_type<D>, std::common_type<D>>;
+            auto v = static_cast<typename U::type>(arg);
+            unsigned bits = static_cast<unsigned>(info.size * 8);
+            if (info.value_class == JIFFI_CLASS_SINT) {
+                if constexpr (std::is_unsigned_v<decltype(v)>) {
+                    if (bits < 64 && static_cast<uint64_t>(v) >= (uint64_t(1) << (bits - 1)))
+                        mismatch(index, "value out of range of the signed C type");
+                    if (bits == 64 && static_cast<uint64_t>(v) > uint64_t(INT64_MAX))
+                        mismatch(index, "value out of range of the signed C type");
+                } else if (bits < 64) {
+                    int64_t lim = int64_t(1) << (bits - 1);
+                    if (static_cast<int64_t>(v) < -lim || static_cast<int64_t>(v) >= lim)
+                        mismatch(index, "value out of range of the signed C type");
+                }
+                slot.i64 = static_cast<int64_t>(v);
+            } else {
+                if constexpr (std::is_signed_v<decltype(v)>) {
+                    if (v < 0) mismatch(index, "negative value for an unsigned C type");
+                }
+                if (bits < 64 && static_cast<uint64_t>(v) >> bits)
+                    mismatch(index, "value out of range of the unsigned C type");
+                slot.u64 = static_cast<uint64_t>(v);
+            }
+            return;
+        } else {
+            mismatch(index, "an integer is expected");
+        }
+    case JIFFI_CLASS_FLOAT:
+    case JIFFI_CLASS_DOUBLE:
+        if constexpr (std::is_arithmetic_v<D>) {
+            if (info.value_class == JIFFI_CLASS_FLOAT) {
+                slot.u64 = 0;
+                slot.f32 = static_cast<float>(arg);
+            } else {
+                slot.f64 = static_cast<double>(arg);
+            }
+            return;
+        } else {
+            mismatch(index, "a number is expected");
+        }
+    case JIFFI_CLASS_POINTER:
+        if constexpr (std::is_pointer_v<D> || std::is_null_pointer_v<D>) {
+            slot.ptr = const_cast<void*>(reinterpret_cast<const void*>(arg));
+            return;
+        } else if constexpr (std::is_same_v<D, std::string>) {
+            slot.ptr = const_cast<char*>(arg.c_str());
+            return;
+        } else if constexpr (std::is_same_v<D, std::string_view>) {
+            keep.emplace_back(arg);
+            slot.ptr = keep.back().data();
+            return;
+        } else {
+            mismatch(index, "a pointer or string is expected");
+        }
+    case JIFFI_CLASS_MEMORY:
+        if constexpr (std::is_trivially_copyable_v<D> && !std::is_pointer_v<D>) {
+            if (sizeof(D) != info.size) mismatch(index, "an object of the C type's size is expected");
+            slot.ptr = const_cast<D*>(&arg);
+            return;
+        } else {
+            mismatch(index, "an object of the C type's size is expected");
+        }
+    default: mismatch(index, "cannot pass a value of this class");
+    }
+}
+
+template <class R, class... A>
+R Function::call(A&&... args) const {
+    constexpr size_t n = sizeof...(A);
+    if (n != info_.size() - 1)
+        throw Error(Errc::ARG_COUNT, "'" + sig_.text() + "' takes " +
+                                         std::to_string(info_.size() - 1) + " arguments, " +
+                                         std::to_string(n) + " given");
+    jiffi_slot slots[n + 1] = {};
+    std::vector<std::string> keep;
+    keep.reserve(n);
+    size_t i = 0;
+    ((to_slot(i, args, slots[i], keep), ++i), ...);
+    (void)i;
+    const jiffi_type_info& ri = ret_info();
+    using D = std::decay_t<R>;
+    if constexpr (std::is_void_v<R>) {
+        alignas(16) unsigned char scratch[64];
+        if (ri.size <= sizeof(scratch)) {
+            jiffi_function_call(fn_, slots, scratch);
+        } else {
+            std::vector<unsigned char> big(ri.size + 16);
+            jiffi_function_call(fn_, slots, big.data());
+        }
+        return;
+    } else if constexpr (std::is_arithmetic_v<D> || std::is_pointer_v<D> || std::is_enum_v<D>) {
+        if (ri.value_class == JIFFI_CLASS_MEMORY || ri.value_class == JIFFI_CLASS_VOID)
+            throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
+        jiffi_slot r{};
+        jiffi_function_call(fn_, slots, &r);
+        if constexpr (std::is_pointer_v<D>) {
+            if (ri.value_class != JIFFI_CLASS_POINTER)
+                throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a pointer");
+            return reinterpret_cast<D>(r.ptr);
+        } else {
+            switch (ri.value_class) {
+            case JIFFI_CLASS_SINT: return static_cast<D>(r.i64);
+            case JIFFI_CLASS_UINT: return static_cast<D>(r.u64);
+            case JIFFI_CLASS_FLOAT: return static_cast<D>(r.f32);
+            case JIFFI_CLASS_DOUBLE: return static_cast<D>(r.f64);
+            default:
+                throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' returns a pointer, not a number");
+            }
+        }
+    } else {
+        static_assert(std::is_trivially_copyable_v<D>, "R must be trivially copyable");
+        if (ri.value_class != JIFFI_CLASS_MEMORY || ri.size != sizeof(D))
+            throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return an object of " +
+                                            std::to_string(sizeof(D)) + " bytes");
+        alignas(16) unsigned char storage[sizeof(D) + 16];
+        jiffi_function_call(fn_, slots, storage);
+        D out;
+        std::memcpy(&out, storage, sizeof(D));
+        return out;
+    }
+}
+
+inline void Function::value_to_slot(size_t index, const Value& v, jiffi_slot& slot) const {
+    const jiffi_type_info& info = arg_info(index);
+    std::vector<std::string> unused;
+    switch (v.kind()) {
+    case Value::Kind::Int: to_slot(index, v.as_int(), slot, unused); return;
+    case Value::Kind::UInt: to_slot(index, v.as_uint(), slot, unused); return;
+    case Value::Kind::Double: to_slot(index, v.as_double(), slot, unused); return;
+    case Value::Kind::Pointer: to_slot(index, v.as_pointer(), slot, unused); return;
+    case Value::Kind::String:
+        if (info.value_class != JIFFI_CLASS_POINTER) mismatch(index, "a string is given for a non-pointer");
+        slot.ptr = const_cast<char*>(v.as_string().c_str());
+        return;
+    case Value::Kind::Bytes:
+        if (info.value_class != JIFFI_CLASS_MEMORY || v.as_bytes().size() != info.size)
+            mismatch(index, "bytes are given where their size does not match the C type");
+        slot.ptr = const_cast<unsigned char*>(v.as_bytes().data());
+        return;
+    default: mismatch(index, "no value given");
+    }
+}
+
+inline Value Function::call_values(const std::vector<Value>& args) const {
+    size_t n = info_.size() - 1;
+    if (args.size() != n)
+        throw Error(Errc::ARG_COUNT, "'" + sig_.text() + "' takes " + std::to_string(n) +
+                                         " arguments, " + std::to_string(args.size()) + " given");
+    std::vector<jiffi_slot> slots(n + 1);
+    for (size_t i = 0; i < n; ++i) value_to_slot(i, args[i], slots[i]);
+    const jiffi_type_info& ri = ret_info();
+    if (ri.value_class == JIFFI_CLASS_MEMORY) {
+        std::vector<unsigned char> storage(ri.size + 16);
+        jiffi_function_call(fn_, slots.data(), storage.data());
+        storage.resize(ri.size);
+        return Value(std::move(storage));
+    }
+    jiffi_slot r{};
+    jiffi_function_call(fn_, slots.data(), &r);
+    switch (ri.value_class) {
+    case JIFFI_CLASS_SINT: return Value(r.i64);
+    case JIFFI_CLASS_UINT: return Value(r.u64);
+    case JIFFI_CLASS_FLOAT: return Value(static_cast<double>(r.f32));
+    case JIFFI_CLASS_DOUBLE: return Value(r.f64);
+    case JIFFI_CLASS_POINTER: return Value(r.ptr);
+    default: return Value();
+    }
+}
+
+}  // namespace jiffi

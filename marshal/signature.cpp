@@ -1,0 +1,112 @@
+// Call signatures: slot classes, default argument promotions, variadic call sites.
+#include "marshal/signature.hpp"
+
+#include "marshal/error.hpp"
+
+namespace jiffi::detail {
+
+ValueClass value_class(const TypeTable& types, const Type* t) {
+    switch (t->kind) {
+    case TypeKind::Pointer: return ValueClass::Pointer;
+    case TypeKind::Enum:
+        return types.is_signed_integer(t) ? ValueClass::SInt : ValueClass::UInt;
+    case TypeKind::Prim:
+        switch (prim_class(t->prim)) {
+        case PrimClass::Void: return ValueClass::Void;
+        case PrimClass::Bool: return ValueClass::UInt;
+        case PrimClass::Char:
+        case PrimClass::Signed:
+        case PrimClass::Unsigned:
+            if (types.size_of(t) > 8) return ValueClass::Memory;
+            return types.is_signed_integer(t) ? ValueClass::SInt : ValueClass::UInt;
+        case PrimClass::Float:
+            if (t->prim == Prim::Float) return ValueClass::Float;
+            if (t->prim == Prim::Double) return ValueClass::Double;
+            // long double is double on targets where they are one format.
+            if (types.target().long_double == LongDoubleFormat::Double) return ValueClass::Double;
+            return ValueClass::Memory;
+        case PrimClass::Complex: return ValueClass::Memory;
+        }
+        return ValueClass::Memory;
+    default: return ValueClass::Memory;
+    }
+}
+
+const Type* default_promotion(TypeTable& types, const Type* t) {
+    if (t->kind == TypeKind::Array) return types.pointer(t->inner);
+    if (t->kind == TypeKind::Function) return types.pointer(t);
+    if (t->kind == TypeKind::Prim && t->prim == Prim::Float) return types.prim(Prim::Double);
+    if (t->is_integer()) {
+        // Integer promotion: every type whose values all fit in int becomes int.
+        Prim p = types.integer_prim(t);
+        switch (p) {
+        case Prim::Bool:
+        case Prim::Char:
+        case Prim::SChar:
+        case Prim::UChar:
+        case Prim::Short:
+        case Prim::UShort: return types.prim(Prim::Int);
+        default: return t->kind == TypeKind::Enum ? types.prim(p) : t;
+        }
+    }
+    return t;
+}
+
+namespace {
+
+// The C spelling of a call signature: "ret name(args[, ...])".
+std::string signature_text(TypeTable& types, const CallSignature& s) {
+    std::string params;
+    for (size_t i = 0; i < s.args.size(); ++i) {
+        if (i) params += ", ";
+        if (s.variadic_call && i == s.fixed_count) params += "... ";
+        params += types.to_string(s.args[i]);
+    }
+    if (s.variadic_prototype) params += s.args.empty() ? "..." : ", ...";
+    if (s.args.empty() && !s.variadic_prototype) params = "void";
+    std::string name = s.name.empty() ? "" : s.name;
+    return types.to_string(s.ret, name + "(" + params + ")");
+}
+
+}  // namespace
+
+CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name) {
+    if (fn->kind != TypeKind::Function)
+        fail(ErrorCode::INVALID_TYPE, "'" + types.to_string(fn) + "' is not a function type");
+    CallSignature s;
+    s.ret = fn->inner;
+    s.args = fn->params;
+    s.call_args = fn->params;
+    s.fixed_count = fn->params.size();
+    s.variadic_prototype = fn->variadic;
+    s.name = name;
+    s.text = signature_text(types, s);
+    return s;
+}
+
+CallSignature make_vararg_signature(TypeTable& types, const CallSignature& proto,
+                                    const std::vector<const Type*>& extra) {
+    if (!proto.variadic_prototype)
+        fail(ErrorCode::VARIADIC,
+             "signature '" + proto.text + "' is not a variadic prototype");
+    CallSignature s = proto;
+    s.variadic_prototype = false;
+    s.variadic_call = true;
+    for (size_t i = 0; i < extra.size(); ++i) {
+        const Type* t = extra[i];
+        if (t->is_void() || (t->kind != TypeKind::Array && t->kind != TypeKind::Function &&
+                             !types.is_complete(t)))
+            fail(ErrorCode::INVALID_TYPE, "variadic argument " + std::to_string(i + 1) +
+                                              " has type '" + types.to_string(t) +
+                                              "', which cannot be passed");
+        const Type* slot_type = t;
+        if (t->kind == TypeKind::Array) slot_type = types.pointer(t->inner);
+        if (t->kind == TypeKind::Function) slot_type = types.pointer(t);
+        s.args.push_back(slot_type);
+        s.call_args.push_back(default_promotion(types, t));
+    }
+    s.text = signature_text(types, s);
+    return s;
+}
+
+}  // namespace jiffi::detail

@@ -1,0 +1,44 @@
+// Call signatures: the types of a call as slots carry them and as the C call passes them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "marshal/type.hpp"
+
+namespace jiffi::detail {
+
+// How a value travels in a jiffi_slot (the values of jiffi_value_class in jiffi.h).
+enum class ValueClass : int { Void = 0, SInt = 1, UInt = 2, Float = 3, Double = 4, Pointer = 5, Memory = 6 };
+
+// The slot class of t: scalars of at most 8 bytes by kind, every other type Memory.
+ValueClass value_class(const TypeTable& types, const Type* t);
+
+// The type a variadic argument of type t is passed as after C's default argument
+// promotions: float -> double, integer types of lower rank than int -> int, arrays and
+// functions -> pointers; others unchanged.
+const Type* default_promotion(TypeTable& types, const Type* t);
+
+// A signature ready to call: a plain prototype, or a variadic prototype's call site.
+struct CallSignature {
+    const Type* ret = nullptr;
+    std::vector<const Type*> args;       // argument types as the slots carry them
+    std::vector<const Type*> call_args;  // as the call passes them (promoted after fixed)
+    size_t fixed_count = 0;              // arguments before "..."
+    bool variadic_call = false;          // a call site of a variadic prototype
+    bool variadic_prototype = false;     // a variadic prototype itself (not callable)
+    std::string name;                    // the prototype's name, if it had one
+    std::string text;                    // the signature in C syntax
+};
+
+// The call signature of function type fn (with an optional prototype name).
+CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name);
+
+// The call site of variadic prototype proto with variadic arguments of types extra.
+// Throws Error(VARIADIC) if proto is not variadic, INVALID_TYPE for a void or incomplete
+// extra type (naming its position).
+CallSignature make_vararg_signature(TypeTable& types, const CallSignature& proto,
+                                    const std::vector<const Type*>& extra);
+
+}  // namespace jiffi::detail

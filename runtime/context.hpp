@@ -1,0 +1,79 @@
+// The objects behind the C API's opaque handles: contexts, signatures, libraries, functions.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+#include "marshal/decls.hpp"
+#include "marshal/error.hpp"
+#include "marshal/signature.hpp"
+#include "marshal/type.hpp"
+#include "runtime/ffi_backend.hpp"
+#include "runtime/library.hpp"
+
+// A parsed signature, owned by its context; prepared for libffi on first use.
+struct jiffi_signature {
+    jiffi_context* ctx = nullptr;
+    jiffi::detail::CallSignature sig;
+
+    // The libffi preparation of sig, made once; throws the Error it failed with.
+    const jiffi::detail::FfiCall& ffi() const;
+
+private:
+    mutable std::once_flag ffi_once_;
+    mutable std::unique_ptr<jiffi::detail::FfiCall> ffi_;
+    mutable std::unique_ptr<jiffi::detail::Error> ffi_error_;
+};
+
+// A context: one target's types, the declarations made in it, its signatures and options.
+struct jiffi_context {
+    explicit jiffi_context(jiffi_backend b);
+
+    jiffi_backend backend;
+    jiffi::detail::TypeTable types;
+
+    // Parses C declarations into the context (all or nothing).
+    void cdef(const char* text);
+    // Parses a signature and keeps it for the context's lifetime.
+    const jiffi_signature* parse_signature(const char* text);
+    // Makes the call-site signature of variadic prototype proto.
+    const jiffi_signature* vararg_signature(const jiffi_signature* proto, const char* types);
+
+    std::vector<std::string> search_paths() const;
+    void set_search_paths(std::vector<std::string> paths);
+
+private:
+    const jiffi_signature* keep(jiffi::detail::CallSignature sig);
+
+    mutable std::mutex mu_;  // guards decls_, signatures_ and search_paths_
+    jiffi::detail::Declarations decls_;
+    std::deque<std::unique_ptr<jiffi_signature>> signatures_;
+    std::map<std::string, const jiffi_signature*> by_text_;  // parsed text -> signature
+    std::vector<std::string> search_paths_;
+};
+
+// An open library of a context.
+struct jiffi_library {
+    jiffi_context* ctx = nullptr;
+    std::unique_ptr<jiffi::detail::LoadedLibrary> lib;
+};
+
+// A C function bound to a signature and ready to call.
+struct jiffi_function {
+    jiffi_context* ctx = nullptr;
+    const jiffi_signature* sig = nullptr;
+    void* address = nullptr;
+    const jiffi::detail::FfiCall* ffi = nullptr;
+};
+
+// The error object handed to C callers.
+struct jiffi_error {
+    int code = 0;
+    std::string message;
+};

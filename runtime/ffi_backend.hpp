@@ -1,0 +1,57 @@
+// The libffi backend: a CallSignature prepared as an ffi_cif, called with jiffi slots.
+#pragma once
+
+#include <ffi.h>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+#include "marshal/signature.hpp"
+#include "marshal/type.hpp"
+
+namespace jiffi::detail {
+
+// One signature prepared for libffi: its cif, the ffi_types it needs, and an invoker.
+class FfiCall {
+public:
+    // Prepares sig for libffi. Throws Error(UNSUPPORTED) naming the type libffi cannot
+    // pass correctly (unions, bitfields, __int128, packed or over-aligned records, empty
+    // records by value) and why.
+    FfiCall(const TypeTable& types, const CallSignature& sig);
+    ~FfiCall();
+    FfiCall(const FfiCall&) = delete;
+    FfiCall& operator=(const FfiCall&) = delete;
+
+    // Calls fn with args by the signature and stores the result in ret per C_API.md.
+    void call(void* fn, const jiffi_slot* args, void* ret) const;
+
+    // A C function pointer of the invoker shape bound to this signature (a libffi closure
+    // over call()); valid as long as this object lives.
+    jiffi_invoker invoker() const { return invoker_; }
+
+private:
+    ffi_type* type_for(const Type* t, const std::string& where);
+    ffi_type* record_type(const Record& rec, const std::string& where);
+    void append_elements(std::vector<ffi_type*>& out, const Type* t, const std::string& where);
+
+    const TypeTable& types_;
+    const CallSignature& sig_;
+    ffi_cif cif_{};
+    std::vector<ffi_type*> arg_types_;
+    std::deque<ffi_type> owned_types_;
+    std::deque<std::vector<ffi_type*>> owned_elements_;
+    std::vector<uint8_t> promote_float_;  // per argument: passed as double from an f32 slot
+    std::vector<ValueClass> arg_classes_;
+    ValueClass ret_class_ = ValueClass::Void;
+    size_t ret_size_ = 0;
+    size_t scratch_size_ = 0;  // bytes of return scratch space call() needs
+
+    ffi_cif invoker_cif_{};
+    ffi_type* invoker_args_[3] = {};
+    ffi_closure* closure_ = nullptr;
+    jiffi_invoker invoker_ = nullptr;
+};
+
+}  // namespace jiffi::detail

@@ -158,7 +158,8 @@ void register_all() {
     static short m_i = 9;
 
     {
-        Case cs{"add3"};
+        Case cs;
+        cs.name = "add3";
         auto f = reinterpret_cast<int64_t (*)(int64_t, int64_t, int64_t)>(must_sym(w.fixture, "bench_add3"));
         cs.direct = [f](benchmark::State& s) {
             for (auto _ : s) benchmark::DoNotOptimize(f(a, b, c));
@@ -180,7 +181,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"fma"};
+        Case cs;
+        cs.name = "fma";
         auto f = reinterpret_cast<double (*)(double, double, double)>(must_sym(w.fixture, "bench_fma"));
         cs.direct = [f](benchmark::State& s) {
             for (auto _ : s) benchmark::DoNotOptimize(f(x, y, z));
@@ -202,7 +204,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"strlen"};
+        Case cs;
+        cs.name = "strlen";
         auto f = reinterpret_cast<size_t (*)(const char*)>(must_sym(w.libc, "strlen"));
         cs.direct = [f](benchmark::State& s) {
             for (auto _ : s) benchmark::DoNotOptimize(f(text));
@@ -222,7 +225,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"vec2f_add"};
+        Case cs;
+        cs.name = "vec2f_add";
         auto f = reinterpret_cast<Vec2f (*)(Vec2f, Vec2f)>(must_sym(w.fixture, "bench_vec2_add"));
         cs.direct = [f](benchmark::State& s) {
             for (auto _ : s) benchmark::DoNotOptimize(f(va, vb));
@@ -245,7 +249,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"vec3d_scale"};
+        Case cs;
+        cs.name = "vec3d_scale";
         auto f = reinterpret_cast<Vec3d (*)(Vec3d, double)>(must_sym(w.fixture, "bench_vec3_scale"));
         cs.direct = [f](benchmark::State& s) {
             for (auto _ : s) benchmark::DoNotOptimize(f(v3, k));
@@ -268,7 +273,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"mixed10"};
+        Case cs;
+        cs.name = "mixed10";
         using F = double (*)(int, double, long, float, char, double, unsigned, const void*, short, double);
         auto f = reinterpret_cast<F>(must_sym(w.fixture, "bench_mixed10"));
         cs.direct = [f](benchmark::State& s) {
@@ -303,7 +309,8 @@ void register_all() {
         register_case(std::move(cs));
     }
     {
-        Case cs{"snprintf3"};
+        Case cs;
+        cs.name = "snprintf3";
         using F = int (*)(char*, size_t, const char*, ...);
         auto f = reinterpret_cast<F>(must_sym(w.libc, "snprintf"));
         static const char* fmt = "%d %.1f %s";

@@ -318,7 +318,10 @@ void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
             mismatch(index, "a number is expected");
         }
     case JIFFI_CLASS_POINTER:
-        if constexpr (std::is_pointer_v<D> || std::is_null_pointer_v<D>) {
+        if constexpr (std::is_null_pointer_v<D>) {
+            slot.ptr = nullptr;
+            return;
+        } else if constexpr (std::is_pointer_v<D>) {
             slot.ptr = const_cast<void*>(reinterpret_cast<const void*>(arg));
             return;
         } else if constexpr (std::is_same_v<D, std::string>) {

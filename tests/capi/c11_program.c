@@ -34,6 +34,14 @@ static struct vec2 vscale(struct vec2 v, float k) {
     return r;
 }
 
+/* vscale's address as the void * the API takes (ISO C has no direct cast). */
+static void *function_address(void) {
+    struct vec2 (*fp)(struct vec2, float) = vscale;
+    void *p;
+    memcpy(&p, &fp, sizeof p);
+    return p;
+}
+
 int main(void) {
     jiffi_context *ctx = NULL;
     if (failed(jiffi_context_create(JIFFI_BACKEND_AUTO, &ctx), "context")) return 1;
@@ -83,7 +91,7 @@ int main(void) {
     jiffi_signature *vs_sig = NULL;
     jiffi_function *vs_fn = NULL;
     if (!failed(jiffi_signature_parse(ctx, "struct vec2 (struct vec2, float)", &vs_sig), "vscale sig") &&
-        !failed(jiffi_function_create(ctx, (void *)&vscale, vs_sig, &vs_fn), "vscale fn")) {
+        !failed(jiffi_function_create(ctx, function_address(), vs_sig, &vs_fn), "vscale fn")) {
         struct vec2 v = { 1.5f, -2.0f }, out = { 0, 0 };
         jiffi_slot a[2];
         a[0].ptr = &v;

@@ -1,0 +1,10 @@
+# Runs CMD with ARGS ('|'-separated) and checks that it exits with CODE and prints EXPECT on stderr.
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${CMD} ${args} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+if(NOT rc EQUAL CODE)
+  message(FATAL_ERROR "expected exit status ${CODE}, got ${rc}; stderr: ${err}")
+endif()
+if(NOT err MATCHES "${EXPECT}")
+  message(FATAL_ERROR "stderr does not match '${EXPECT}': ${err}")
+endif()
+message(STATUS "exit ${rc}: ${err}")

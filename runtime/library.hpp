@@ -30,8 +30,9 @@ private:
 
 // The candidate files for name, in the order they are tried: a path (contains '/') as
 // given; otherwise each search path joined with each spelling of the name ("m" ->
-// "libm.so", "libm.so.N" found in the directory, ...), then the system library cache
-// (/etc/ld.so.cache) and the default directories. Exposed for tests.
+// "libm.so", "libm.so.N" found in the directory, highest version first), then the system
+// library cache (/etc/ld.so.cache), the default directories, and last the bare name as
+// dlopen itself resolves it. Empty for an empty name. Exposed for tests.
 std::vector<std::string> library_candidates(const std::string& name,
                                             const std::vector<std::string>& search_paths);
 
@@ -44,5 +45,26 @@ std::unique_ptr<LoadedLibrary> open_library(const char* name,
 
 // The default search paths: $JIFFI_LIBRARY_PATH, then $LD_LIBRARY_PATH (':'-separated).
 std::vector<std::string> default_search_paths();
+
+// One library of the system library cache: its soname ("libz.so.1") and its file.
+struct LdCacheEntry {
+    std::string soname;
+    std::string path;
+};
+
+// The host-architecture entries (hwcap variants left out) of the ld.so.cache file at
+// cache_file, in file order; empty when the file is missing, unreadable or malformed in any
+// way. Exposed for tests.
+std::vector<LdCacheEntry> read_ld_cache(const std::string& cache_file);
+
+// The files the system library cache (cache_file, by default /etc/ld.so.cache) gives for
+// name, in the order they are tried: the exact soname, then "lib<name>.so.N" highest
+// version first, then "lib<name>.so". Exposed for tests.
+std::vector<std::string> ld_cache_lookup(const std::string& name,
+                                         const std::string& cache_file = "/etc/ld.so.cache");
+
+// The input files a GNU ld linker script names in its GROUP and INPUT commands (AS_NEEDED
+// lists flattened, comments skipped), in order, spelled as in the script. Exposed for tests.
+std::vector<std::string> linker_script_inputs(const std::string& text);
 
 }  // namespace jiffi::detail

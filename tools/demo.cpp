@@ -69,8 +69,8 @@ int main() {
 
         // libm by short name.
         jiffi::Library libm = ctx.open("m");
-        auto cbrt_fn = libm.bind("cbrt", ctx.signature("double cbrt(double)"));
-        show("(shared-call '(\"cbrt\" \"m\") :double '(:double) 27d0)", cbrt_fn.call<double>(27.0));
+        auto sqrt_fn = libm.bind("sqrt", ctx.signature("double sqrt(double)"));
+        show("(shared-call '(\"sqrt\" \"m\") :double '(:double) 2.25d0)", sqrt_fn.call<double>(2.25));
 
         // Real libraries by short name: sqlite3, libssl, zlib.
         jiffi::Library sqlite = ctx.open("sqlite3");

@@ -13,11 +13,12 @@ namespace {
 
 const char* kUsage =
     "usage: jiffi call [--backend auto|libffi|jit] [--cdef DECLARATIONS]... \n"
-    "                  [--vararg TYPES] LIBRARY PROTOTYPE [ARG]...\n"
+    "                  [--vararg TYPES] [--symbol NAME] LIBRARY PROTOTYPE [ARG]...\n"
     "  Calls PROTOTYPE's function from LIBRARY (a path, file or short name such as libc;\n"
     "  '-' for the running process) with ARGs converted by the parameter types, and prints\n"
     "  the result. A variadic prototype takes its variadic types from --vararg, or infers\n"
     "  them from the ARGs (integer -> int or long, decimal -> double, else const char *).\n"
+    "  --symbol names the function when PROTOTYPE does not (\":int (:int)\", \"int (int)\").\n"
     "  example: jiffi call libc 'size_t strlen(const char *)' hello   # prints 5\n"
     "exit status: 0 success, 1 a jiffi error (message on stderr), 2 usage error\n";
 
@@ -74,6 +75,7 @@ int run_call(int argc, char** argv) {
     jiffi_backend backend = JIFFI_BACKEND_AUTO;
     std::vector<std::string> cdefs;
     const char* vararg = nullptr;
+    const char* symbol = nullptr;
     int i = 0;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; ++i) {
         std::string opt = argv[i];
@@ -94,6 +96,8 @@ int run_call(int argc, char** argv) {
             cdefs.push_back(val);
         } else if (opt == "--vararg") {
             vararg = val;
+        } else if (opt == "--symbol") {
+            symbol = val;
         } else {
             std::fprintf(stderr, "jiffi: unknown option '%s'\n%s", opt.c_str(), kUsage);
             return 2;
@@ -197,9 +201,9 @@ int run_call(int argc, char** argv) {
     if (jiffi_error* e = jiffi_library_open(ctx, std::strcmp(libname, "-") ? libname : nullptr, &lib))
         return report(e, "library");
     cleanup.lib = lib;
-    std::string name = jiffi_signature_name(sig);
+    std::string name = symbol ? symbol : jiffi_signature_name(sig);
     if (name.empty()) {
-        std::fprintf(stderr, "jiffi: the prototype '%s' names no function\n", proto);
+        std::fprintf(stderr, "jiffi: the prototype '%s' names no function: add --symbol NAME\n", proto);
         return 2;
     }
     jiffi_function* fn = nullptr;

@@ -3,8 +3,8 @@
 
 #include <alloca.h>
 
+#include <algorithm>
 #include <cstring>
-#include <map>
 
 #include "marshal/error.hpp"
 
@@ -23,6 +23,69 @@ void invoker_entry(ffi_cif*, void*, void** args, void* user) {
 
 [[noreturn]] void unsupported(const std::string& where, const std::string& why) {
     fail(ErrorCode::UNSUPPORTED, "libffi backend cannot pass " + where + ": " + why);
+}
+
+#if defined(__x86_64__)
+// The record libffi's register-copy bug corrupts: an INTEGER eightbyte, then an SSE one.
+struct ProbeRecord {
+    long a;
+    double b;
+};
+
+// Returns its first argument; called through libffi with six integers before the record.
+double probe_callee(double d, long, long, long, long, long, ProbeRecord) { return d; }
+
+// True when this libffi copies a whole record into the 6th integer register slot, spilling
+// over the first SSE register (the bug fixed by libffi pull request 848): probed once by a
+// real call, so a fixed libffi is used fully.
+bool libffi_has_r9_spill_bug() {
+    static const bool buggy = [] {
+        ffi_type* rec_elems[] = {&ffi_type_sint64, &ffi_type_double, nullptr};
+        ffi_type rec{0, 0, FFI_TYPE_STRUCT, rec_elems};
+        ffi_type* args[] = {&ffi_type_double, &ffi_type_sint64, &ffi_type_sint64, &ffi_type_sint64,
+                            &ffi_type_sint64, &ffi_type_sint64, &rec};
+        ffi_cif cif;
+        if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 7, &ffi_type_double, args) != FFI_OK) return true;
+        double d = 1.5;
+        long n = 0;
+        ProbeRecord r{7, 2.5};
+        void* values[] = {&d, &n, &n, &n, &n, &n, &r};
+        double out = 0;
+        ffi_call(&cif, FFI_FN(&probe_callee), &out, values);
+        return out != 1.5;
+    }();
+    return buggy;
+}
+#endif
+
+// System V eightbyte classes, merged as the psABI's 3.2.3 rule 4 says.
+enum EightbyteClass { kNone = 0, kSse = 1, kInteger = 2, kMemory = 3 };
+
+// Merges the classes of the scalars of t at byte offset into classes[0..1] (size <= 16).
+void classify_eightbytes(const TypeTable& types, const Type* t, uint64_t offset, int classes[2]) {
+    switch (t->kind) {
+    case TypeKind::Record:
+        for (const Field& f : t->record->fields)
+            if (!(f.type->kind == TypeKind::Array && f.type->flexible))
+                classify_eightbytes(types, f.type, offset + f.offset_bits / 8, classes);
+        return;
+    case TypeKind::Array: {
+        uint64_t stride = types.size_of(t->inner);
+        for (uint64_t i = 0; i < t->count; ++i)
+            classify_eightbytes(types, t->inner, offset + i * stride, classes);
+        return;
+    }
+    default: break;
+    }
+    int cls = kInteger;
+    if (t->kind == TypeKind::Prim) {
+        PrimClass pc = prim_class(t->prim);
+        if (t->prim == Prim::LongDouble || t->prim == Prim::ComplexLongDouble) cls = kMemory;
+        else if (pc == PrimClass::Float || pc == PrimClass::Complex) cls = kSse;
+    }
+    uint64_t size = types.size_of(t);
+    for (uint64_t b = offset / 8; b <= (offset + size - 1) / 8 && b < 2; ++b)
+        classes[b] = std::max(classes[b], cls);
 }
 
 }  // namespace
@@ -54,6 +117,9 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
         arg_types_[i] = type_for(call_type, "argument " + std::to_string(i + 1) + " of type '" +
                                                 types.to_string(slot_type) + "'");
     }
+#if defined(__x86_64__)
+    if (types.target().arch == Arch::X64 && libffi_has_r9_spill_bug()) refuse_r9_spill(sig);
+#endif
     ffi_status st;
     if (sig.variadic_call)
         st = ffi_prep_cif_var(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(sig.fixed_count),
@@ -81,6 +147,33 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
 
 FfiCall::~FfiCall() {
     if (closure_) ffi_closure_free(closure_);
+}
+
+void FfiCall::refuse_r9_spill(const CallSignature& sig) const {
+    // Follows System V register assignment (psABI 3.2.3) for the arguments in order.
+    unsigned gprs = 0, sses = 0;
+    const unsigned kGprs = 6, kSses = 8;
+    if (value_class(types_, sig.ret) == ValueClass::Memory && sig.ret->is_record() &&
+        types_.size_of(sig.ret) > 16)
+        gprs = 1;  // the sret pointer
+    for (size_t i = 0; i < sig.call_args.size(); ++i) {
+        const Type* t = sig.call_args[i];
+        uint64_t size = types_.size_of(t);
+        int classes[2] = {kNone, kNone};
+        if (size > 16) continue;  // in memory
+        classify_eightbytes(types_, t, 0, classes);
+        if (classes[0] == kMemory || classes[1] == kMemory) continue;
+        unsigned need_g = (classes[0] == kInteger) + (classes[1] == kInteger);
+        unsigned need_s = (classes[0] == kSse) + (classes[1] == kSse);
+        if (t->kind == TypeKind::Prim && t->prim == Prim::ComplexDouble) need_s = 2;
+        if (gprs + need_g > kGprs || sses + need_s > kSses) continue;  // all or nothing
+        if (t->is_record() && size > 8 && classes[0] == kInteger && gprs == kGprs - 1 && sses > 0)
+            unsupported("argument " + std::to_string(i + 1) + " of type '" + types_.to_string(t) + "'",
+                        "it starts in the last integer register after a floating-point argument, "
+                        "which this libffi build corrupts (libffi pull request 848)");
+        gprs += need_g;
+        sses += need_s;
+    }
 }
 
 ffi_type* FfiCall::type_for(const Type* t, const std::string& where) {
@@ -163,6 +256,13 @@ ffi_type* FfiCall::record_type(const Record& rec, const std::string& where) {
             expected.push_back(f.offset_bits / 8 + (i - before) * stride);
     }
     if (elements.empty()) unsupported(where, name + " has no members libffi can represent");
+    // System V passes and returns a record holding only a long double exactly as the long
+    // double itself (class X87: memory as an argument, st0 as a return value). libffi 3.4
+    // returns such records from rax:rdx instead and leaves st0 on the x87 stack, so the
+    // record is described to it as the scalar.
+    if (types_.target().arch == Arch::X64 && elements.size() == 1 &&
+        elements[0] == &ffi_type_longdouble && rec.size == 16)
+        return &ffi_type_longdouble;
 
     auto& elems = owned_elements_.emplace_back(elements);
     elems.push_back(nullptr);

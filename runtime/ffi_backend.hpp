@@ -32,6 +32,8 @@ public:
     jiffi_invoker invoker() const { return invoker_; }
 
 private:
+    // Throws UNSUPPORTED if sig has a record that libffi's r9 copy bug would corrupt.
+    void refuse_r9_spill(const CallSignature& sig) const;
     ffi_type* type_for(const Type* t, const std::string& where);
     ffi_type* record_type(const Record& rec, const std::string& where);
     void append_elements(std::vector<ffi_type*>& out, const Type* t, const std::string& where);

@@ -106,6 +106,7 @@ struct Counts {
     int called = 0;          // cases bound and called
     int matched = 0;         // called cases whose both call paths matched C
     int refused = 0;         // libffi-must-refuse cases refused as expected
+    int refused_defect = 0;  // refused to avoid a known defect of the installed libffi
     int failed = 0;          // cases with any failure
     std::map<std::string, int> by_stage;  // failures by stage
 };
@@ -283,6 +284,15 @@ private:
         if (must_refuse || (may_refuse && e.err)) {
             jiffi_function_destroy(fn);
             return check_refusal(c, sig, address, e);
+        }
+        // libffi builds with the register-copy bug of libffi pull request 848 must refuse
+        // the records it would corrupt; counted apart and bounded below.
+        bool libffi_path = spec_->backend == JIFFI_BACKEND_LIBFFI ||
+                           (spec_->backend == JIFFI_BACKEND_AUTO && !jit_available_);
+        if (e.err && libffi_path && jiffi_error_code(e.err) == JIFFI_E_UNSUPPORTED &&
+            std::string(jiffi_error_message(e.err)).find("libffi pull request 848") != std::string::npos) {
+            ++counts_.refused_defect;
+            return;
         }
         if (e.err) return fail(c, "function_bind", "jiffi_function_bind failed: " + e.describe());
         std::unique_ptr<jiffi_function, void (*)(jiffi_function*)> owned(fn, jiffi_function_destroy);
@@ -651,15 +661,20 @@ TEST_CASE("ABI call suite: generated C calls through every backend match the C c
         Counts counts = runner->run(spec, ctx, lib, only);
         any_ran = true;
         int selected = only >= 0 ? 1 : suite->count;
-        std::printf("[abi] backend %s: %d cases: %d called, %d matched, %d refused as expected, %d failed\n",
-                    spec.name.c_str(), selected, counts.called, counts.matched, counts.refused, counts.failed);
+        std::printf("[abi] backend %s: %d cases: %d called, %d matched, %d refused as expected, "
+                    "%d refused for a libffi defect, %d failed\n",
+                    spec.name.c_str(), selected, counts.called, counts.matched, counts.refused,
+                    counts.refused_defect, counts.failed);
+        // A defect refusal is rare (one register position); many would mean a broken check.
+        CHECK_MESSAGE(counts.refused_defect * 50 <= selected,
+                      "backend " << spec.name << ": too many refusals for a libffi defect");
         for (const auto& [stage, n] : counts.by_stage)
             std::printf("[abi]   failed checks at stage %-16s %d\n", stage.c_str(), n);
         CHECK_MESSAGE(counts.failed == 0, "backend " << spec.name << ": " << counts.failed
                                                      << " cases failed (reports above)");
-        CHECK_MESSAGE(counts.called + counts.refused + counts.failed >= selected,
+        CHECK_MESSAGE(counts.called + counts.refused + counts.refused_defect + counts.failed >= selected,
                       "backend " << spec.name << ": cases neither called nor refused");
-        if (counts.failed == 0) CHECK(counts.called + counts.refused == selected);
+        if (counts.failed == 0) CHECK(counts.called + counts.refused + counts.refused_defect == selected);
     }
     CHECK_MESSAGE(any_ran, "no backend of JIFFI_ABI_BACKENDS could run");
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -29,14 +29,9 @@ std::string field_label(const Record& rec, const Field& f) {
     return "field '" + f.name + "' of " + rec.display_name();
 }
 
-// True when a member makes a struct non-empty for the flexible array rule: a named field, or
-// an anonymous member whose record has one.
-bool is_named_member(const Field& f) {
-    if (!f.name.empty()) return true;
-    if (!f.anonymous || !f.type->is_record()) return false;
-    return std::any_of(f.type->record->fields.begin(), f.type->record->fields.end(),
-                       is_named_member);
-}
+// True when a member counts as named for the flexible array rule: as in GCC, a named field
+// or any anonymous struct or union member (even one without named fields).
+bool is_named_member(const Field& f) { return !f.name.empty() || f.anonymous; }
 
 // The state of one record's layout while its fields are placed in declaration order.
 class LayoutBuilder {

@@ -161,21 +161,23 @@ private:
              "    if ((p[i / 8] >> (i % 8)) & 1) { if (first < 0) first = (long)i; last = (long)i; ++count; }\n"
              "  printf(\"%d %ld %ld %ld\\n\", id, first, last, count);\n"
              "}\n"
-             "#define JL_PROBE(id, T, path) { static _Alignas(T) unsigned char b[sizeof(T)]; "
-             "__builtin_memset(b, 0, sizeof b); ((T *)b)->path = -1; jl_bits(id, b, sizeof b); }\n"
-             "int main(void) {\n";
+             "#define JL_PROBE(id, T, path) static void jl_probe_##id(void) { "
+             "static _Alignas(T) unsigned char b[sizeof(T)]; "
+             "__builtin_memset(b, 0, sizeof b); ((T *)b)->path = -1; jl_bits(id, b, sizeof b); }\n";
         for (size_t i = 0; i < out_.probes.size(); ++i) {
             const BitProbe& p = out_.probes[i];
             auto dot = p.label.find('.');
-            t += "  JL_PROBE(" + std::to_string(i) + ", " + p.label.substr(0, dot) + ", " +
+            t += "JL_PROBE(" + std::to_string(i) + ", " + p.label.substr(0, dot) + ", " +
                  p.label.substr(dot + 1) + ")\n";
         }
+        t += "int main(void) {\n";
+        for (size_t i = 0; i < out_.probes.size(); ++i) t += "  jl_probe_" + std::to_string(i) + "();\n";
         t += "  return 0;\n}\n#endif\n";
     }
 
     // The C expression of a fact.
     static std::string expression(const Fact& f) {
-        if (f.is_offset) return "__builtin_offsetof" + f.label.substr(8);
+        if (f.is_offset) return "__builtin_" + f.label;  // "offsetof(...)"
         return f.label;
     }
 

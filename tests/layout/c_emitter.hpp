@@ -31,9 +31,10 @@ struct BitProbe {
 // per fact whose message is "jl <fact index>", then the data the test reads back from the
 // object file: "unsigned long long jl_facts[]" holding every fact in order and, per probe,
 // a global "jl_img_<probe index>" of the subject's type with the bit-field set to -1 by a
-// designated initializer. With JL_PROBE_MAIN it also defines main(), which for each probe
+// designated initializer. With JL_PROBE_MAIN it also defines a function per probe, which
 // zeroes an object, stores -1 into the bit-field and prints "<index> <first> <last>
-// <count>" of the set bits (little-endian bit numbering: bit b is bit b%8 of byte b/8).
+// <count>" of the set bits (little-endian bit numbering: bit b is bit b%8 of byte b/8), and
+// main() calling them all.
 // Assertions of gcc_only subjects are hidden from Clang.
 struct CProgram {
     std::string text;

@@ -1,5 +1,6 @@
 // Checks jiffi's record layouts against gcc and clang-19 on every target they can compile for.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -51,6 +52,12 @@ int layout_count() {
     return s && *s ? std::atoi(s) : 600;
 }
 
+// Where the generated files go: JIFFI_LAYOUT_WORKDIR or the build's layout-work folder.
+std::string work_dir() {
+    const char* s = std::getenv("JIFFI_LAYOUT_WORKDIR");
+    return s && *s ? s : JIFFI_LAYOUT_WORKDIR;
+}
+
 // Runs a shell command with its output to log; returns its exit status.
 int run(const std::string& cmd, const std::string& log) {
     int rc = std::system((cmd + " >'" + log + "' 2>&1").c_str());
@@ -95,8 +102,8 @@ Outcome check_with(const Compiler& cc, const CProgram& prog, const CaseSet& set,
     }
     std::string c_file = stem + ".c", obj = stem + ".o", log = stem + ".log";
     std::ofstream(c_file) << prog.text;
-    std::string base = "'" + cc.path + "' " + cc.flags + " -std=gnu11 -w -fno-common -DJL_PROBE_MAIN -c '" +
-                       c_file + "' -o '" + obj + "'";
+    std::string base = "'" + cc.path + "' " + cc.flags + " -std=gnu11 -w -fno-common -c '" + c_file +
+                       "' -o '" + obj + "'" + (cc.runs_here ? " -DJL_PROBE_MAIN" : "");
     std::vector<bool> failed_assert(prog.facts.size(), false);
     if (run(base, log) != 0) {
         // Which _Static_asserts failed: each message is "jl <fact index>".
@@ -192,7 +199,7 @@ void check_target(const std::string& triple, const std::vector<Compiler>& compil
     add_random_cases(types, set, seed, count);
     CProgram prog = emit_c_program(types, set);
 
-    fs::path dir = fs::path(JIFFI_LAYOUT_WORKDIR);
+    fs::path dir = work_dir();
     fs::create_directories(dir);
     std::vector<Outcome> outcomes(compilers.size());
     std::vector<std::thread> threads;
@@ -215,7 +222,7 @@ void check_target(const std::string& triple, const std::vector<Compiler>& compil
         for (const std::string& e : o.errors) FAIL_CHECK(e);
         std::string detail;
         for (size_t k = 0; k < o.mismatches.size() && k < 40; ++k) detail += o.mismatches[k] + "\n";
-        INFO("files in ", JIFFI_LAYOUT_WORKDIR, "; reproduce with JIFFI_LAYOUT_SEED=", seed);
+        INFO("files in ", dir.string(), "; reproduce with JIFFI_LAYOUT_SEED=", seed, " JIFFI_LAYOUT_COUNT=", count);
         CHECK_MESSAGE(o.mismatches.empty(), o.mismatches.size(), " mismatches:\n", detail);
         if (o.errors.empty()) {
             CHECK(o.records > size_t(count) / 2);

@@ -54,18 +54,22 @@ const Type* make_enum(TypeTable& types, CaseSet& set, Prim underlying) {
 
 namespace {
 
-// Shorthands for the hand-picked cases.
+// A plain member, optionally with aligned(align) and packed.
 FieldSpec fld(std::string name, const Type* t, uint32_t align = 0, bool packed = false) {
     return {std::move(name), t, -1, align, packed, false};
 }
+// A bit-field of the given width (0: zero-width), optionally with aligned(align) and packed.
 FieldSpec bit(std::string name, const Type* t, int width, uint32_t align = 0, bool packed = false) {
     return {std::move(name), t, width, align, packed, false};
 }
+// An anonymous struct or union member of record r.
 FieldSpec anon(const Record* r) { return {"", r->type, -1, 0, false, true}; }
 
+// A struct's attributes: packed, #pragma pack(pack) and aligned(align).
 RecordSpec st(bool packed = false, uint32_t pack = 0, uint32_t align = 0) {
     return {false, packed, pack, align};
 }
+// A union's attributes: packed, #pragma pack(pack) and aligned(align).
 RecordSpec un(bool packed = false, uint32_t pack = 0, uint32_t align = 0) {
     return {true, packed, pack, align};
 }
@@ -249,7 +253,8 @@ public:
         RecordSpec spec = record_spec(true, 0);
         std::vector<FieldSpec> members = fields(spec, 0);
         Record* rec = make_record(types_, set_, spec, members, false, "", divergent_);
-        if (!rec->has_flexible_array()) pool_.push_back({rec, divergent_});
+        // Later records hold only small ones, so that sizes do not grow without bound.
+        if (!rec->has_flexible_array() && weight(rec->type) <= 48) pool_.push_back({rec, divergent_});
     }
 
 private:
@@ -382,6 +387,15 @@ private:
         }
         if (may_align && rng_.chance(8)) t = types_.aligned(t, rng_.pick<uint32_t>({1, 2, 4, 8, 16, 32}));
         return t;
+    }
+
+    // How many scalars t holds, counted from its structure (the same on every target).
+    static uint64_t weight(const Type* t) {
+        if (t->kind == TypeKind::Array) return t->count * weight(t->inner);
+        if (t->kind != TypeKind::Record) return 1;
+        uint64_t w = 0;
+        for (const Field& f : t->record->fields) w += weight(f.type);
+        return w;
     }
 
     // A record from earlier random cases (a member of a divergent one makes this one so).

@@ -24,9 +24,11 @@ struct Table {
     CaseSet set;
 };
 
+// A plain member, optionally with aligned(align) and packed.
 FieldSpec fld(std::string name, const Type* t, uint32_t align = 0, bool packed = false) {
     return {std::move(name), t, -1, align, packed, false};
 }
+// A bit-field of the given width, optionally with aligned(align) and packed.
 FieldSpec bit(std::string name, const Type* t, int width, uint32_t align = 0, bool packed = false) {
     return {std::move(name), t, width, align, packed, false};
 }
@@ -239,6 +241,9 @@ TEST_CASE("invalid records throw naming the field") {
     CHECK(layout_error(t, {}, {bit("w", t.p(Prim::UInt128), 128), bit("b", t.p(Prim::Bool), 1)}) == "");
     Record* inner = make_record(t.types, t.set, {}, {fld("q", i)}, true);
     CHECK(layout_error(t, {}, {{"", inner->type, -1, 0, false, true}, fld("x", fam)}) == "");
+    // GCC counts any anonymous member as named: struct { struct { int :3; }; int x[]; }
+    Record* unnamed = make_record(t.types, t.set, {}, {bit("", i, 3)}, true);
+    CHECK(layout_error(t, {}, {{"", unnamed->type, -1, 0, false, true}, fld("x", fam)}) == "");
 }
 
 TEST_CASE("the random records are the same in every type table for one seed") {

@@ -26,6 +26,7 @@ struct FunctionDecl {
     std::string name;
     const Type* type = nullptr;  // a Function type
     std::vector<std::string> param_names;
+    std::string asm_label;       // the symbol named by __asm__("name"), empty if none
 };
 
 // Everything declared in one context, in the order C scopes it (one file scope).

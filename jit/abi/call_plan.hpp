@@ -1,4 +1,10 @@
 // CallPlan: how one C signature is passed on one target, as Clang lowers it, without LLVM.
+//
+// Notes for consumers: `variadic` is also set for the plan of a variadic prototype itself
+// (its args are then the fixed ones only). Direct with a non-zero `offset` reads `type` from
+// that byte offset of the C value. The only deliberate difference from Clang 19: on x86-64 an
+// __int128 argument that no longer fits in two GPRs is Indirect byval (pointee i128, align 16)
+// where Clang passes a plain i128 (LLVM issue 123935; GCC's placement).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +24,7 @@ struct IrType {
     uint32_t bits = 0;          // Int: the width (i1, i8, i16, i24, i32, i64, i128, ...)
     uint32_t count = 0;         // Vector, Array: the element count
     std::vector<IrType> elems;  // Vector, Array: the one element type; Struct: the members
+    bool packed = false;        // Struct: a packed struct type ("<{ i8, i32 }>")
 
     static IrType int_bits(uint32_t bits);
     static IrType f32();
@@ -54,6 +61,12 @@ struct ArgPlan {
     bool noundef = false;    // Clang marks the value noundef (scalars, not coerced aggregates)
     uint32_t gprs = 0;       // general-purpose registers it uses (0 if on the stack)
     uint32_t fprs = 0;       // floating-point/vector registers it uses (0 if on the stack)
+    uint32_t offset = 0;     // Direct: byte offset in the value where `type` starts (Clang's
+                             // direct offset: 8 when the first eightbyte is only padding)
+    uint32_t stack_offset = 0;  // byte offset in the outgoing stack area (if on the stack)
+    bool on_stack = false;   // passed (wholly) in the stack argument area
+    IrType pointee;          // Indirect: the type the pointer points to (sret / byval type)
+    std::string c_type;      // the C type, for describe()
 };
 
 // The whole lowering of a call signature on one target.
@@ -62,7 +75,7 @@ struct CallPlan {
     ArgPlan ret;                 // Indirect: returned through an sret pointer
     std::vector<ArgPlan> args;   // one per C argument (call-site types for variadic calls)
     size_t fixed_count = 0;      // arguments before "..." (all of them unless variadic)
-    bool variadic = false;       // a variadic call: the LLVM function type lists only the fixed
+    bool variadic = false;       // a variadic call (or prototype): the LLVM function type lists only the fixed
     uint32_t stack_bytes = 0;    // bytes of arguments passed on the stack
 
     // A readable description, one line per argument ("arg 1 struct f2: direct <2 x float>").
@@ -72,6 +85,13 @@ struct CallPlan {
     std::string llvm_signature() const;
     // A key that identifies the plan for stub caching.
     std::string key() const;
+    // The return type with its attributes as Clang writes them ("signext i8", "void").
+    std::string llvm_return() const;
+    // Every IR parameter with its attributes, variadic ones included, in order (an sret
+    // pointer first, flattened aggregates as one entry per member, Ignore as none).
+    std::vector<std::string> llvm_params() const;
+    // The number of IR parameters that belong to the fixed arguments (sret included).
+    size_t llvm_fixed_param_count() const;
 };
 
 // The calling-convention classifier of one target.

@@ -9,6 +9,8 @@
 
 #include "jiffi/jiffi.h"
 
+int run_plan(int argc, char** argv);  // tools/plan_cli.cpp
+
 namespace {
 
 const char* kUsage =
@@ -20,6 +22,8 @@ const char* kUsage =
     "  them from the ARGs (integer -> int or long, decimal -> double, else const char *).\n"
     "  --symbol names the function when PROTOTYPE does not (\":int (:int)\", \"int (int)\").\n"
     "  example: jiffi call libc 'size_t strlen(const char *)' hello   # prints 5\n"
+    "       jiffi plan [--target T] [--cdef DECLS]... [--vararg TYPES] PROTOTYPE\n"
+    "  Prints how PROTOTYPE is passed on target T (default: the host) and its LLVM type.\n"
     "exit status: 0 success, 1 a jiffi error (message on stderr), 2 usage error\n";
 
 // Prints err to stderr prefixed by what failed, disposes it, and returns exit status 1.
@@ -238,6 +242,7 @@ int run_call(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && !std::strcmp(argv[1], "call")) return run_call(argc - 2, argv + 2);
+    if (argc >= 2 && !std::strcmp(argv[1], "plan")) return run_plan(argc - 2, argv + 2);
     if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help"))) {
         std::fputs(kUsage, stdout);
         return 0;

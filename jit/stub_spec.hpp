@@ -1,0 +1,37 @@
+// What a call stub is compiled from: a CallPlan and how each value sits in its jiffi_slot.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jit/abi/call_plan.hpp"
+#include "marshal/signature.hpp"
+#include "marshal/type.hpp"
+
+namespace jiffi::detail {
+
+// How one C value is held by the invoker's slots (C_API.md "Value slots").
+struct SlotInfo {
+    ValueClass cls = ValueClass::Void;  // Memory: the slot (or ret) points at the bytes
+    uint64_t size = 0;                  // sizeof the C type as the slot carries it
+    uint32_t align = 1;                 // _Alignof the C type
+};
+
+// A plan with the slot shapes of its values: all a stub's code depends on.
+struct StubSpec {
+    CallPlan plan;
+    SlotInfo ret;
+    std::vector<SlotInfo> args;  // one per plan argument
+
+    // A string that identifies the generated code: equal keys, interchangeable stubs.
+    std::string key() const;
+};
+
+// The slot shape of type t in types (void gives ValueClass::Void).
+SlotInfo slot_info(const TypeTable& types, const Type* t);
+
+// The stub spec of sig lowered by plan (made by the classifier of types' target).
+StubSpec make_stub_spec(const TypeTable& types, const CallSignature& sig, CallPlan plan);
+
+}  // namespace jiffi::detail

@@ -61,7 +61,24 @@ jiffi_function* new_function(jiffi_context* ctx, void* address, const jiffi_sign
     fn->ctx = ctx;
     fn->sig = sig;
     fn->address = address;
-    fn->ffi = &sig->ffi();
+    if (ctx->backend == JIFFI_BACKEND_JIT) {
+        fn->stub = sig->jit().acquire();
+    } else if (ctx->backend == JIFFI_BACKEND_LIBFFI) {
+        fn->ffi = &sig->ffi();
+    } else {
+        // AUTO calls through libffi (tiering to the JIT is not there yet); only a signature
+        // libffi refuses is compiled by the JIT now, so that AUTO calls whatever either can.
+        try {
+            fn->ffi = &sig->ffi();
+        } catch (const Error& refused) {
+            if (refused.code() != ErrorCode::UNSUPPORTED) throw;
+            try {
+                fn->stub = sig->jit().acquire();
+            } catch (const Error& jit) {
+                fail(ErrorCode::UNSUPPORTED, refused.message() + "; " + jit.message());
+            }
+        }
+    }
     return fn.release();
 }
 
@@ -86,9 +103,7 @@ jiffi_error* jiffi_context_create(jiffi_backend backend, jiffi_context** out) {
         switch (backend) {
         case JIFFI_BACKEND_AUTO:
         case JIFFI_BACKEND_LIBFFI: break;
-        case JIFFI_BACKEND_JIT:
-            fail(ErrorCode::NOT_AVAILABLE,
-                 "jiffi_context_create: the JIT backend is not available in this build");
+        case JIFFI_BACKEND_JIT: require_jit(); break;
         default:
             fail(ErrorCode::INVALID_ARGUMENT,
                  "jiffi_context_create: unknown backend " + std::to_string(int(backend)));
@@ -250,10 +265,16 @@ jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
 void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
     // A null function or missing arguments cannot be reported here: the call is skipped.
     if (!fn || (!args && !fn->sig->sig.args.empty())) return;
-    fn->ffi->call(fn->address, args, ret);
+    if (fn->stub.ok())
+        fn->stub.code()(fn->address, args, ret);
+    else
+        fn->ffi->call(fn->address, args, ret);
 }
 
-jiffi_invoker jiffi_function_invoker(jiffi_function* fn) { return fn ? fn->ffi->invoker() : nullptr; }
+jiffi_invoker jiffi_function_invoker(jiffi_function* fn) {
+    if (!fn) return nullptr;
+    return fn->stub.ok() ? fn->stub.code() : fn->ffi->invoker();
+}
 
 void* jiffi_function_address(jiffi_function* fn) { return fn ? fn->address : nullptr; }
 

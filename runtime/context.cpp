@@ -19,6 +19,11 @@ const FfiCall& jiffi_signature::ffi() const {
     return *ffi_;
 }
 
+const JitSignature& jiffi_signature::jit() const {
+    std::call_once(jit_once_, [this] { jit_ = std::make_unique<JitSignature>(ctx->types, sig); });
+    return *jit_;
+}
+
 jiffi_context::jiffi_context(jiffi_backend b) : backend(b), types(Target::host()) {
     install_record_layout(types);
     add_builtin_typedefs(types, decls_);

@@ -15,6 +15,7 @@
 #include "marshal/signature.hpp"
 #include "marshal/type.hpp"
 #include "runtime/ffi_backend.hpp"
+#include "runtime/jit_backend.hpp"
 #include "runtime/library.hpp"
 
 // A parsed signature, owned by its context; prepared for libffi on first use.
@@ -24,11 +25,15 @@ struct jiffi_signature {
 
     // The libffi preparation of sig, made once; throws the Error it failed with.
     const jiffi::detail::FfiCall& ffi() const;
+    // The JIT classification of sig, made once (a refusal is reported by its acquire()).
+    const jiffi::detail::JitSignature& jit() const;
 
 private:
     mutable std::once_flag ffi_once_;
     mutable std::unique_ptr<jiffi::detail::FfiCall> ffi_;
     mutable std::unique_ptr<jiffi::detail::Error> ffi_error_;
+    mutable std::once_flag jit_once_;
+    mutable std::unique_ptr<jiffi::detail::JitSignature> jit_;
 };
 
 // A context: one target's types, the declarations made in it, its signatures and options.
@@ -64,12 +69,14 @@ struct jiffi_library {
     std::unique_ptr<jiffi::detail::LoadedLibrary> lib;
 };
 
-// A C function bound to a signature and ready to call.
+// A C function bound to a signature and ready to call: through its JIT stub when it has
+// one, else through libffi.
 struct jiffi_function {
     jiffi_context* ctx = nullptr;
     const jiffi_signature* sig = nullptr;
     void* address = nullptr;
     const jiffi::detail::FfiCall* ffi = nullptr;
+    jiffi::detail::StubRef stub;  // holds the stub's code while the function lives
 };
 
 // The error object handed to C callers.

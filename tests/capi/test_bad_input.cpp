@@ -42,6 +42,16 @@ jiffi_error* bind_libc(jiffi_context* ctx, const char* symbol, const char* text)
     return err;
 }
 
+// Runs body on a new context of the libffi backend (the table's context is AUTO, which
+// calls what libffi refuses through the JIT).
+jiffi_error* on_libffi(jiffi_error* (*body)(jiffi_context*)) {
+    jiffi_context* ctx = nullptr;
+    if (jiffi_error* e = jiffi_context_create(JIFFI_BACKEND_LIBFFI, &ctx)) return e;
+    jiffi_error* err = body(ctx);
+    jiffi_context_destroy(ctx);
+    return err;
+}
+
 jiffi_error* vararg(jiffi_context* ctx, const char* proto, const char* types) {
     jiffi_signature* sig = nullptr;
     if (jiffi_error* e = jiffi_signature_parse(ctx, proto, &sig)) return e;
@@ -162,12 +172,17 @@ const std::vector<BadInput>& table() {
          },
          JIFFI_E_INVALID_ARGUMENT, {"index 2"}},
         {"union by value on libffi",
-         [](jiffi_context* c) {
-             jiffi_cdef(c, "union bv { int i; double d; };");
-             return bind_libc(c, "abs", "int (union bv)");
+         [](jiffi_context*) {
+             return on_libffi([](jiffi_context* c) {
+                 jiffi_cdef(c, "union bv { int i; double d; };");
+                 return bind_libc(c, "abs", "int (union bv)");
+             });
          },
          JIFFI_E_UNSUPPORTED, {"union bv"}},
-        {"__int128 on libffi", [](jiffi_context* c) { return bind_libc(c, "abs", "int (__int128)"); },
+        {"__int128 on libffi",
+         [](jiffi_context*) {
+             return on_libffi([](jiffi_context* c) { return bind_libc(c, "abs", "int (__int128)"); });
+         },
          JIFFI_E_UNSUPPORTED, {"__int128"}},
         {"unknown backend",
          [](jiffi_context*) {

@@ -61,8 +61,8 @@ struct Type {
     bool is_scalar() const;
 };
 
-// One member of a record. Bit offsets count from the start of the outermost record
-// that holds this field directly.
+// One member of a record. Bit offsets count from the start of the record whose field list
+// holds it (the fields of an anonymous member are relative to that member's record).
 struct Field {
     std::string name;            // empty for unnamed bitfields and anonymous members
     const Type* type = nullptr;

@@ -2,7 +2,7 @@
 # Installs the Debian packages jiffi needs that are missing; a no-op when all are present.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ gcc make pkg-config
+  cmake ninja-build g++ gcc make pkg-config gcc-aarch64-linux-gnu
   llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19
   libffi-dev doctest-dev libbenchmark-dev
   libsqlite3-dev libssl-dev zlib1g-dev

@@ -2,7 +2,10 @@
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <ffi.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +16,9 @@
 #include <vector>
 
 #include "jiffi/jiffi.h"
+#include "jit/jit_engine.hpp"
+#include "jit/stub_cache.hpp"
+#include "runtime/context.hpp"
 
 namespace {
 
@@ -43,9 +49,15 @@ void* must_sym(void* handle, const char* name) {
 struct World {
     void* fixture = nullptr;
     void* libc = nullptr;
-    jiffi_context* ctx = nullptr;
-    jiffi_library* lib = nullptr;
-    jiffi_library* libc_lib = nullptr;
+    // One context per backend, each with the fixture library and libc open.
+    struct Backend {
+        const char* name;
+        jiffi_backend kind;
+        jiffi_context* ctx = nullptr;
+        jiffi_library* lib = nullptr;
+        jiffi_library* libc_lib = nullptr;
+    };
+    Backend backends[3] = {{"libffi", JIFFI_BACKEND_LIBFFI}, {"jit", JIFFI_BACKEND_JIT}, {"auto", JIFFI_BACKEND_AUTO}};
 
     World() {
         fixture = dlopen(JIFFI_BENCH_FIXTURE, RTLD_NOW);
@@ -54,23 +66,25 @@ struct World {
             std::fprintf(stderr, "jiffi-bench: %s\n", dlerror());
             std::exit(1);
         }
-        must(jiffi_context_create(JIFFI_BACKEND_AUTO, &ctx), "context");
-        must(jiffi_cdef(ctx, "struct vec2f { float x, y; };\n"
-                             "struct vec3d { double x, y, z; };"),
-             "cdef");
-        must(jiffi_library_open(ctx, JIFFI_BENCH_FIXTURE, &lib), "open fixture");
-        must(jiffi_library_open(ctx, "libc", &libc_lib), "open libc");
+        for (Backend& b : backends) {
+            must(jiffi_context_create(b.kind, &b.ctx), "context");
+            must(jiffi_cdef(b.ctx, "struct vec2f { float x, y; };\n"
+                                   "struct vec3d { double x, y, z; };"),
+                 "cdef");
+            must(jiffi_library_open(b.ctx, JIFFI_BENCH_FIXTURE, &b.lib), "open fixture");
+            must(jiffi_library_open(b.ctx, "libc", &b.libc_lib), "open libc");
+        }
     }
 
-    // Binds symbol (from libc when in_libc) with the signature text; call-site types for
-    // a variadic one.
-    jiffi_function* bind(const char* symbol, const char* text, bool in_libc = false,
+    // Binds symbol (from libc when in_libc) with the signature text on backend b; call-site
+    // types for a variadic one.
+    jiffi_function* bind(Backend& b, const char* symbol, const char* text, bool in_libc = false,
                          const char* varargs = nullptr) {
         jiffi_signature* sig = nullptr;
-        must(jiffi_signature_parse(ctx, text, &sig), text);
-        if (varargs) must(jiffi_signature_vararg(ctx, sig, varargs, &sig), varargs);
+        must(jiffi_signature_parse(b.ctx, text, &sig), text);
+        if (varargs) must(jiffi_signature_vararg(b.ctx, sig, varargs, &sig), varargs);
         jiffi_function* fn = nullptr;
-        must(jiffi_function_bind(in_libc ? libc_lib : lib, symbol, sig, &fn), symbol);
+        must(jiffi_function_bind(in_libc ? b.libc_lib : b.lib, symbol, sig, &fn), symbol);
         return fn;
     }
 };
@@ -85,10 +99,15 @@ struct Case {
     std::string name;
     std::function<void(benchmark::State&)> direct;
     std::function<void(benchmark::State&)> ffi;
-    jiffi_function* fn = nullptr;
+    jiffi_function* fn[3] = {};  // per backend: libffi, jit, auto
     std::vector<jiffi_slot> args;
-    size_t ret_size = 8;
 };
+
+// Binds the case's function on every backend.
+void bind_all(Case& c, const char* symbol, const char* text, bool in_libc = false,
+              const char* varargs = nullptr) {
+    for (int b = 0; b < 3; ++b) c.fn[b] = world().bind(world().backends[b], symbol, text, in_libc, varargs);
+}
 
 // A deque: registered benchmarks keep pointers to their cases.
 std::deque<Case>& cases() {
@@ -96,28 +115,41 @@ std::deque<Case>& cases() {
     return all;
 }
 
-// Registers the four paths of a case: direct, ffi_call, jiffi_function_call, invoker.
+// Calls fn through jiffi_function_call in the benchmark loop.
+void bench_call(benchmark::State& s, jiffi_function* fn, const jiffi_slot* args) {
+    alignas(16) unsigned char ret[64];
+    for (auto _ : s) {
+        jiffi_function_call(fn, args, ret);
+        benchmark::DoNotOptimize(ret);
+    }
+}
+
+// Calls fn through its raw invoker and address in the benchmark loop.
+void bench_invoker(benchmark::State& s, jiffi_function* fn, const jiffi_slot* args) {
+    alignas(16) unsigned char ret[64];
+    jiffi_invoker inv = jiffi_function_invoker(fn);
+    void* addr = jiffi_function_address(fn);
+    for (auto _ : s) {
+        inv(addr, args, ret);
+        benchmark::DoNotOptimize(ret);
+    }
+}
+
+// Registers the paths of a case: direct, ffi_call, jiffi on libffi, the JIT stub through
+// jiffi_function_call and through the raw invoker, and AUTO after warm-up.
 void register_case(Case c) {
     cases().push_back(std::move(c));
     Case* cp = &cases().back();
     benchmark::RegisterBenchmark((cp->name + "/direct").c_str(), [cp](benchmark::State& s) { cp->direct(s); });
     benchmark::RegisterBenchmark((cp->name + "/ffi_call").c_str(), [cp](benchmark::State& s) { cp->ffi(s); });
-    benchmark::RegisterBenchmark((cp->name + "/jiffi_call").c_str(), [cp](benchmark::State& s) {
-        alignas(16) unsigned char ret[64];
-        for (auto _ : s) {
-            jiffi_function_call(cp->fn, cp->args.data(), ret);
-            benchmark::DoNotOptimize(ret);
-        }
-    });
-    benchmark::RegisterBenchmark((cp->name + "/jiffi_invoker").c_str(), [cp](benchmark::State& s) {
-        alignas(16) unsigned char ret[64];
-        jiffi_invoker inv = jiffi_function_invoker(cp->fn);
-        void* addr = jiffi_function_address(cp->fn);
-        for (auto _ : s) {
-            inv(addr, cp->args.data(), ret);
-            benchmark::DoNotOptimize(ret);
-        }
-    });
+    benchmark::RegisterBenchmark((cp->name + "/jiffi_libffi").c_str(),
+                                 [cp](benchmark::State& s) { bench_call(s, cp->fn[0], cp->args.data()); });
+    benchmark::RegisterBenchmark((cp->name + "/jit_call").c_str(),
+                                 [cp](benchmark::State& s) { bench_call(s, cp->fn[1], cp->args.data()); });
+    benchmark::RegisterBenchmark((cp->name + "/jit_invoker").c_str(),
+                                 [cp](benchmark::State& s) { bench_invoker(s, cp->fn[1], cp->args.data()); });
+    benchmark::RegisterBenchmark((cp->name + "/auto_call").c_str(),
+                                 [cp](benchmark::State& s) { bench_call(s, cp->fn[2], cp->args.data()); });
 }
 
 // A prepared libffi call: the cif and argument type list kept alive.
@@ -173,7 +205,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("bench_add3", "int64_t (int64_t, int64_t, int64_t)");
+        bind_all(cs, "bench_add3", "int64_t (int64_t, int64_t, int64_t)");
         cs.args.resize(3);
         cs.args[0].i64 = a;
         cs.args[1].i64 = b;
@@ -196,7 +228,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("bench_fma", "double (double, double, double)");
+        bind_all(cs, "bench_fma", "double (double, double, double)");
         cs.args.resize(3);
         cs.args[0].f64 = x;
         cs.args[1].f64 = y;
@@ -219,7 +251,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("strlen", "size_t strlen(const char *)", true);
+        bind_all(cs, "strlen", "size_t strlen(const char *)", true);
         cs.args.resize(1);
         cs.args[0].ptr = const_cast<char*>(text);
         register_case(std::move(cs));
@@ -242,7 +274,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("bench_vec2_add", "struct vec2f (struct vec2f, struct vec2f)");
+        bind_all(cs, "bench_vec2_add", "struct vec2f (struct vec2f, struct vec2f)");
         cs.args.resize(2);
         cs.args[0].ptr = &va;
         cs.args[1].ptr = &vb;
@@ -266,7 +298,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("bench_vec3_scale", "struct vec3d (struct vec3d, double)");
+        bind_all(cs, "bench_vec3_scale", "struct vec3d (struct vec3d, double)");
         cs.args.resize(2);
         cs.args[0].ptr = &v3;
         cs.args[1].f64 = k;
@@ -292,7 +324,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("bench_mixed10",
+        bind_all(cs, "bench_mixed10",
                        "double (int, double, long, float, char, double, unsigned, const void *, short, double)");
         cs.args.resize(10);
         cs.args[0].i64 = m_a;
@@ -333,7 +365,7 @@ void register_all() {
                 benchmark::DoNotOptimize(r);
             }
         };
-        cs.fn = w.bind("snprintf", "int snprintf(char *, size_t, const char *, ...)", true,
+        bind_all(cs, "snprintf", "int snprintf(char *, size_t, const char *, ...)", true,
                        "int, double, const char *");
         cs.args.resize(6);
         cs.args[0].ptr = buf;
@@ -359,19 +391,120 @@ public:
 
 // Prints each case's paths with ratios against the direct call and against ffi_call.
 void print_summary(const Collector& col) {
-    std::printf("\njiffi benchmark summary (ns per call; ratio = time / direct call time)\n");
-    std::printf("%-12s %9s %9s %11s %13s %10s %12s\n", "function", "direct", "ffi_call",
-                "jiffi_call", "jiffi_invoker", "call/direct", "ffi/call");
+    std::printf("\njiffi call benchmark summary (ns per call, same run; x = ratio)\n");
+    std::printf("%-12s %7s %8s %8s %8s %8s %8s %10s %10s %12s\n", "function", "direct", "ffi_call",
+                "libffi", "jit", "jit_inv", "auto", "jit/direct", "inv/direct", "ffi_call/jit");
     for (const Case& c : cases()) {
         auto get = [&](const char* path) {
             auto it = col.ns.find(c.name + "/" + path);
             return it == col.ns.end() ? 0.0 : it->second;
         };
-        double d = get("direct"), f = get("ffi_call"), j = get("jiffi_call"), i = get("jiffi_invoker");
-        std::printf("%-12s %9.2f %9.2f %11.2f %13.2f %9.2fx %11.2fx\n", c.name.c_str(), d, f, j, i,
-                    d > 0 ? j / d : 0.0, j > 0 ? f / j : 0.0);
+        double d = get("direct"), f = get("ffi_call"), l = get("jiffi_libffi"), j = get("jit_call"),
+               i = get("jit_invoker"), a = get("auto_call");
+        std::printf("%-12s %7.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2fx %9.2fx %11.1fx\n", c.name.c_str(), d, f,
+                    l, j, i, a, d > 0 ? j / d : 0.0, d > 0 ? i / d : 0.0, j > 0 ? f / j : 0.0);
     }
-    std::printf("(backend: libffi; the JIT backend's stubs replace it as they land)\n");
+    std::printf("columns: direct C call through a function pointer; libffi ffi_call with a prepared cif;\n"
+                "jiffi on the libffi backend; the JIT stub via jiffi_function_call and via the raw\n"
+                "invoker; AUTO after warm-up (%s).\n",
+                "libffi until AUTO tiers up to the JIT");
+}
+
+// Resident set size of the process in bytes.
+size_t resident_bytes() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long pages = 0, resident = 0;
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+    return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A variadic argument type list never used before in this process (bijective base 6 over
+// the types below), so that its call site needs a stub of its own.
+std::string fresh_vararg_types() {
+    static const char* kinds[] = {"int", "long", "double", "char *", "struct vec2f", "struct vec3d"};
+    static unsigned long counter = 0;
+    unsigned long n = ++counter;
+    std::string out;
+    while (n > 0) {
+        unsigned long d = (n - 1) % 6;
+        out += (out.empty() ? "" : ", ") + std::string(kinds[d]);
+        n = (n - 1) / 6;
+    }
+    return out;
+}
+
+double now_us() {
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Binds and calls bench_sink through a new call-site signature on backend b; returns the
+// microseconds from parsing the call site to the end of the first call.
+double first_call_us(World::Backend& b, jiffi_signature* proto) {
+    static jiffi_slot zero_args[32];
+    static Vec3d zero_struct{};
+    std::string types = fresh_vararg_types();
+    double t0 = now_us();
+    jiffi_signature* site = nullptr;
+    must(jiffi_signature_vararg(b.ctx, proto, types.c_str(), &site), types.c_str());
+    jiffi_function* fn = nullptr;
+    must(jiffi_function_bind(b.lib, "bench_sink", site, &fn), "bench_sink");
+    size_t n = jiffi_signature_arg_count(site);
+    for (size_t i = 0; i < n && i < 32; ++i) zero_args[i].ptr = &zero_struct;
+    zero_args[0].i64 = 0;
+    jiffi_slot ret;
+    jiffi_function_call(fn, zero_args, &ret);
+    double t = now_us() - t0;
+    jiffi_function_destroy(fn);
+    return t;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Time to the first call of a new signature per backend, JIT compile time alone and in
+// batches of 100, and memory per cached stub.
+void print_compile_summary() {
+    World& w = world();
+    std::printf("\nnew signatures (variadic call sites of long bench_sink(int, ...), each never seen)\n");
+    for (World::Backend& b : w.backends) {
+        jiffi_signature* proto = nullptr;
+        must(jiffi_signature_parse(b.ctx, "long bench_sink(int, ...)", &proto), "bench_sink");
+        std::vector<double> t;
+        for (int i = 0; i < 21; ++i) t.push_back(first_call_us(b, proto));
+        std::printf("  first completed call after bind, %-6s backend: median %8.1f us\n", b.name, median(t));
+    }
+    World::Backend& jit = w.backends[1];
+    jiffi_signature* proto = nullptr;
+    must(jiffi_signature_parse(jit.ctx, "long bench_sink(int, ...)", &proto), "bench_sink");
+    std::vector<std::vector<jiffi::detail::StubRef>> keep;
+    size_t rss0 = resident_bytes();
+    size_t stubs = 0;
+    std::vector<double> per_stub;
+    for (int batch = 0; batch < 5; ++batch) {
+        std::vector<const jiffi::detail::StubSpec*> specs;
+        for (int i = 0; i < 100; ++i) {
+            jiffi_signature* site = nullptr;
+            std::string types = fresh_vararg_types();
+            must(jiffi_signature_vararg(jit.ctx, proto, types.c_str(), &site), types.c_str());
+            if (const jiffi::detail::StubSpec* spec = site->jit().spec()) specs.push_back(spec);
+        }
+        uint64_t before = jiffi::detail::JitEngine::instance().stats().stubs_compiled;
+        double t0 = now_us();
+        keep.push_back(jiffi::detail::StubCache::global().acquire_batch(specs));
+        double t = now_us() - t0;
+        uint64_t compiled = jiffi::detail::JitEngine::instance().stats().stubs_compiled - before;
+        stubs += compiled;
+        if (compiled) per_stub.push_back(t / static_cast<double>(compiled));
+    }
+    size_t rss1 = resident_bytes();
+    std::printf("  JIT compile time per stub in batches of 100: median %.1f us (%zu stubs)\n", median(per_stub),
+                stubs);
+    std::printf("  memory per cached stub: %.0f bytes (resident-set growth over %zu stubs, IR and code)\n",
+                stubs ? static_cast<double>(rss1 - rss0) / static_cast<double>(stubs) : 0.0, stubs);
 }
 
 }  // namespace
@@ -391,7 +524,10 @@ int main(int argc, char** argv) {
     register_all();
     Collector col;
     benchmark::RunSpecifiedBenchmarks(&col);
-    if (summary) print_summary(col);
+    if (summary) {
+        print_summary(col);
+        print_compile_summary();
+    }
     benchmark::Shutdown();
     return 0;
 }

@@ -22,3 +22,6 @@ double bench_mixed10(int a, double b, long c, float d, char e, double f, unsigne
                      const void *h, short i, double j) {
     return a + b + (double)c + d + e + f + g + (h ? 1.0 : 0.0) + i + j;
 }
+
+/* A variadic sink: any call site of it is a valid C call (it reads none of its varargs). */
+long bench_sink(int n, ...) { return n; }

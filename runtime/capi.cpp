@@ -47,6 +47,8 @@ void require(const void* p, const char* function, const char* param) {
              std::string(function) + ": argument '" + param + "' is NULL");
 }
 
+void attach_tier(jiffi_function& fn);
+
 // Makes a function object for address and sig, preparing the backend the context uses.
 jiffi_function* new_function(jiffi_context* ctx, void* address, const jiffi_signature* sig,
                              const std::string& what) {
@@ -57,29 +59,62 @@ jiffi_function* new_function(jiffi_context* ctx, void* address, const jiffi_sign
         fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text + "' of " + what +
                                       " is a variadic prototype: make a call-site signature "
                                       "with jiffi_signature_vararg to call it");
-    auto fn = std::make_unique<jiffi_function>();
-    fn->ctx = ctx;
-    fn->sig = sig;
-    fn->address = address;
+    auto fn = std::make_unique<jiffi_function>(ctx, sig, address);
     if (ctx->backend == JIFFI_BACKEND_JIT) {
         fn->stub = sig->jit().acquire();
+        fn->jit.store(fn->stub.code(), std::memory_order_release);
+        if (!sig->stub_counted.exchange(true)) ctx->stats->stubs_compiled.fetch_add(1);
     } else if (ctx->backend == JIFFI_BACKEND_LIBFFI) {
         fn->ffi = &sig->ffi();
     } else {
-        // AUTO calls through libffi (tiering to the JIT is not there yet); only a signature
-        // libffi refuses is compiled by the JIT now, so that AUTO calls whatever either can.
-        try {
-            fn->ffi = &sig->ffi();
-        } catch (const Error& refused) {
-            if (refused.code() != ErrorCode::UNSUPPORTED) throw;
-            try {
-                fn->stub = sig->jit().acquire();
-            } catch (const Error& jit) {
-                fail(ErrorCode::UNSUPPORTED, refused.message() + "; " + jit.message());
-            }
-        }
+        attach_tier(*fn);
     }
     return fn.release();
+}
+
+// The AUTO tiering job of fn's signature, made now: declined up front when the JIT is
+// disabled or the classifier refuses the signature, else ready to compile.
+std::shared_ptr<TierJob> make_tier_job(const jiffi_function& fn) {
+    const jiffi_signature* sig = fn.sig;
+    const std::shared_ptr<ContextStats>& stats = fn.ctx->stats;
+    if (fn.ctx->jit_disabled)
+        return std::make_shared<TierJob>(sig->sig.text, stats,
+                                         "the JIT is disabled (JIFFI_DISABLE_JIT is set)");
+    const JitSignature& jit = sig->jit();
+    if (!jit.spec()) {
+        try {
+            jit.acquire();
+        } catch (const Error& e) {
+            return std::make_shared<TierJob>(sig->sig.text, stats, e.message());
+        }
+    }
+    return std::make_shared<TierJob>(*jit.spec(), sig->sig.text, stats);
+}
+
+// AUTO: serves fn by libffi and subscribes it to its stub, compiled in the background; a
+// signature libffi refuses is compiled before returning (an error if the JIT declines it too).
+void attach_tier(jiffi_function& fn) {
+    const jiffi_signature* sig = fn.sig;
+    std::unique_ptr<Error> refused;
+    try {
+        fn.ffi = &sig->ffi();
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::UNSUPPORTED || fn.ctx->jit_disabled) throw;
+        refused = std::make_unique<Error>(e);
+    }
+    if (!fn.ctx->jit_disabled && !refused) sig->jit();  // classified outside the compiler's lock
+    TierCompiler& compiler = TierCompiler::instance();
+    TierPhase phase = compiler.attach(sig->tier_job, [&fn] { return make_tier_job(fn); },
+                                      TierWaiter{&fn.jit, !refused});
+    // The job, once made, is never replaced: reading it after attach() is safe.
+    std::shared_ptr<TierJob> job = sig->tier_job;
+    if (phase == TierPhase::Queued || phase == TierPhase::Compiling) {
+        fn.tier = job;
+        if (refused) phase = compiler.wait(*job, -1);
+    }
+    // A declined job's reason is final once its phase was seen under the compiler's lock.
+    if (refused && phase == TierPhase::Declined)
+        fail(ErrorCode::UNSUPPORTED, refused->message() + "; " + job->reason);
 }
 
 }  // namespace
@@ -265,15 +300,54 @@ jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
 void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
     // A null function or missing arguments cannot be reported here: the call is skipped.
     if (!fn || (!args && !fn->sig->sig.args.empty())) return;
-    if (fn->stub.ok())
-        fn->stub.code()(fn->address, args, ret);
-    else
+    if (jiffi_invoker code = fn->jit.load(std::memory_order_acquire)) {
+        count_call(fn->calls.jit);
+        code(fn->address, args, ret);
+    } else {
+        count_call(fn->calls.libffi);
         fn->ffi->call(fn->address, args, ret);
+    }
 }
 
 jiffi_invoker jiffi_function_invoker(jiffi_function* fn) {
     if (!fn) return nullptr;
-    return fn->stub.ok() ? fn->stub.code() : fn->ffi->invoker();
+    jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
+    return code ? code : fn->ffi->invoker();
+}
+
+int jiffi_function_wait_jit(jiffi_function* fn, long timeout_ms) {
+    if (!fn) return 0;
+    if (fn->jit.load(std::memory_order_acquire)) return 1;
+    if (!fn->tier) return 0;
+    TierCompiler::instance().wait(*fn->tier, timeout_ms);
+    return fn->jit.load(std::memory_order_acquire) ? 1 : 0;
+}
+
+jiffi_error* jiffi_context_stats(const jiffi_context* ctx, jiffi_stats* out) {
+    return guarded([&] {
+        require(out, "jiffi_context_stats", "out");
+        require(ctx, "jiffi_context_stats", "ctx");
+        *out = ctx->stats->snapshot();
+    });
+}
+
+size_t jiffi_context_declined_reason(const jiffi_context* ctx, size_t index, char* buf,
+                                     size_t len, uint64_t* count) {
+    if (!ctx) return 0;
+    try {
+        std::string text;
+        uint64_t n = 0;
+        if (!ctx->stats->reason(index, text, n)) return 0;
+        if (count) *count = n;
+        if (buf && len > 0) {
+            size_t k = text.size() < len - 1 ? text.size() : len - 1;
+            std::memcpy(buf, text.data(), k);
+            buf[k] = 0;
+        }
+        return text.size() + 1;
+    } catch (...) {
+        return 0;
+    }
 }
 
 void* jiffi_function_address(jiffi_function* fn) { return fn ? fn->address : nullptr; }

@@ -1,5 +1,8 @@
-// Contexts: declarations, signature parsing and ownership, search paths.
+// Contexts: declarations, signature parsing and ownership, search paths; function lifetimes.
 #include "runtime/context.hpp"
+
+#include <cstdlib>
+#include <cstring>
 
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
@@ -24,7 +27,21 @@ const JitSignature& jiffi_signature::jit() const {
     return *jit_;
 }
 
-jiffi_context::jiffi_context(jiffi_backend b) : backend(b), types(Target::host()) {
+namespace {
+
+// True when the environment variable var is set to something other than "" or "0".
+bool env_on(const char* var) {
+    const char* v = std::getenv(var);
+    return v && *v && std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
+jiffi_context::jiffi_context(jiffi_backend b)
+    : backend(b),
+      types(Target::host()),
+      jit_disabled(b == JIFFI_BACKEND_AUTO && env_on("JIFFI_DISABLE_JIT")),
+      stats(std::make_shared<ContextStats>()) {
     install_record_layout(types);
     add_builtin_typedefs(types, decls_);
     search_paths_ = default_search_paths();
@@ -70,4 +87,14 @@ std::vector<std::string> jiffi_context::search_paths() const {
 void jiffi_context::set_search_paths(std::vector<std::string> paths) {
     std::lock_guard<std::mutex> lock(mu_);
     search_paths_ = std::move(paths);
+}
+
+jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
+    : ctx(c), sig(s), address(a) {
+    ctx->stats->attach(&calls);
+}
+
+jiffi_function::~jiffi_function() {
+    if (tier) TierCompiler::instance().detach(*tier, &jit);
+    ctx->stats->detach(&calls);
 }

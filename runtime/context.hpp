@@ -17,6 +17,7 @@
 #include "runtime/ffi_backend.hpp"
 #include "runtime/jit_backend.hpp"
 #include "runtime/library.hpp"
+#include "runtime/tiering.hpp"
 
 // A parsed signature, owned by its context; prepared for libffi on first use.
 struct jiffi_signature {
@@ -34,6 +35,13 @@ private:
     mutable std::unique_ptr<jiffi::detail::Error> ffi_error_;
     mutable std::once_flag jit_once_;
     mutable std::unique_ptr<jiffi::detail::JitSignature> jit_;
+
+public:
+    // The AUTO tiering job of sig, made by the first AUTO function; guarded by the
+    // TierCompiler's mutex.
+    mutable std::shared_ptr<jiffi::detail::TierJob> tier_job;
+    // Set once a JIT context counted sig's stub as compiled.
+    mutable std::atomic<bool> stub_counted{false};
 };
 
 // A context: one target's types, the declarations made in it, its signatures and options.
@@ -42,6 +50,8 @@ struct jiffi_context {
 
     jiffi_backend backend;
     jiffi::detail::TypeTable types;
+    bool jit_disabled = false;  // AUTO with JIFFI_DISABLE_JIT set at creation: libffi only
+    std::shared_ptr<jiffi::detail::ContextStats> stats;
 
     // Parses C declarations into the context (all or nothing).
     void cdef(const char* text);
@@ -72,11 +82,21 @@ struct jiffi_library {
 // A C function bound to a signature and ready to call: through its JIT stub when it has
 // one, else through libffi.
 struct jiffi_function {
+    // Registers the function's call counters with ctx's statistics.
+    jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a);
+    // Leaves its tiering job (the compiler never touches it after) and its context's counters.
+    ~jiffi_function();
+    jiffi_function(const jiffi_function&) = delete;
+    jiffi_function& operator=(const jiffi_function&) = delete;
+
     jiffi_context* ctx = nullptr;
     const jiffi_signature* sig = nullptr;
     void* address = nullptr;
     const jiffi::detail::FfiCall* ffi = nullptr;
-    jiffi::detail::StubRef stub;  // holds the stub's code while the function lives
+    std::atomic<jiffi_invoker> jit{nullptr};  // the stub, once calls go through it
+    jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives
+    std::shared_ptr<jiffi::detail::TierJob> tier;  // AUTO: the job delivering the stub
+    jiffi::detail::CallCounters calls;
 };
 
 // The error object handed to C callers.

@@ -10,6 +10,7 @@
 #include "jiffi/jiffi.h"
 
 int run_plan(int argc, char** argv);  // tools/plan_cli.cpp
+int run_stats(int argc, char** argv);  // tools/stats_cli.cpp
 
 namespace {
 
@@ -24,6 +25,8 @@ const char* kUsage =
     "  example: jiffi call libc 'size_t strlen(const char *)' hello   # prints 5\n"
     "       jiffi plan [--target T] [--cdef DECLS]... [--vararg TYPES] PROTOTYPE\n"
     "  Prints how PROTOTYPE is passed on target T (default: the host) and its LLVM type.\n"
+    "       jiffi stats [--calls N] [CALL OPTIONS] LIBRARY PROTOTYPE [ARG]...\n"
+    "  Calls the function N times on an AUTO context and prints the tiering counters.\n"
     "exit status: 0 success, 1 a jiffi error (message on stderr), 2 usage error\n";
 
 // Prints err to stderr prefixed by what failed, disposes it, and returns exit status 1.
@@ -243,6 +246,7 @@ int run_call(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (argc >= 2 && !std::strcmp(argv[1], "call")) return run_call(argc - 2, argv + 2);
     if (argc >= 2 && !std::strcmp(argv[1], "plan")) return run_plan(argc - 2, argv + 2);
+    if (argc >= 2 && !std::strcmp(argv[1], "stats")) return run_stats(argc - 2, argv + 2);
     if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help"))) {
         std::fputs(kUsage, stdout);
         return 0;

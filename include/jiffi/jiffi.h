@@ -127,11 +127,42 @@ JIFFI_API jiffi_error *jiffi_function_bind(jiffi_library *lib, const char *symbo
                                            jiffi_function **out);
 JIFFI_API void          jiffi_function_call(jiffi_function *fn, const jiffi_slot *args,
                                             void *ret);
+/* The invoker calls go through. On a JIFFI_BACKEND_AUTO context this is libffi's until the
+   function's JIT stub is compiled in the background, then the stub: an embedder caching the
+   invoker should query it again after warm-up, or after jiffi_function_wait_jit returns 1. */
 JIFFI_API jiffi_invoker jiffi_function_invoker(jiffi_function *fn);
 JIFFI_API void         *jiffi_function_address(jiffi_function *fn);
 JIFFI_API void          jiffi_function_destroy(jiffi_function *fn);
 /* The signature the function was created with. */
 JIFFI_API const jiffi_signature *jiffi_function_signature(const jiffi_function *fn);
+
+/* ---- Tiering and statistics ------------------------------------------------------ */
+
+/* Waits until fn calls through its JIT stub (AUTO compiles it in the background) or
+   timeout_ms passes (a negative timeout waits as long as compiling takes); returns 1 when
+   fn is served by the JIT, 0 when it is (still) served by libffi. */
+JIFFI_API int jiffi_function_wait_jit(jiffi_function *fn, long timeout_ms);
+
+/* A context's counters. Calls are those made through jiffi_function_call (a raw invoker's
+   calls are not counted). Set JIFFI_LOG=fallback (or all) to have every libffi fallback
+   named on stderr; JIFFI_DISABLE_JIT=1 makes AUTO contexts created after it pure libffi. */
+typedef struct jiffi_stats {
+    uint64_t calls_jit;           /* calls served by a JIT stub */
+    uint64_t calls_libffi;        /* calls served by libffi */
+    uint64_t stubs_compiled;      /* stubs made ready for the context's signatures */
+    uint64_t functions_tiered_up; /* AUTO functions switched from libffi to their stub */
+    uint64_t jit_declined;        /* signatures the JIT declined (reasons below) */
+    uint64_t libffi_fallbacks;    /* AUTO functions left on libffi because the JIT declined */
+} jiffi_stats;
+
+/* Fills out with the context's counters. */
+JIFFI_API jiffi_error *jiffi_context_stats(const jiffi_context *ctx, jiffi_stats *out);
+/* The index-th distinct reason the JIT declined a signature (first seen first): copies it,
+   NUL-terminated and truncated to len bytes, into buf (when len > 0), stores how many
+   declines gave it in *count (when count is not NULL), and returns the reason's length plus
+   one; returns 0 when index is past the last reason. */
+JIFFI_API size_t jiffi_context_declined_reason(const jiffi_context *ctx, size_t index,
+                                               char *buf, size_t len, uint64_t *count);
 
 /* ---- Callbacks -------------------------------------------------------------------- */
 

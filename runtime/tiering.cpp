@@ -1,0 +1,280 @@
+// AUTO tiering: counters, fallback log, and the compiler thread that switches functions to stubs.
+#include "runtime/tiering.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace jiffi::detail {
+
+namespace {
+
+// How long the compiler thread lingers with an empty queue before it stops.
+constexpr auto kIdleStop = std::chrono::seconds(1);
+// How long the thread lets a burst of bindings gather before compiling them as one batch.
+constexpr auto kGather = std::chrono::microseconds(200);
+
+// True when the comma-separated list in var names item or "all".
+bool env_lists(const char* var, const char* item) {
+    const char* v = std::getenv(var);
+    if (!v) return false;
+    std::string s = v;
+    size_t start = 0;
+    while (start <= s.size()) {
+        size_t end = s.find(',', start);
+        if (end == std::string::npos) end = s.size();
+        std::string word = s.substr(start, end - start);
+        if (word == item || word == "all") return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool log_fallbacks() {
+    static const bool on = env_lists("JIFFI_LOG", "fallback");
+    return on;
+}
+
+void ContextStats::declined(const std::string& reason) {
+    jit_declined.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [text, n] : reasons_)
+        if (text == reason) {
+            ++n;
+            return;
+        }
+    reasons_.emplace_back(reason, 1);
+}
+
+void ContextStats::fallback(const std::string& signature, const std::string& reason) {
+    libffi_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    if (log_fallbacks())
+        std::fprintf(stderr, "jiffi: signature '%s' served by libffi: %s\n", signature.c_str(),
+                     reason.c_str());
+}
+
+void ContextStats::attach(const CallCounters* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.insert(c);
+}
+
+void ContextStats::detach(const CallCounters* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!live_.erase(c)) return;
+    retired_jit_ += c->jit.load(std::memory_order_relaxed);
+    retired_libffi_ += c->libffi.load(std::memory_order_relaxed);
+}
+
+jiffi_stats ContextStats::snapshot() const {
+    jiffi_stats s{};
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        s.calls_jit = retired_jit_;
+        s.calls_libffi = retired_libffi_;
+        for (const CallCounters* c : live_) {
+            s.calls_jit += c->jit.load(std::memory_order_relaxed);
+            s.calls_libffi += c->libffi.load(std::memory_order_relaxed);
+        }
+    }
+    s.stubs_compiled = stubs_compiled.load(std::memory_order_relaxed);
+    s.functions_tiered_up = functions_tiered_up.load(std::memory_order_relaxed);
+    s.jit_declined = jit_declined.load(std::memory_order_relaxed);
+    s.libffi_fallbacks = libffi_fallbacks.load(std::memory_order_relaxed);
+    return s;
+}
+
+bool ContextStats::reason(size_t index, std::string& text, uint64_t& count) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (index >= reasons_.size()) return false;
+    text = reasons_[index].first;
+    count = reasons_[index].second;
+    return true;
+}
+
+TierJob::TierJob(const StubSpec& s, std::string t, std::shared_ptr<ContextStats> st)
+    : spec(std::make_unique<StubSpec>(s)), text(std::move(t)), stats(std::move(st)) {}
+
+TierJob::TierJob(std::string t, std::shared_ptr<ContextStats> st, std::string why)
+    : text(std::move(t)), stats(std::move(st)), phase(TierPhase::Declined), reason(std::move(why)) {}
+
+namespace {
+
+// Stops the compiler thread at exit (registered with atexit more than once; idempotent).
+void stop_at_exit() { TierCompiler::instance().stop(); }
+
+}  // namespace
+
+TierCompiler& TierCompiler::instance() {
+    // Never destroyed (functions may be destroyed by later static destructors); the thread
+    // is stopped and joined at exit, and queued jobs are dropped.
+    static TierCompiler* compiler = [] {
+        auto* c = new TierCompiler();
+        std::atexit(stop_at_exit);
+        return c;
+    }();
+    return *compiler;
+}
+
+void TierCompiler::stop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    stop_ = true;
+    for (auto& job : queue_) {
+        job->phase = TierPhase::Declined;
+        job->reason = "the process is exiting";
+        job->waiting.clear();
+    }
+    queue_.clear();
+    work_.notify_all();
+    done_.notify_all();
+    lock.unlock();
+    if (thread_.joinable()) thread_.join();
+}
+
+void TierCompiler::start_locked(const std::shared_ptr<TierJob>& job) {
+    if (job->phase == TierPhase::Declined)
+        job->stats->declined(job->reason);
+    else
+        enqueue_locked(job);
+}
+
+void TierCompiler::enqueue_locked(std::shared_ptr<TierJob> job) {
+    if (stop_) {
+        job->phase = TierPhase::Declined;
+        job->reason = "the process is exiting";
+        job->stats->declined(job->reason);
+        return;
+    }
+    job->phase = TierPhase::Queued;
+    queue_.push_back(std::move(job));
+    if (!running_) {
+        // A thread that stopped when idle has released the mutex for good: join it here.
+        if (thread_.joinable()) thread_.join();
+        running_ = true;
+        thread_ = std::thread([this] { run(); });
+    }
+    work_.notify_one();
+}
+
+void TierCompiler::deliver_locked(TierJob& job, TierWaiter waiter) {
+    switch (job.phase) {
+    case TierPhase::Ready:
+        waiter.target->store(job.stub.code(), std::memory_order_release);
+        break;
+    case TierPhase::Declined:
+        if (waiter.on_libffi) job.stats->fallback(job.text, job.reason);
+        break;
+    default: job.waiting.push_back(waiter);
+    }
+}
+
+void TierCompiler::detach(TierJob& job, const std::atomic<jiffi_invoker>* target) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& w = job.waiting;
+    w.erase(std::remove_if(w.begin(), w.end(),
+                           [target](const TierWaiter& x) { return x.target == target; }),
+            w.end());
+}
+
+TierPhase TierCompiler::wait(const TierJob& job, long timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto settled = [&job] {
+        return job.phase == TierPhase::Ready || job.phase == TierPhase::Declined;
+    };
+    if (timeout_ms < 0)
+        done_.wait(lock, settled);
+    else
+        done_.wait_for(lock, std::chrono::milliseconds(timeout_ms), settled);
+    return job.phase;
+}
+
+void TierCompiler::hold(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = on;
+    work_.notify_all();
+}
+
+bool TierCompiler::running() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running_;
+}
+
+void TierCompiler::run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+        if (!work_.wait_for(lock, kIdleStop,
+                            [this] { return stop_ || (!queue_.empty() && !held_); })) {
+            if (!queue_.empty()) continue;  // held: keep waiting
+            running_ = false;
+            return;
+        }
+        if (stop_) {
+            running_ = false;
+            return;
+        }
+        // Let the rest of a burst of bindings arrive, then take the whole queue as one batch.
+        lock.unlock();
+        std::this_thread::sleep_for(kGather);
+        lock.lock();
+        if (stop_) {
+            running_ = false;
+            return;
+        }
+        if (held_ || queue_.empty()) continue;
+        std::vector<std::shared_ptr<TierJob>> batch(queue_.begin(), queue_.end());
+        queue_.clear();
+        std::vector<const StubSpec*> specs;
+        for (auto& job : batch) {
+            job->phase = TierPhase::Compiling;
+            specs.push_back(job->spec.get());
+        }
+        lock.unlock();
+        std::vector<StubRef> refs;
+        std::string failure;
+        try {
+            refs = StubCache::global().acquire_batch(specs);
+        } catch (const std::exception& e) {
+            failure = std::string("compiling its stub failed: ") + e.what();
+        }
+        lock.lock();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            TierJob& job = *batch[i];
+            if (failure.empty() && refs[i].ok()) {
+                job.stub = std::move(refs[i]);
+                job.phase = TierPhase::Ready;
+                job.stats->stubs_compiled.fetch_add(1, std::memory_order_relaxed);
+                for (const TierWaiter& w : job.waiting) {
+                    w.target->store(job.stub.code(), std::memory_order_release);
+                    if (w.on_libffi)
+                        job.stats->functions_tiered_up.fetch_add(1, std::memory_order_relaxed);
+                }
+            } else {
+                job.reason = !failure.empty() ? failure
+                             : refs[i].error() ? refs[i].error()->message()
+                                               : std::string("the JIT made no stub");
+                job.phase = TierPhase::Declined;
+                job.stats->declined(job.reason);
+                for (const TierWaiter& w : job.waiting)
+                    if (w.on_libffi) job.stats->fallback(job.text, job.reason);
+            }
+            job.waiting.clear();
+        }
+        done_.notify_all();
+        // Exit handlers run in reverse order of registration, and LLVM registers the
+        // destructors of statics it makes while compiling: stopping (and joining) must come
+        // before those, so it is registered again after batches 1, 2, 4, 8, ...
+        ++batches_;
+        if ((batches_ & (batches_ - 1)) == 0 && !stop_) std::atexit(stop_at_exit);
+        // The batch's references to the jobs go outside the lock: a job may die with its
+        // context here, releasing its stub into the cache.
+        lock.unlock();
+        batch.clear();
+        refs.clear();
+        lock.lock();
+    }
+}
+
+}  // namespace jiffi::detail

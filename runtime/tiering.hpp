@@ -1,0 +1,158 @@
+// AUTO tiering: per-context counters, per-signature compile jobs and the background compiler.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+#include "jit/stub_cache.hpp"
+#include "jit/stub_spec.hpp"
+
+namespace jiffi::detail {
+
+// The calls one function served, by backend; bumped by jiffi_function_call.
+struct CallCounters {
+    std::atomic<uint64_t> jit{0};
+    std::atomic<uint64_t> libffi{0};
+};
+
+// Adds one to a call counter: a relaxed atomic increment (no ordering, never lost).
+inline void count_call(std::atomic<uint64_t>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+
+// The counters of one context; shared with the compile jobs, which may outlive it.
+class ContextStats {
+public:
+    std::atomic<uint64_t> stubs_compiled{0};       // stubs made ready for the context's signatures
+    std::atomic<uint64_t> functions_tiered_up{0};  // functions switched from libffi to a stub
+    std::atomic<uint64_t> jit_declined{0};         // signatures the JIT declined
+    std::atomic<uint64_t> libffi_fallbacks{0};     // functions left on libffi by a decline
+
+    // Counts a signature the JIT declined, keeping reason with the number of its occurrences.
+    void declined(const std::string& reason);
+    // Counts a function served by libffi because the JIT declined its signature (and logs it).
+    void fallback(const std::string& signature, const std::string& reason);
+
+    // Registers a function's call counters, summed into every snapshot while it lives.
+    void attach(const CallCounters* c);
+    // Unregisters a function's call counters, keeping their totals.
+    void detach(const CallCounters* c);
+
+    // All the counters at once.
+    jiffi_stats snapshot() const;
+    // The index-th distinct decline reason and its count, in first-seen order; false past the end.
+    bool reason(size_t index, std::string& text, uint64_t& count) const;
+
+private:
+    mutable std::mutex mu_;  // guards live_, retired_* and reasons_
+    std::set<const CallCounters*> live_;
+    uint64_t retired_jit_ = 0;
+    uint64_t retired_libffi_ = 0;
+    std::vector<std::pair<std::string, uint64_t>> reasons_;
+};
+
+// True when JIFFI_LOG asks for fallback lines ("fallback" or "all" in its comma list).
+bool log_fallbacks();
+
+// Where a signature's stub is on its way to AUTO functions.
+enum class TierPhase { Queued, Compiling, Ready, Declined };
+
+// A function waiting for a job's stub: the atomic it calls through, and whether it is
+// served by libffi meanwhile (a switch that counts as a tier-up) or bound synchronously.
+struct TierWaiter {
+    std::atomic<jiffi_invoker>* target = nullptr;
+    bool on_libffi = true;
+};
+
+// The compilation of one signature's stub for AUTO functions: held by the signature and by
+// the compiler's queue, so that neither a destroyed function nor a destroyed context is
+// ever touched by the compiler thread.
+struct TierJob {
+    // A job to compile spec (a copy: the signature may go first).
+    TierJob(const StubSpec& spec, std::string text, std::shared_ptr<ContextStats> stats);
+    // A job declined before compiling, for reason.
+    TierJob(std::string text, std::shared_ptr<ContextStats> stats, std::string reason);
+
+    const std::unique_ptr<StubSpec> spec;  // null when declined up front
+    const std::string text;                // the signature in C syntax, for logs
+    const std::shared_ptr<ContextStats> stats;
+
+    // Guarded by the TierCompiler's mutex.
+    TierPhase phase = TierPhase::Queued;
+    std::vector<TierWaiter> waiting;  // functions subscribed until the stub is ready
+    StubRef stub;                     // the stub once ready, alive as long as the job
+    std::string reason;               // why the JIT declined
+};
+
+// The process's background compiler: one thread, started on demand and stopped when idle
+// or at exit, compiling every queued job of a round as one batch.
+class TierCompiler {
+public:
+    // The compiler (its thread is started by the first job).
+    static TierCompiler& instance();
+    TierCompiler(const TierCompiler&) = delete;
+    TierCompiler& operator=(const TierCompiler&) = delete;
+
+    // Ties waiter to the stub of the signature whose job pointer is slot: creates the job with
+    // make() on first use (counting a decline, or queueing it), stores the stub into the
+    // waiter at once when ready, else subscribes it; returns the job's phase. slot is
+    // guarded by the compiler's mutex.
+    template <class Make>
+    TierPhase attach(std::shared_ptr<TierJob>& slot, Make&& make, TierWaiter waiter);
+
+    // Unsubscribes target from job (a no-op when the stub was already delivered).
+    void detach(TierJob& job, const std::atomic<jiffi_invoker>* target);
+    // Waits until job is ready or declined, at most timeout_ms (forever when negative);
+    // returns the phase then.
+    TierPhase wait(const TierJob& job, long timeout_ms);
+
+    // True while the compiler thread runs (it stops after an idle second).
+    bool running() const;
+    // Stops the thread for good (at exit), dropping queued jobs; later jobs are declined.
+    void stop();
+    // While held, queued jobs wait (for tests that need functions to stay on libffi).
+    void hold(bool on);
+
+private:
+    TierCompiler() = default;
+    // Queues job and starts the thread if it is not running (declines it once stopped);
+    // mu_ is held.
+    void enqueue_locked(std::shared_ptr<TierJob> job);
+    // Handles the first attach of a job: counts a decline or queues it; mu_ is held.
+    void start_locked(const std::shared_ptr<TierJob>& job);
+    // Delivers job's phase to waiter: stores the stub, counts a fallback, or subscribes.
+    void deliver_locked(TierJob& job, TierWaiter waiter);
+    // The thread's loop: takes every queued job, compiles them as one batch, delivers.
+    void run();
+
+    mutable std::mutex mu_;
+    std::condition_variable work_;  // signalled when a job is queued or stop_ is set
+    std::condition_variable done_;  // signalled when a batch is delivered
+    std::deque<std::shared_ptr<TierJob>> queue_;
+    std::thread thread_;
+    bool running_ = false;
+    bool stop_ = false;
+    bool held_ = false;
+    uint64_t batches_ = 0;  // batches compiled
+};
+
+template <class Make>
+TierPhase TierCompiler::attach(std::shared_ptr<TierJob>& slot, Make&& make, TierWaiter waiter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!slot) {
+        slot = make();
+        start_locked(slot);
+    }
+    deliver_locked(*slot, waiter);
+    return slot->phase;
+}
+
+}  // namespace jiffi::detail

@@ -1,26 +1,39 @@
-// The ORC LLJIT behind every stub: host target, O2 pipeline, one resource tracker per module.
+// The ORC LLJIT behind every stub: IR passes and codegen once per batch, JITLink, the disk cache.
 #include "jit/jit_engine.hpp"
 
+#include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/SmallVectorMemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/SROA.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
+#include <unordered_map>
 
+#include "jit/object_cache.hpp"
 #include "jit/stub_compiler.hpp"
 
 namespace jiffi::detail {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds from a to b.
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 // Converts an llvm::Error into jiffi's Error(JIT), saying what was being done.
 [[noreturn]] void fail_llvm(llvm::Error err, const std::string& doing) {
@@ -34,82 +47,284 @@ T take(llvm::Expected<T> e, const std::string& doing) {
     return std::move(*e);
 }
 
+// The symbol of the i-th stub of an object (the objects are in JITDylibs of their own).
+std::string stub_symbol(size_t i) { return "s" + std::to_string(i); }
+
 }  // namespace
 
 class CodeBlock {
 public:
-    explicit CodeBlock(llvm::orc::ResourceTrackerSP tracker) : tracker(std::move(tracker)) {}
+    CodeBlock(llvm::orc::JITDylib* dylib, uint64_t cache_id) : dylib(dylib), cache_id(cache_id) {}
     ~CodeBlock() { JitEngine::instance().remove(*this); }
     CodeBlock(const CodeBlock&) = delete;
     CodeBlock& operator=(const CodeBlock&) = delete;
 
-    llvm::orc::ResourceTrackerSP tracker;
+    llvm::orc::JITDylib* dylib;  // the object's own JITDylib, removed with the block
+    uint64_t cache_id;           // the CachedObject id it was loaded from, or 0
 };
 
 struct JitEngine::Impl {
-    // Serializes module building and compilation: one TargetMachine compiles in place.
+    // An object loaded from the disk cache whose code is still mapped, to share, not reload.
+    struct LoadedObject {
+        std::weak_ptr<CodeBlock> block;
+        std::vector<jiffi_invoker> code;  // by stub index in the object
+    };
+
+    // Serializes all LLVM work: one context, one TargetMachine, one pass pipeline.
     mutable std::mutex mu;
     std::unique_ptr<llvm::orc::LLJIT> jit;
-    std::unique_ptr<llvm::TargetMachine> tm;  // the optimizer's view of the host
-    uint64_t next_id = 0;
+    std::unique_ptr<llvm::TargetMachine> tm;  // the host, as codegen and the IR passes see it
+    llvm::LLVMContext ctx;                    // reused: modules are deleted after codegen
+    std::unique_ptr<llvm::PassBuilder> pb;
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::ModulePassManager passes;
+    std::string environment;  // what a cached object depends on besides its spec keys
+    std::unique_ptr<ObjectCache> cache;
+    std::unordered_map<uint64_t, LoadedObject> loaded;  // by CachedObject id
+    uint64_t next_dylib = 0;
     JitEngineStats stats;
 
-    // A module for the JIT's target, in ctx.
-    std::unique_ptr<llvm::Module> new_module(llvm::LLVMContext& ctx);
-    // Emits each spec as a stub into module; names[i] is empty when spec i failed.
-    void emit(llvm::Module& module, const std::vector<const StubSpec*>& specs,
-              std::vector<std::string>& names, CompiledBatch& out);
-    // Runs the O2 pipeline over module with the host's target information.
+    // A module for the JIT's target.
+    std::unique_ptr<llvm::Module> new_module();
+    // Runs the stub passes over module: the stubs are straight-line code whose only waste is
+    // stack temporaries, so SROA (keeping the CFG: one block suits O0 codegen), early CSE and
+    // instcombine do all that O2 would.
     void optimize(llvm::Module& module);
+    // The relocatable object file of module.
+    llvm::SmallVector<char, 0> codegen(llvm::Module& module);
+    // Links object (stubs "s0".."s<count-1>") into a new JITDylib; the stubs' addresses go
+    // to code. Returns the block, or null with the reason in why.
+    std::shared_ptr<CodeBlock> link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
+                                    uint64_t cache_id, std::vector<jiffi_invoker>& code, std::string& why);
+    // Removes a JITDylib and its code.
+    void drop(llvm::orc::JITDylib& dylib) noexcept;
+    // Serves the specs found in the disk cache; the indices of the others go to todo.
+    void load_cached(const std::vector<const StubSpec*>& specs, CompiledBatch& out, std::vector<size_t>& todo);
+    // The code of obj: shared with a live load of the same file, else linked anew; null when
+    // the object does not link.
+    std::shared_ptr<CodeBlock> load(CachedObject& obj, std::vector<jiffi_invoker>& code);
+    // Compiles specs[todo] as one module, storing its object in the disk cache when on.
+    void compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo, CompiledBatch& out);
 };
 
-std::unique_ptr<llvm::Module> JitEngine::Impl::new_module(llvm::LLVMContext& ctx) {
+std::unique_ptr<llvm::Module> JitEngine::Impl::new_module() {
     auto module = std::make_unique<llvm::Module>("jiffi_stubs", ctx);
     module->setDataLayout(jit->getDataLayout());
     module->setTargetTriple(jit->getTargetTriple().str());
     return module;
 }
 
-void JitEngine::Impl::emit(llvm::Module& module, const std::vector<const StubSpec*>& specs,
-                           std::vector<std::string>& names, CompiledBatch& out) {
-    std::string cpu = tm->getTargetCPU().str();
-    std::string features = tm->getTargetFeatureString().str();
+void JitEngine::Impl::optimize(llvm::Module& module) {
+    passes.run(module, mam);
+    // The analyses cached for this module's functions die with the module.
+    lam.clear();
+    fam.clear();
+    cgam.clear();
+    mam.clear();
+}
+
+llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module) {
+    llvm::SmallVector<char, 0> object;
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+        fail(ErrorCode::JIT, "LLVM cannot emit object files for the host target");
+    pm.run(module);
+    return object;
+}
+
+std::shared_ptr<CodeBlock> JitEngine::Impl::link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
+                                                 uint64_t cache_id, std::vector<jiffi_invoker>& code,
+                                                 std::string& why) {
+    llvm::orc::ExecutionSession& es = jit->getExecutionSession();
+    llvm::orc::JITDylib& dylib = es.createBareJITDylib("jiffi_" + std::to_string(next_dylib++));
+    dylib.addToLinkOrder(*jit->getProcessSymbolsJITDylib());
+    if (llvm::Error err = jit->getObjLinkingLayer().add(dylib, std::move(object))) {
+        why = llvm::toString(std::move(err));
+        drop(dylib);
+        return nullptr;
+    }
+    // One lookup of every stub links the object once.
+    llvm::orc::SymbolLookupSet names;
+    std::vector<llvm::orc::SymbolStringPtr> interned;
+    for (size_t i = 0; i < count; ++i) {
+        interned.push_back(es.intern(stub_symbol(i)));
+        names.add(interned.back());
+    }
+    auto symbols = es.lookup(llvm::orc::makeJITDylibSearchOrder(&dylib, llvm::orc::JITDylibLookupFlags::MatchAllSymbols),
+                             std::move(names));
+    if (!symbols) {
+        why = llvm::toString(symbols.takeError());
+        drop(dylib);
+        return nullptr;
+    }
+    code.assign(count, nullptr);
+    for (size_t i = 0; i < count; ++i) {
+        auto it = symbols->find(interned[i]);
+        if (it != symbols->end()) code[i] = it->second.getAddress().toPtr<jiffi_invoker>();
+    }
+    stats.live_blocks += 1;
+    return std::make_shared<CodeBlock>(&dylib, cache_id);
+}
+
+void JitEngine::Impl::drop(llvm::orc::JITDylib& dylib) noexcept {
+    if (llvm::Error err = jit->getExecutionSession().removeJITDylib(dylib)) llvm::consumeError(std::move(err));
+}
+
+void JitEngine::Impl::load_cached(const std::vector<const StubSpec*>& specs, CompiledBatch& out,
+                                  std::vector<size_t>& todo) {
+    std::vector<std::string> keys;
+    for (const StubSpec* s : specs) keys.push_back(s->key());
+    std::vector<bool> served(specs.size(), false);
     for (size_t i = 0; i < specs.size(); ++i) {
-        std::string name = "jiffi_stub_" + std::to_string(next_id++);
+        if (served[i]) continue;
+        std::optional<CachedObject> obj = cache->find(keys[i]);
+        std::vector<jiffi_invoker> code;
+        std::shared_ptr<CodeBlock> block = obj ? load(*obj, code) : nullptr;
+        if (!block) {
+            todo.push_back(i);
+            continue;
+        }
+        // The object serves every spec of the batch it holds, not only specs[i].
+        std::unordered_map<std::string_view, size_t> index;
+        for (size_t k = 0; k < obj->keys.size(); ++k) index.emplace(obj->keys[k], k);
+        for (size_t j = i; j < specs.size(); ++j) {
+            auto it = served[j] ? index.end() : index.find(keys[j]);
+            if (it == index.end() || !code[it->second]) continue;
+            out.code[j] = code[it->second];
+            out.blocks[j] = block;
+            served[j] = true;
+            stats.cache_hits += 1;
+        }
+        if (!served[i]) todo.push_back(i);
+    }
+    stats.cache_misses += todo.size();
+}
+
+std::shared_ptr<CodeBlock> JitEngine::Impl::load(CachedObject& obj, std::vector<jiffi_invoker>& code) {
+    auto live = loaded.find(obj.id);
+    if (live != loaded.end()) {
+        if (std::shared_ptr<CodeBlock> block = live->second.block.lock()) {
+            code = live->second.code;
+            return block;
+        }
+    }
+    auto start = Clock::now();
+    llvm::SmallVector<char, 0> bytes(obj.object.begin(), obj.object.end());
+    auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(bytes), "jiffi-cached-stubs", false);
+    std::string why;
+    std::shared_ptr<CodeBlock> block = link(std::move(buffer), obj.keys.size(), obj.id, code, why);
+    stats.link_seconds += seconds(start, Clock::now());
+    // An object that does not link (foreign, forged) is a miss: its stubs are recompiled
+    // and the files rewritten.
+    if (block) loaded[obj.id] = LoadedObject{block, code};
+    return block;
+}
+
+void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo,
+                                  CompiledBatch& out) {
+    auto start = Clock::now();
+    std::unique_ptr<llvm::Module> module = new_module();
+    std::vector<size_t> placed;  // placed[k]: the spec of stub "s<k>"
+    for (size_t i : todo) {
         try {
-            emit_stub(module, *specs[i], name);
-            llvm::Function* f = module.getFunction(name);
-            f->addFnAttr("target-cpu", cpu);
-            f->addFnAttr("target-features", features);
-            names[i] = name;
+            emit_stub(*module, *specs[i], stub_symbol(placed.size()));
+            placed.push_back(i);
         } catch (const Error& e) {
             out.errors[i] = std::make_shared<const Error>(e);
         }
     }
-}
+    if (placed.empty()) return;
+    auto emitted = Clock::now();
+#ifndef NDEBUG
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyModule(*module, &os)) fail(ErrorCode::INTERNAL, "the JIT generated invalid IR: " + os.str());
+#endif
+    optimize(*module);
+    auto optimized = Clock::now();
+    llvm::SmallVector<char, 0> object = codegen(*module);
+    module.reset();
+    auto generated = Clock::now();
 
-void JitEngine::Impl::optimize(llvm::Module& module) {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(module, mam);
+    std::string copy = cache ? std::string(object.data(), object.size()) : std::string();
+    auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(object), "jiffi-stubs", false);
+    std::vector<jiffi_invoker> code;
+    std::string why;
+    std::shared_ptr<CodeBlock> block = link(std::move(buffer), placed.size(), 0, code, why);
+    auto linked = Clock::now();
+    if (!block) fail(ErrorCode::JIT, "LLVM failed while linking a stub module: " + why);
+    size_t compiled = 0;
+    for (size_t k = 0; k < placed.size(); ++k) {
+        size_t i = placed[k];
+        if (!code[k]) {
+            out.errors[i] = std::make_shared<const Error>(ErrorCode::JIT, "the compiled module lacks " + stub_symbol(k));
+            continue;
+        }
+        out.code[i] = code[k];
+        out.blocks[i] = block;
+        ++compiled;
+    }
+    if (cache) {
+        std::vector<std::string> keys;
+        for (size_t i : placed) keys.push_back(specs[i]->key());
+        cache->store(keys, copy);
+    }
+    stats.stubs_compiled += compiled;
+    stats.modules_compiled += 1;
+    stats.emit_seconds += seconds(start, emitted);
+    stats.optimize_seconds += seconds(emitted, optimized);
+    stats.codegen_seconds += seconds(optimized, generated);
+    stats.link_seconds += seconds(generated, linked);
 }
 
 JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
+    Impl& d = *impl_;
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     auto jtmb = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host target");
-    jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
-    impl_->tm = take(jtmb.createTargetMachine(), "creating a target machine for the host");
-    impl_->jit = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(),
-                      "creating the LLJIT");
+    // Objects are made here and linked by JITLink, which wants small-model PIC on x86-64.
+    jtmb.setRelocationModel(llvm::Reloc::PIC_);
+    jtmb.setCodeModel(llvm::CodeModel::Small);
+    // O0 codegen (FastISel, fast register allocation) costs about a sixth of O1's per stub.
+    // After the IR passes a stub is one block of loads, a call and stores, for which O0
+    // emits what O1 does but for a spill of ret across the call instead of a push of rbx.
+    jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
+    d.tm = take(jtmb.createTargetMachine(), "creating a target machine for the host");
+    d.environment = "jiffi stubs " + std::to_string(kStubFormatVersion) + "; LLVM " LLVM_VERSION_STRING "; " +
+                    jtmb.getTargetTriple().str() + "; " + d.tm->getTargetCPU().str() + "; " +
+                    d.tm->getTargetFeatureString().str() + "; codegen O" +
+                    std::to_string(static_cast<int>(d.tm->getOptLevel()));
+    // No static initializers run in stubs: the inactive platform skips ORC's per-module scans.
+    d.jit = take(llvm::orc::LLJITBuilder()
+                     .setJITTargetMachineBuilder(std::move(jtmb))
+                     .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                     .create(),
+                 "creating the LLJIT");
+    if (!d.jit->getProcessSymbolsJITDylib()) fail(ErrorCode::JIT, "the LLJIT has no process symbols");
+
+    d.pb = std::make_unique<llvm::PassBuilder>(d.tm.get());
+    d.pb->registerModuleAnalyses(d.mam);
+    d.pb->registerCGSCCAnalyses(d.cgam);
+    d.pb->registerFunctionAnalyses(d.fam);
+    d.pb->registerLoopAnalyses(d.lam);
+    d.pb->crossRegisterProxies(d.lam, d.fam, d.cgam, d.mam);
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::SROAPass(llvm::SROAOptions::PreserveCFG));
+    fpm.addPass(llvm::EarlyCSEPass());
+    fpm.addPass(llvm::InstCombinePass());
+    d.passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+
+    if (const char* dir = std::getenv("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
+        // A cache the environment names but that cannot be used only costs recompilation.
+        try {
+            d.cache = std::make_unique<ObjectCache>(dir, d.environment);
+        } catch (const Error&) {
+        }
+    }
 }
 
 JitEngine& JitEngine::instance() {
@@ -121,75 +336,38 @@ JitEngine& JitEngine::instance() {
 CompiledBatch JitEngine::compile(const std::vector<const StubSpec*>& specs) {
     CompiledBatch out;
     out.code.assign(specs.size(), nullptr);
+    out.blocks.assign(specs.size(), nullptr);
     out.errors.assign(specs.size(), nullptr);
     std::lock_guard<std::mutex> lock(impl_->mu);
-    auto start = std::chrono::steady_clock::now();
-
-    auto ctx = std::make_unique<llvm::LLVMContext>();
-    std::unique_ptr<llvm::Module> module = impl_->new_module(*ctx);
-    std::vector<std::string> names(specs.size());
-    impl_->emit(*module, specs, names, out);
-    if (module->empty()) return out;
-    auto emitted = std::chrono::steady_clock::now();
-
-    std::string problems;
-    llvm::raw_string_ostream os(problems);
-    if (llvm::verifyModule(*module, &os))
-        fail(ErrorCode::INTERNAL, "the JIT generated invalid IR: " + os.str());
-    impl_->optimize(*module);
-    auto optimized = std::chrono::steady_clock::now();
-
-    llvm::orc::LLJIT& jit = *impl_->jit;
-    llvm::orc::ResourceTrackerSP tracker = jit.getMainJITDylib().createResourceTracker();
-    if (llvm::Error err = jit.addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx))))
-        fail_llvm(std::move(err), "adding a stub module");
-    // One lookup of every name materializes the module once.
-    llvm::orc::SymbolLookupSet lookup;
-    for (const std::string& name : names)
-        if (!name.empty()) lookup.add(jit.mangleAndIntern(name));
-    auto symbols = jit.getExecutionSession().lookup(
-        llvm::orc::makeJITDylibSearchOrder(&jit.getMainJITDylib()), std::move(lookup));
-    if (!symbols) {
-        llvm::Error err = symbols.takeError();
-        if (llvm::Error gone = tracker->remove()) llvm::consumeError(std::move(gone));
-        fail_llvm(std::move(err), "compiling a stub module");
+    auto start = Clock::now();
+    std::vector<size_t> todo;
+    if (impl_->cache) {
+        impl_->load_cached(specs, out, todo);
+    } else {
+        for (size_t i = 0; i < specs.size(); ++i) todo.push_back(i);
     }
-    size_t compiled = 0;
-    for (size_t i = 0; i < names.size(); ++i) {
-        if (names[i].empty()) continue;
-        auto it = symbols->find(jit.mangleAndIntern(names[i]));
-        if (it == symbols->end()) {
-            out.errors[i] = std::make_shared<const Error>(ErrorCode::JIT, "the compiled module lacks " + names[i]);
-            continue;
-        }
-        out.code[i] = it->second.getAddress().toPtr<jiffi_invoker>();
-        ++compiled;
-    }
-    out.block = std::make_shared<CodeBlock>(std::move(tracker));
-    impl_->stats.stubs_compiled += compiled;
-    impl_->stats.modules_compiled += 1;
-    impl_->stats.live_blocks += 1;
-    impl_->stats.compile_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    impl_->stats.emit_seconds += std::chrono::duration<double>(emitted - start).count();
-    impl_->stats.optimize_seconds += std::chrono::duration<double>(optimized - emitted).count();
+    if (!todo.empty()) impl_->compile_new(specs, todo, out);
+    impl_->stats.compile_seconds += seconds(start, Clock::now());
     return out;
 }
 
+void JitEngine::set_cache_dir(const std::string& dir) {
+    std::unique_ptr<ObjectCache> cache;
+    if (!dir.empty()) cache = std::make_unique<ObjectCache>(dir, impl_->environment);
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->cache = std::move(cache);
+}
+
+const std::string& JitEngine::cache_environment() const { return impl_->environment; }
+
 std::string JitEngine::stub_ir(const StubSpec& spec) {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    llvm::LLVMContext ctx;
-    std::unique_ptr<llvm::Module> module = impl_->new_module(ctx);
-    std::vector<std::string> names(1);
-    CompiledBatch out;
-    out.errors.resize(1);
-    std::vector<const StubSpec*> specs{&spec};
-    impl_->emit(*module, specs, names, out);
-    if (out.errors[0]) throw *out.errors[0];
+    std::unique_ptr<llvm::Module> module = impl_->new_module();
+    emit_stub(*module, spec, stub_symbol(0));
     impl_->optimize(*module);
     std::string text;
     llvm::raw_string_ostream os(text);
-    module->getFunction(names[0])->print(os);
+    module->getFunction(stub_symbol(0))->print(os);
     return os.str();
 }
 
@@ -200,10 +378,14 @@ JitEngineStats JitEngine::stats() const {
 
 void JitEngine::remove(CodeBlock& block) noexcept {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    if (!block.tracker) return;
-    if (llvm::Error err = block.tracker->remove()) llvm::consumeError(std::move(err));
-    block.tracker = nullptr;
+    if (!block.dylib) return;
+    impl_->drop(*block.dylib);
+    block.dylib = nullptr;
     impl_->stats.live_blocks -= 1;
+    auto it = impl_->loaded.find(block.cache_id);
+    if (block.cache_id && it != impl_->loaded.end() && it->second.block.expired()) impl_->loaded.erase(it);
 }
+
+void set_jit_cache_dir(const std::string& dir) { JitEngine::instance().set_cache_dir(dir); }
 
 }  // namespace jiffi::detail

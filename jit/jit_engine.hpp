@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "jiffi/jiffi.h"
@@ -15,33 +16,45 @@ namespace jiffi::detail {
 // Native code of one compiled module; the code is freed when the last owner lets go.
 class CodeBlock;
 
-// The result of compiling a batch: one module, one resource tracker.
+// The result of compiling a batch: the new specs as one module, cached ones from their objects.
 struct CompiledBatch {
-    std::shared_ptr<CodeBlock> block;  // null when nothing compiled
-    std::vector<jiffi_invoker> code;   // per spec: the stub, or null when it failed
+    std::vector<jiffi_invoker> code;                   // per spec: the stub, or null when it failed
+    std::vector<std::shared_ptr<CodeBlock>> blocks;    // per spec: the code holding its stub, or null
     std::vector<std::shared_ptr<const Error>> errors;  // per spec: why it failed, or null
 };
 
 // Counters of the engine's work, for tests and statistics.
 struct JitEngineStats {
-    uint64_t stubs_compiled = 0;   // stubs that reached native code
+    uint64_t stubs_compiled = 0;   // stubs that reached native code through LLVM's codegen
     uint64_t modules_compiled = 0; // batches (one module each) that reached native code
-    uint64_t live_blocks = 0;      // modules whose code is still mapped
-    double compile_seconds = 0;    // time spent building, optimizing and linking modules
+    uint64_t live_blocks = 0;      // objects (compiled or loaded) whose code is still mapped
+    double compile_seconds = 0;    // time spent in compile(): building, optimizing, linking
     double emit_seconds = 0;       //   of which building the IR
-    double optimize_seconds = 0;   //   of which the O2 pipeline
+    double optimize_seconds = 0;   //   of which the IR passes
+    double codegen_seconds = 0;    //   of which machine-code generation
+    double link_seconds = 0;       //   of which loading objects into memory (JITLink)
+    uint64_t cache_hits = 0;       // stubs loaded from the disk cache
+    uint64_t cache_misses = 0;     // stubs looked up in the disk cache and compiled
 };
 
-// One LLJIT per process, created on first use; every method is thread-safe.
+// One LLJIT per process, created on first use; every method is thread-safe. The disk cache
+// starts in $JIFFI_JIT_CACHE_DIR when that is set and not empty.
 class JitEngine {
 public:
     // The engine, created on the first call; throws Error(JIT) if LLVM cannot target the host.
     static JitEngine& instance();
 
-    // Compiles the specs as one optimized module under a new resource tracker. A spec the
-    // JIT cannot serve gets its Error(UNSUPPORTED) and no code; the others still compile.
-    // Throws Error(JIT) when LLVM fails on the module as a whole.
+    // Loads the specs' stubs from the disk cache when it is on, and compiles the others as
+    // one optimized module (stored in the cache). A spec the JIT cannot serve gets its
+    // Error(UNSUPPORTED) and no code; the others still compile. Throws Error(JIT) when LLVM
+    // fails on the module as a whole.
     CompiledBatch compile(const std::vector<const StubSpec*>& specs);
+
+    // Uses dir as the disk cache of compiled stubs from now on (created if missing); an
+    // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for an unusable dir.
+    void set_cache_dir(const std::string& dir);
+    // What the disk cache's files depend on besides spec keys: stub format, LLVM, host CPU.
+    const std::string& cache_environment() const;
 
     // The LLVM IR of spec's stub after optimization, for tests and the CLI.
     std::string stub_ir(const StubSpec& spec);
@@ -57,5 +70,8 @@ private:
     JitEngine();
     std::unique_ptr<Impl> impl_;
 };
+
+// Sets the process's JIT disk cache directory (empty: off), for jiffi_jit_set_cache_dir.
+void set_jit_cache_dir(const std::string& dir);
 
 }  // namespace jiffi::detail

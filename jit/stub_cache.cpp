@@ -107,7 +107,7 @@ std::vector<StubRef> StubCache::acquire_batch(const std::vector<const StubSpec*>
             } else {
                 e->code = batch.code[i];
                 e->error = batch.errors[i];
-                if (e->code) e->block = batch.block;
+                if (e->code) e->block = batch.blocks[i];
             }
             e->ready = true;
         }

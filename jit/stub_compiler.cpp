@@ -398,23 +398,17 @@ void StubBuilder::build(const std::string& name) {
         call->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(),
                                                      llvm::AttributeSet::get(ctx_, ret_attrs),
                                                      params.attrs));
+        // A null ret (allowed by the libffi backend too) discards the result: it goes to a
+        // scratch temporary instead, which keeps the stub one basic block (O0 codegen spills
+        // every value live across blocks).
         if (sret_copy_from) {
-            llvm::BasicBlock* copy = llvm::BasicBlock::Create(ctx_, "copy", stub);
-            llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "done", stub);
-            b_.CreateCondBr(b_.CreateIsNull(ret), done, copy);
-            b_.SetInsertPoint(copy);
-            b_.CreateMemCpy(ret, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
-            b_.CreateBr(done);
-            b_.SetInsertPoint(done);
+            llvm::AllocaInst* scratch = temporary(spec_.ret.size, 1);
+            llvm::Value* dest = b_.CreateSelect(b_.CreateIsNull(ret), scratch, ret);
+            b_.CreateMemCpy(dest, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
         } else if (!ret_type->isVoidTy() && spec_.ret.cls != ValueClass::Void) {
-            // A null ret (allowed by the libffi backend too) discards the result.
-            llvm::BasicBlock* store = llvm::BasicBlock::Create(ctx_, "store", stub);
-            llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "done", stub);
-            b_.CreateCondBr(b_.CreateIsNull(ret), done, store);
-            b_.SetInsertPoint(store);
-            store_result(call, ret);
-            b_.CreateBr(done);
-            b_.SetInsertPoint(done);
+            llvm::AllocaInst* scratch =
+                temporary(std::max<uint64_t>(spec_.ret.size, 8), std::max<uint32_t>(spec_.ret.align, 8));
+            store_result(call, b_.CreateSelect(b_.CreateIsNull(ret), scratch, ret));
         } else if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void) {
             unsupported(what, "a value returned for a void return type");
         }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "jiffi/jiffi.h"
+#include "jit/jit_engine.hpp"
 #include "marshal/error.hpp"
 #include "runtime/context.hpp"
 
@@ -151,6 +152,10 @@ void jiffi_context_destroy(jiffi_context* ctx) { delete ctx; }
 
 jiffi_backend jiffi_context_backend(const jiffi_context* ctx) {
     return ctx ? ctx->backend : JIFFI_BACKEND_AUTO;
+}
+
+jiffi_error* jiffi_jit_set_cache_dir(const char* dir) {
+    return guarded([&] { set_jit_cache_dir(dir ? dir : ""); });
 }
 
 jiffi_error* jiffi_cdef(jiffi_context* ctx, const char* declarations) {

@@ -68,6 +68,13 @@ JIFFI_API jiffi_error *jiffi_context_create(jiffi_backend backend, jiffi_context
 JIFFI_API void         jiffi_context_destroy(jiffi_context *ctx);
 /* The backend the context was created with. */
 JIFFI_API jiffi_backend jiffi_context_backend(const jiffi_context *ctx);
+/* Process-wide (the JIT is one per process, shared by all contexts): keeps compiled stubs
+   in the directory dir (created if missing) and loads them from there instead of compiling
+   again, in this and later processes; NULL or "" turns the cache off. The environment
+   variable JIFFI_JIT_CACHE_DIR sets it when the JIT starts. Files are named by signature
+   and host (LLVM version, CPU and its features), one name per signature and host; stale or
+   damaged files are ignored and replaced; the directory may be emptied at any time. */
+JIFFI_API jiffi_error *jiffi_jit_set_cache_dir(const char *dir);
 
 JIFFI_API jiffi_error *jiffi_cdef(jiffi_context *ctx, const char *declarations);
 JIFFI_API jiffi_error *jiffi_signature_parse(jiffi_context *ctx, const char *text,

@@ -180,6 +180,22 @@ TEST_CASE("stub: int64 add3 and double fma") {
     fma.code()(reinterpret_cast<void*>(&jt_fma), args, nullptr);
 }
 
+// The number of instructions in ir whose text contains what (" load ", " call ").
+size_t count_of(const std::string& ir, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = ir.find(what); at != std::string::npos; at = ir.find(what, at + 1)) ++n;
+    return n;
+}
+
+TEST_CASE("stub: add3's optimized IR is three loads, a call and a store, in one block") {
+    std::string ir = JitEngine::instance().stub_ir(add3_spec());
+    CHECK(count_of(ir, " load ") == 3);
+    CHECK(count_of(ir, " call ") == 1);
+    CHECK(count_of(ir, "store ") == 1);
+    CHECK(count_of(ir, "memcpy") == 0);
+    CHECK(count_of(ir, " br ") == 0);
+}
+
 TEST_CASE("stub: pointers, float returns with zero upper bytes, extension both ways") {
     StubCache cache;
     StubRef len = cache.acquire(spec({direct(int_ty(64), 8), slot(ValueClass::UInt, 8, 8)},
@@ -415,6 +431,7 @@ TEST_CASE("stub cache: 8 threads acquiring the same and different plans compile 
     uint64_t before = engine.stats().stubs_compiled;
     std::atomic<int> wrong{0};
     std::atomic<int> waiting{8};
+    std::atomic<int> finishing{8};
     std::vector<jiffi_invoker> same_code(8);
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
@@ -440,6 +457,9 @@ TEST_CASE("stub cache: 8 threads acquiring the same and different plans compile 
                 same.code()(reinterpret_cast<void*>(&jt_add3), a, &r);
                 if (r.i64 != t + round + 1) ++wrong;
             }
+            // No thread lets its references go before all have taken theirs.
+            --finishing;
+            while (finishing > 0) std::this_thread::yield();
         });
     }
     for (auto& th : threads) th.join();

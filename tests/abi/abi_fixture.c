@@ -5,9 +5,6 @@ uint64_t abi_checksum;
 int abi_last_case;
 uint64_t abi_trace[ABI_TRACE_SIZE];
 
-int abi_tgt_ints[8];
-double abi_tgt_dbls[4];
-char abi_tgt_str[16] = "jiffi abi suite";
 
 uint64_t abi_mix(uint64_t h, uint64_t v)
 {
@@ -68,18 +65,4 @@ long double abi_mkld(uint64_t d)
 unsigned __int128 abi_mk128(uint64_t hi, uint64_t lo)
 {
     return ((unsigned __int128)hi << 64) | lo;
-}
-
-int abi_fn_ii(int x)
-{
-    return x + 1;
-}
-
-double abi_fn_ddd(double a, double b)
-{
-    return a * b;
-}
-
-void abi_fn_v(void)
-{
 }

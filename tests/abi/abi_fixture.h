@@ -19,6 +19,9 @@
 #ifndef CMPLX
 #define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
 #endif
+#ifndef CMPLXL
+#define CMPLXL(x, y) __builtin_complex((long double)(x), (long double)(y))
+#endif
 
 /* The slot class of an integer or enum type T, by its signedness. */
 #define ABI_ICLASS(T) (((T)-1) < 1 ? ABI_SINT : ABI_UINT)
@@ -52,15 +55,17 @@ ABI_HIDDEN long double abi_mkld(uint64_t d);
 /* An unsigned __int128 made from two derived values. */
 ABI_HIDDEN unsigned __int128 abi_mk128(uint64_t hi, uint64_t lo);
 
-/* Pointer targets and functions that generated pointer arguments point at. */
-extern ABI_HIDDEN int abi_tgt_ints[8];
-extern ABI_HIDDEN double abi_tgt_dbls[4];
-extern ABI_HIDDEN char abi_tgt_str[16];
+/* Pointer targets and functions that generated pointer arguments point at, in the one
+   library both fixture libraries link (abi_targets.c), so that a pointer argument has the same
+   value whichever compiler's caller passes it. */
+extern ABI_EXPORT int abi_tgt_ints[8];
+extern ABI_EXPORT double abi_tgt_dbls[4];
+extern ABI_EXPORT char abi_tgt_str[16];
 /* A target for int (*)(int) arguments. */
-ABI_HIDDEN int abi_fn_ii(int x);
+ABI_EXPORT int abi_fn_ii(int x);
 /* A target for double (*)(double, double) arguments. */
-ABI_HIDDEN double abi_fn_ddd(double a, double b);
+ABI_EXPORT double abi_fn_ddd(double a, double b);
 /* A target for void (*)(void) arguments. */
-ABI_HIDDEN void abi_fn_v(void);
+ABI_EXPORT void abi_fn_v(void);
 
 #endif /* JIFFI_TESTS_ABI_FIXTURE_H */

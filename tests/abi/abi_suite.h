@@ -36,6 +36,7 @@ enum {
     ABI_KIND(LDOUBLE, "long double")                     \
     ABI_KIND(CFLOAT, "_Complex float")                   \
     ABI_KIND(CDOUBLE, "_Complex double")                 \
+    ABI_KIND(CLDOUBLE, "_Complex long double")           \
     ABI_KIND(INT128, "__int128")                         \
     ABI_KIND(UINT128, "unsigned __int128")               \
     ABI_KIND(POINTER, "data pointer")                    \
@@ -45,13 +46,26 @@ enum {
     ABI_KIND(UNION, "union")                             \
     ABI_KIND(BITFIELDS, "struct with bitfields")         \
     ABI_KIND(PACKED, "packed struct")                    \
-    ABI_KIND(ALIGNED, "over-aligned struct")
+    ABI_KIND(ALIGNED, "over-aligned struct")             \
+    ABI_KIND(EMPTY, "empty struct")
 
 enum {
 #define ABI_KIND_ENUM(id, text) ABI_K_##id,
     ABI_KIND_LIST(ABI_KIND_ENUM)
 #undef ABI_KIND_ENUM
     ABI_K_COUNT
+};
+
+/* What a type is or holds at any depth (struct abi_type's holds bits). */
+enum {
+    ABI_H_LDOUBLE = 1,
+    ABI_H_INT128 = 2,
+    ABI_H_UNION = 4,
+    ABI_H_BITFIELD = 8,
+    ABI_H_COMPLEX = 16,
+    ABI_H_PACKED = 32,
+    ABI_H_ALIGNED = 64,
+    ABI_H_EMPTY = 128
 };
 
 /* The same layout as jiffi_slot: the reference callers store widened scalar returns in it. */
@@ -70,6 +84,7 @@ struct abi_type {
     size_t size;           /* sizeof, 0 for void */
     size_t align;          /* _Alignof, 1 for void */
     const char *spelling;  /* the type name as the prototype or vararg list writes it */
+    unsigned holds;        /* ABI_H_* bits */
 };
 
 /* One generated case: a fixture function, its fixed arguments and its reference call. */
@@ -86,8 +101,9 @@ struct abi_case {
     void *const *args;        /* argument i's value, as a pointer to a static variable */
     const char *refuse;       /* NULL, or '|'-separated type names, one of which libffi's
                                  refusal must name */
-    void (*reference)(void *ret);                 /* calls the fixture from C; stores the
-                                                     return (widened slot or raw bytes) */
+    void (*reference)(const void *fn, void *ret); /* calls fn, this case's function of this
+                                                     or another fixture library, from C; stores
+                                                     the return (widened slot or raw bytes) */
     int (*equal)(const void *a, const void *b);   /* member-wise equality of two memory-class
                                                      return values, NULL for other returns */
 };

@@ -46,7 +46,7 @@ private:
 
 enum class Kind {
     Void, Bool, Char, SChar, UChar, Short, UShort, Int, UInt, Long, ULong, LLong, ULLong,
-    Float, Double, LDouble, CFloat, CDouble, Int128, UInt128, Pointer, Enum, Record
+    Float, Double, LDouble, CFloat, CDouble, CLDouble, Int128, UInt128, Pointer, Enum, Record
 };
 
 // Facts about a primitive kind: spelling, ABI_K_ suffix, width and signedness of integers.
@@ -77,6 +77,7 @@ const PrimInfo kPrims[] = {
     {"long double", "LDOUBLE", 0, 0},
     {"_Complex float", "CFLOAT", 0, 0},
     {"_Complex double", "CDOUBLE", 0, 0},
+    {"_Complex long double", "CLDOUBLE", 0, 0},
     {"__int128", "INT128", 128, 1},
     {"unsigned __int128", "UINT128", 128, 0},
 };
@@ -155,7 +156,7 @@ struct Case {
     int next_member = 0;
 };
 
-const char* const kRecordKinds[] = {"STRUCT", "UNION", "BITFIELDS", "PACKED", "ALIGNED"};
+const char* const kRecordKinds[] = {"STRUCT", "UNION", "BITFIELDS", "PACKED", "ALIGNED", "EMPTY"};
 
 // Formats an integer value as a C constant of a type with the given width and signedness.
 std::string int_text(uint64_t bits_value, bool is_signed, int width) {
@@ -209,8 +210,25 @@ public:
         Case c;
         c.index = index;
         case_ = &c;
-        if (rng.chance(9))
+        int r = rng.range(0, 99);
+        if (r < 7)
             gen_refused();
+        else if (r < 12)
+            gen_regedge_int();
+        else if (r < 16)
+            gen_regedge_sse();
+        else if (r < 19)
+            gen_regedge_mixed();
+        else if (r < 27)
+            gen_int128(r >= 23);
+        else if (r < 34)
+            gen_ldouble();
+        else if (r < 40)
+            gen_complex();
+        else if (r < 50)
+            gen_varpromo();
+        else if (r < 60)
+            gen_hard_records();
         else
             gen_callable();
         case_ = nullptr;
@@ -290,6 +308,258 @@ private:
         for (int i = 0; i < n; ++i) c.args.push_back(draw());
     }
 
+    // A return type for the register-edge modes: mostly a scalar or void, sometimes a struct.
+    Type edge_return() {
+        int r = rng().range(0, 99);
+        if (r < 12) return Type{Kind::Void};
+        if (r < 82) return gen_scalar();
+        return gen_struct();
+    }
+
+    // k integer-class arguments (5 leaves one GPR), then a struct needing two GPRs, then
+    // scalars that must still take the register the struct could not use.
+    void gen_regedge_int() {
+        Case& c = cs();
+        c.mode = "regedge-int";
+        c.ret = edge_return();
+        int k = rng().pick(std::vector<int>{3, 4, 5, 5, 5, 6});
+        for (int i = 0; i < k; ++i) {
+            if (rng().chance(15)) c.args.push_back(Type{rng().chance(50) ? Kind::Double : Kind::Float});
+            c.args.push_back(gen_int_like());
+        }
+        int structs = rng().chance(25) ? 2 : 1;
+        for (int i = 0; i < structs; ++i)
+            c.args.push_back(gen_classic(rng().pick(std::vector<int>{34, 34, 28, 25, 11, 18, 8})));
+        int trailing = rng().range(1, 3);
+        for (int i = 0; i < trailing; ++i)
+            c.args.push_back(rng().chance(75) ? gen_int_like() : Type{Kind::Double});
+        c.fixed = static_cast<int>(c.args.size());
+    }
+
+    // k floating-point arguments (7 leaves one SSE register), then an aggregate needing two
+    // SSE registers (or one, which fits), then floating-point scalars that still take xmm7.
+    void gen_regedge_sse() {
+        Case& c = cs();
+        c.mode = "regedge-sse";
+        c.ret = edge_return();
+        int k = rng().pick(std::vector<int>{6, 7, 7, 7, 8});
+        for (int i = 0; i < k; ++i) {
+            if (rng().chance(15)) c.args.push_back(gen_int_like());
+            c.args.push_back(Type{rng().chance(60) ? Kind::Double : Kind::Float});
+        }
+        int structs = rng().chance(25) ? 2 : 1;
+        for (int i = 0; i < structs; ++i) {
+            if (rng().chance(15))
+                c.args.push_back(Type{Kind::CDouble});
+            else
+                c.args.push_back(gen_classic(rng().pick(std::vector<int>{5, 5, 7, 24, 16, 12, 0, 6})));
+        }
+        int trailing = rng().range(1, 3);
+        for (int i = 0; i < trailing; ++i)
+            c.args.push_back(rng().chance(80) ? Type{rng().chance(50) ? Kind::Double : Kind::Float} : gen_int_like());
+        c.fixed = static_cast<int>(c.args.size());
+    }
+
+    // Integer and floating-point registers both nearly used up, then a mixed INTEGER/SSE struct.
+    void gen_regedge_mixed() {
+        Case& c = cs();
+        c.mode = "regedge-mixed";
+        c.ret = edge_return();
+        int ints = rng().range(5, 6);
+        int fps = rng().range(7, 8);
+        while (ints + fps > 0) {
+            bool take_int = rng().range(1, ints + fps) <= ints;
+            if (take_int) {
+                c.args.push_back(gen_int_like());
+                --ints;
+            } else {
+                c.args.push_back(Type{rng().chance(60) ? Kind::Double : Kind::Float});
+                --fps;
+            }
+        }
+        c.args.push_back(gen_classic(rng().pick(std::vector<int>{13, 27, 20, 2, 12, 35, 32, 33})));
+        c.args.push_back(gen_int_like());
+        c.args.push_back(Type{Kind::Double});
+        c.fixed = static_cast<int>(c.args.size());
+    }
+
+    // A signed or unsigned __int128, now and then wrapped in a struct; records the refusal.
+    Type gen_int128_arg() {
+        Case& c = cs();
+        Type t{rng().chance(50) ? Kind::Int128 : Kind::UInt128};
+        c.refuse.push_back("__int128");
+        if (!rng().chance(20)) return t;
+        Record rec;
+        rec.members.push_back(Member{member_name(), t});
+        if (rng().chance(30)) rec.members.push_back(Member{member_name(), gen_member_scalar()});
+        Type s = add_record(std::move(rec), "s", true);
+        c.refuse.push_back("struct " + c.records[static_cast<size_t>(s.index)].tag);
+        return s;
+    }
+
+    // __int128 arguments and returns; at the edge, k integer arguments (5 leaves one GPR) first.
+    void gen_int128(bool edge) {
+        Case& c = cs();
+        c.mode = edge ? "int128-edge" : "int128";
+        if (rng().chance(edge ? 30 : 45)) {
+            c.ret = Type{rng().chance(50) ? Kind::Int128 : Kind::UInt128};
+            c.refuse.push_back("__int128");
+        } else {
+            c.ret = edge_return();
+        }
+        if (edge) {
+            int k = rng().pick(std::vector<int>{4, 5, 5, 5, 6});
+            for (int i = 0; i < k; ++i) {
+                if (rng().chance(10)) c.args.push_back(Type{Kind::Double});
+                c.args.push_back(gen_int_like());
+            }
+            c.args.push_back(gen_int128_arg());
+            int trailing = rng().range(1, 3);
+            for (int i = 0; i < trailing; ++i) c.args.push_back(rng().chance(20) ? gen_int128_arg() : gen_int_like());
+        } else {
+            int n = rng().range(1, 9);
+            int at = rng().range(0, n - 1);
+            for (int i = 0; i < n; ++i)
+                c.args.push_back(i == at || rng().chance(20) ? gen_int128_arg()
+                                                             : (rng().chance(20) ? gen_struct() : gen_scalar()));
+        }
+        c.fixed = static_cast<int>(c.args.size());
+    }
+
+    // A struct holding a long double (alone, beside others, twice, in an array or nested).
+    Type gen_ld_record() {
+        int r = rng().range(0, 7);
+        if (r == 0) return gen_classic(4);
+        if (r == 1) return gen_classic(21);
+        static const std::vector<std::vector<std::pair<Kind, int>>> shapes = {
+            {{Kind::Int, 0}, {Kind::LDouble, 0}},    {{Kind::LDouble, 0}, {Kind::LDouble, 0}},
+            {{Kind::LDouble, 2}},                    {{Kind::Double, 0}, {Kind::LDouble, 0}},
+            {{Kind::Float, 0}, {Kind::LDouble, 0}}};
+        if (r < 7) return shape_record(shapes[static_cast<size_t>(r - 2)]);
+        Record inner;
+        inner.members.push_back(Member{member_name(), Type{Kind::LDouble}});
+        Type in = add_record(std::move(inner), "s", true);
+        Record outer;
+        outer.members.push_back(Member{member_name(), in});
+        return add_record(std::move(outer), "s", true);
+    }
+
+    // long double and records holding one as arguments and returns, among other scalars.
+    void gen_ldouble() {
+        Case& c = cs();
+        c.mode = "ldouble";
+        int r = rng().range(0, 99);
+        c.ret = r < 30 ? Type{Kind::LDouble}
+                       : r < 55 ? gen_ld_record() : r < 65 ? Type{Kind::CLDouble} : gen_scalar();
+        int n = rng().range(1, 10);
+        for (int i = 0; i < n; ++i) {
+            int k = rng().range(0, 99);
+            c.args.push_back(k < 35 ? Type{Kind::LDouble}
+                                    : k < 55 ? gen_ld_record() : k < 65 ? Type{Kind::CLDouble} : gen_scalar());
+        }
+        c.fixed = n;
+    }
+
+    // _Complex float, double and long double arguments and returns among floating-point ones.
+    void gen_complex() {
+        Case& c = cs();
+        c.mode = "complex";
+        static const std::vector<Kind> complexes = {Kind::CFloat, Kind::CDouble, Kind::CLDouble};
+        int r = rng().range(0, 99);
+        c.ret = r < 65 ? Type{rng().pick(complexes)} : r < 75 ? gen_classic(rng().range(22, 23)) : gen_scalar();
+        int n = rng().range(2, 12);
+        for (int i = 0; i < n; ++i) {
+            int k = rng().range(0, 99);
+            if (k < 60)
+                c.args.push_back(Type{rng().pick(complexes)});
+            else if (k < 70)
+                c.args.push_back(gen_classic(rng().range(22, 23)));
+            else if (k < 90)
+                c.args.push_back(Type{rng().chance(50) ? Kind::Float : Kind::Double});
+            else
+                c.args.push_back(gen_int_like());
+        }
+        c.fixed = n;
+    }
+
+    // Variadic arguments of every kind the default argument promotions touch, and records.
+    void gen_varpromo() {
+        Case& c = cs();
+        c.mode = "varpromo";
+        c.ret = edge_return();
+        static const std::vector<Kind> promoted = {
+            Kind::Bool,    Kind::Char,   Kind::SChar,    Kind::UChar,  Kind::Short,   Kind::UShort,
+            Kind::Float,   Kind::Enum,   Kind::LDouble,  Kind::CFloat, Kind::CDouble, Kind::CLDouble,
+            Kind::Int128,  Kind::Record, Kind::Void,     Kind::Int,    Kind::Double,  Kind::Pointer};
+        gen_variadic_args([&]() -> Type {
+            Kind k = rng().pick(promoted);
+            if (k == Kind::Int128) return gen_int128_arg();
+            if (k == Kind::Record) return gen_struct();
+            if (k == Kind::Void) {  // a union or a bitfield struct
+                Type t = rng().chance(60) ? gen_union() : gen_bitfields();
+                c.refuse.push_back(std::string(rec_of(t).is_union ? "union " : "struct ") + rec_of(t).tag);
+                return t;
+            }
+            return make(k);
+        });
+    }
+
+    // Unions, bitfield, packed, over-aligned and empty records by value, as arguments and returns.
+    void gen_hard_records() {
+        Case& c = cs();
+        c.mode = "hard-records";
+        c.ret = rng().chance(45) ? gen_hard_record() : edge_return();
+        int n = rng().range(1, 8);
+        for (int i = 0; i < n; ++i)
+            c.args.push_back(rng().chance(55) ? gen_hard_record() : (rng().chance(40) ? gen_struct() : gen_scalar()));
+        c.fixed = n;
+    }
+
+    // One record libffi cannot pass, its names recorded for the refusal.
+    Type gen_hard_record() {
+        Case& c = cs();
+        int r = rng().range(0, 9);
+        if (r <= 4) {
+            Type t = r == 0 ? gen_union() : r == 1 ? gen_bitfields() : r == 2 ? gen_packed() : r == 3 ? gen_aligned()
+                                                                                                    : gen_empty();
+            c.refuse.push_back(std::string(rec_of(t).is_union ? "union " : "struct ") + rec_of(t).tag);
+            return t;
+        }
+        if (r <= 6) {
+            Type inner = gen_empty();
+            Record outer;
+            int n = rng().range(0, 2);
+            int at = rng().range(0, n);
+            for (int i = 0; i <= n; ++i)
+                outer.members.push_back(Member{member_name(), i == at ? inner : gen_member_scalar()});
+            Type t = add_record(std::move(outer), "s", true);
+            c.refuse.push_back("struct " + rec_of(t).tag);
+            c.refuse.push_back("struct " + rec_of(inner).tag);
+            return t;
+        }
+        return gen_hard();
+    }
+
+    // An empty struct (GNU C: size 0, passed as nothing).
+    Type gen_empty() {
+        Record rec;
+        rec.kind_code = 5;
+        return add_record(std::move(rec), "s", true);
+    }
+
+    // A struct with 32- or 64-byte alignment.
+    Type gen_aligned() {
+        Type t = gen_record(1, true);
+        Record& rec = cs().records[static_cast<size_t>(t.index)];
+        rec.aligned = rng().chance(75) ? 32 : 64;
+        rec.attr_after = rng().chance(50);
+        rec.kind_code = 4;
+        return t;
+    }
+
+    // The record of a record type of the current case.
+    const Record& rec_of(Type t) { return cs().records[static_cast<size_t>(t.index)]; }
+
     // A case with at least one type libffi cannot pass, which its backend must refuse.
     void gen_refused() {
         Case& c = cs();
@@ -327,7 +597,7 @@ private:
             {Kind::Short, 4},  {Kind::UShort, 4},  {Kind::Int, 6},     {Kind::UInt, 5},
             {Kind::Long, 5},   {Kind::ULong, 5},   {Kind::LLong, 4},   {Kind::ULLong, 4},
             {Kind::Float, 8},  {Kind::Double, 8},  {Kind::LDouble, 4}, {Kind::CFloat, 3},
-            {Kind::CDouble, 3}, {Kind::Pointer, 6}, {Kind::Enum, 5}};
+            {Kind::CDouble, 3}, {Kind::CLDouble, 2}, {Kind::Pointer, 6}, {Kind::Enum, 5}};
         return weighted(weights);
     }
 
@@ -347,7 +617,7 @@ private:
             {Kind::Short, 4}, {Kind::UShort, 2}, {Kind::Int, 8},   {Kind::UInt, 4},
             {Kind::Long, 4},  {Kind::ULong, 2},  {Kind::LLong, 2}, {Kind::ULLong, 2},
             {Kind::Float, 9}, {Kind::Double, 8}, {Kind::LDouble, 2}, {Kind::CFloat, 1},
-            {Kind::CDouble, 1}, {Kind::Pointer, 3}, {Kind::Enum, 2}};
+            {Kind::CDouble, 1}, {Kind::CLDouble, 1}, {Kind::Pointer, 3}, {Kind::Enum, 2}};
         return weighted(weights);
     }
 
@@ -477,21 +747,24 @@ private:
         return shapes;
     }
 
+    // A tagged plain struct of the given (kind, array count) members.
+    Type shape_record(const std::vector<std::pair<Kind, int>>& shape) {
+        Record rec;
+        for (const auto& m : shape) {
+            Member mem;
+            mem.name = member_name();
+            mem.type = m.first == Kind::Pointer ? Type{Kind::Pointer, 0} : Type{m.first};
+            mem.count = m.second;
+            rec.members.push_back(mem);
+        }
+        return add_record(std::move(rec), "s", true);
+    }
+
     // Classic shape n; the last three are nested: {{float,float},float}, {{double},double},
     // {int,{float,float}} with the inner struct tagged or inline.
     Type gen_classic(int n) {
         const auto& shapes = classic_shapes();
-        if (n < static_cast<int>(shapes.size())) {
-            Record rec;
-            for (const auto& m : shapes[static_cast<size_t>(n)]) {
-                Member mem;
-                mem.name = member_name();
-                mem.type = m.first == Kind::Pointer ? Type{Kind::Pointer, 0} : Type{m.first};
-                mem.count = m.second;
-                rec.members.push_back(mem);
-            }
-            return add_record(std::move(rec), "s", true);
-        }
+        if (n < static_cast<int>(shapes.size())) return shape_record(shapes[static_cast<size_t>(n)]);
         int which = n - static_cast<int>(shapes.size());
         Record inner;
         bool inline_inner = rng().chance(40);
@@ -571,12 +844,8 @@ private:
             return t;
         }
         case 4: {
-            Type t = gen_record(1, true);
-            Record& rec = c.records[static_cast<size_t>(t.index)];
-            rec.aligned = rng().chance(75) ? 32 : 64;
-            rec.attr_after = rng().chance(50);
-            rec.kind_code = 4;
-            c.refuse.push_back("struct " + rec.tag);
+            Type t = gen_aligned();
+            c.refuse.push_back("struct " + rec_of(t).tag);
             return t;
         }
         default: {
@@ -685,6 +954,10 @@ private:
     Rng* rng_ = nullptr;
     Case* case_ = nullptr;
 };
+
+// The ABI_H_ bits of abi_suite.h: what a type is or holds.
+constexpr unsigned kHoldsLDouble = 1, kHoldsInt128 = 2, kHoldsUnion = 4, kHoldsBitfield = 8, kHoldsComplex = 16,
+                   kHoldsPacked = 32, kHoldsAligned = 64, kHoldsEmpty = 128;
 
 // Writes the C text of cases: declarations, callees, values, reference callers, metadata.
 class Emitter {
@@ -796,10 +1069,10 @@ public:
             o << "static " << declare(t, var) << " = " << lit << ";\n";
         }
         // The reference caller.
-        o << "static void abi_ref_" << n << "(void *ret)\n{\n    ";
+        o << "static void abi_ref_" << n << "(const void *fn, void *ret)\n{\n    ";
         if (c_.ret.kind == Kind::Void) o << "(void)ret;\n    ";
         else o << declare(c_.ret, "r") << " = ";
-        o << symbol() << "(";
+        o << "((__typeof__(&" << symbol() << "))fn)(";
         for (size_t i = 0; i < c_.args.size(); ++i) o << (i ? ", " : "") << "abi_v" << n << "_" << i;
         o << ");\n" << store_return() << "}\n";
         // The comparison of memory-class returns.
@@ -926,6 +1199,10 @@ private:
                 mix("abi_dbits(creal(" + v + "))");
                 mix("abi_dbits(cimag(" + v + "))");
                 break;
+            case Kind::CLDouble:
+                out += ind + "h = abi_ldfold(h, creall(" + v + "));\n";
+                out += ind + "h = abi_ldfold(h, cimagl(" + v + "));\n";
+                break;
             case Kind::Int128:
             case Kind::UInt128:
                 mix("(uint64_t)(" + v + ")");
@@ -953,6 +1230,10 @@ private:
                 break;
             case Kind::CDouble:
                 out += ind + v + " = CMPLX(abi_mkd(abi_derive(h, k)), abi_mkd(abi_derive(h, k + 1)));\n";
+                out += ind + "k += 2;\n";
+                break;
+            case Kind::CLDouble:
+                out += ind + v + " = CMPLXL(abi_mkld(abi_derive(h, k)), abi_mkld(abi_derive(h, k + 1)));\n";
                 out += ind + "k += 2;\n";
                 break;
             case Kind::Int128:
@@ -984,6 +1265,10 @@ private:
                  case Kind::CDouble:
                      cond = "abi_dbits(creal(" + a + ")) == abi_dbits(creal(" + b + ")) && abi_dbits(cimag(" + a +
                             ")) == abi_dbits(cimag(" + b + "))";
+                     break;
+                 case Kind::CLDouble:
+                     cond = "abi_ldeq(creall(" + a + "), creall(" + b + ")) && abi_ldeq(cimagl(" + a + "), cimagl(" +
+                            b + "))";
                      break;
                  default: cond = a + " == " + b; break;
                  }
@@ -1040,6 +1325,7 @@ private:
         case Kind::Pointer: return "ABI_POINTER";
         case Kind::CFloat:
         case Kind::CDouble:
+        case Kind::CLDouble:
         case Kind::Int128:
         case Kind::UInt128:
         case Kind::Record: return "ABI_MEMORY";
@@ -1058,9 +1344,29 @@ private:
             code = kRecordKinds[rec(t).kind_code];
         else
             code = kPrims[static_cast<int>(t.kind)].code;
-        if (t.kind == Kind::Void) return "{ ABI_VOID, ABI_K_VOID, 0, 1, \"void\" }";
+        if (t.kind == Kind::Void) return "{ ABI_VOID, ABI_K_VOID, 0, 1, \"void\", 0 }";
         std::string s = spell(t);
-        return "{ " + value_class(t) + ", ABI_K_" + code + ", sizeof(" + s + "), _Alignof(" + s + "), \"" + s + "\" }";
+        return "{ " + value_class(t) + ", ABI_K_" + code + ", sizeof(" + s + "), _Alignof(" + s + "), \"" + s +
+               "\", " + std::to_string(holds(t)) + " }";
+    }
+
+    // The ABI_H_ bits of what type t is or holds at any depth.
+    unsigned holds(Type t) const {
+        switch (t.kind) {
+        case Kind::LDouble: return kHoldsLDouble;
+        case Kind::CFloat:
+        case Kind::CDouble: return kHoldsComplex;
+        case Kind::CLDouble: return kHoldsComplex | kHoldsLDouble;
+        case Kind::Int128:
+        case Kind::UInt128: return kHoldsInt128;
+        case Kind::Record: break;
+        default: return 0;
+        }
+        const Record& r = rec(t);
+        unsigned h = (r.is_union ? kHoldsUnion : 0) | (r.packed ? kHoldsPacked : 0) | (r.aligned ? kHoldsAligned : 0) |
+                     (r.members.empty() ? kHoldsEmpty : 0);
+        for (const Member& m : r.members) h |= holds(m.type) | (m.bits >= 0 ? kHoldsBitfield : 0);
+        return h;
     }
 
     // A random C constant of integer kind k (edges often).
@@ -1162,6 +1468,10 @@ private:
         case Kind::CDouble: {
             std::string re = double_literal(rng);
             return "CMPLX(" + re + ", " + double_literal(rng) + ")";
+        }
+        case Kind::CLDouble: {
+            std::string re = long_double_literal(rng);
+            return "CMPLXL(" + re + ", " + long_double_literal(rng) + ")";
         }
         case Kind::Int128:
         case Kind::UInt128: {

@@ -45,7 +45,8 @@ typedef struct jiffi_error     jiffi_error;
 typedef enum jiffi_backend {
     JIFFI_BACKEND_AUTO   = 0,  /* the library's choice: JIT when it can, libffi otherwise */
     JIFFI_BACKEND_JIT    = 1,  /* only JIT-compiled stubs and thunks; unsupported -> error */
-    JIFFI_BACKEND_LIBFFI = 2   /* only libffi */
+    JIFFI_BACKEND_LIBFFI = 2,  /* only libffi */
+    JIFFI_BACKEND_MAX_ENUM_ = 0x7fffffff  /* not a backend: keeps any int value in range */
 } jiffi_backend;
 
 /* Error codes: every jiffi_error carries one of these. */

@@ -126,7 +126,6 @@ struct Counts {
     int refused = 0;         // libffi-must-refuse cases refused as expected
     int refused_defect = 0;  // refused to avoid a known defect of the installed libffi
     int known_divergence = 0;    // not compared: the compilers disagree by a known bug
-    int bitfield_issue = 0;      // Divergence::Bitfield cases where jiffi differs from gcc
     int unknown_divergence = 0;  // not compared: the compilers disagree otherwise
     int failed = 0;          // cases with any failure
     std::map<std::string, int> by_stage;  // failures by stage
@@ -254,13 +253,6 @@ public:
                 const abi_case& fc = *fixture_->suite->cases[i];
                 CrashNote::set(spec.name.c_str(), fixture_->compiler.c_str(), i, fc.prototype);
                 run_case(fc, sig);
-                if (case_failed_ && d == Divergence::Bitfield) {
-                    // Reported above and counted apart: jiffi's classifier (jit/abi) follows clang.
-                    --counts_->failed;
-                    ++counts_->bitfield_issue;
-                    std::printf("      (known jiffi issue: unnamed-bitfield eightbyte classified as clang does, "
-                                "not as gcc, the arbiter)\n");
-                }
             }
         }
         if (reported_ > kMaxReported)
@@ -958,16 +950,15 @@ TEST_CASE("ABI call suite: generated C calls through every backend match gcc's a
             std::string name = spec.name + " x " + fixtures[f].compiler;
             std::printf("[abi] backend %-15s %d cases: %d called, %d matched, %d refused as expected, "
                         "%d refused for a libffi defect, %d known compiler divergence, %d other divergence, "
-                        "%d jiffi-follows-clang bitfield issue, %d failed\n",
+                        "%d failed\n",
                         name.c_str(), selected, n.called, n.matched, n.refused, n.refused_defect, n.known_divergence,
-                        n.unknown_divergence, n.bitfield_issue, n.failed);
+                        n.unknown_divergence, n.failed);
             // A defect refusal is rare (one register position); many would mean a broken check.
             CHECK_MESSAGE(n.refused_defect * 50 <= selected, name << ": too many refusals for a libffi defect");
             for (const auto& [stage, k] : n.by_stage)
                 std::printf("[abi]   failed checks at stage %-16s %d\n", stage.c_str(), k);
             CHECK_MESSAGE(n.failed == 0, name << ": " << n.failed << " cases failed (reports above)");
-            int accounted = n.called - n.bitfield_issue + n.refused + n.refused_defect + n.known_divergence +
-                            n.unknown_divergence + n.bitfield_issue;
+            int accounted = n.called + n.refused + n.refused_defect + n.known_divergence + n.unknown_divergence;
             CHECK_MESSAGE(accounted + n.failed >= selected, name << ": cases neither called nor refused");
             if (n.failed == 0) CHECK(accounted == selected);
         }

@@ -151,6 +151,8 @@ public:
     void call_slots(const jiffi_slot* args, void* ret) const { jiffi_function_call(fn_, args, ret); }
     jiffi_invoker invoker() const { return jiffi_function_invoker(fn_); }
     void* address() const { return jiffi_function_address(fn_); }
+    // Waits up to timeout_ms for an AUTO function's JIT stub; true once calls use it.
+    bool wait_jit(long timeout_ms) const { return jiffi_function_wait_jit(fn_, timeout_ms) != 0; }
     Signature signature() const { return sig_; }
     jiffi_function* get() const { return fn_; }
 
@@ -259,6 +261,26 @@ public:
         std::string joined;
         for (const auto& p : paths) joined += (joined.empty() ? "" : ":") + p;
         detail_api::check(jiffi_context_set_search_paths(ctx_, joined.c_str()));
+    }
+    // The context's counters: calls by backend, stubs compiled, tier-ups, JIT declines.
+    jiffi_stats stats() const {
+        jiffi_stats s{};
+        detail_api::check(jiffi_context_stats(ctx_, &s));
+        return s;
+    }
+    // Each distinct reason the JIT declined a signature, with how many declines gave it.
+    std::vector<std::pair<std::string, uint64_t>> declined_reasons() const {
+        std::vector<std::pair<std::string, uint64_t>> out;
+        for (size_t i = 0;; ++i) {
+            size_t len = jiffi_context_declined_reason(ctx_, i, nullptr, 0, nullptr);
+            if (!len) break;
+            std::string text(len, '\0');
+            uint64_t count = 0;
+            jiffi_context_declined_reason(ctx_, i, text.data(), len, &count);
+            text.resize(len - 1);
+            out.emplace_back(std::move(text), count);
+        }
+        return out;
     }
     jiffi_context* get() const { return ctx_; }
 

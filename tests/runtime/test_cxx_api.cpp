@@ -133,3 +133,17 @@ TEST_CASE("objects move and release once") {
     CHECK(f.get() == nullptr);
     CHECK(g.call<size_t>("xyz") == 3);
 }
+
+TEST_CASE("C++ API: AUTO tiers up, and the counters say so") {
+    jiffi::Context ctx;
+    jiffi::Library libc = ctx.open("libc");
+    auto abs_fn = libc.bind("abs", ctx.signature("int abs(int)"));
+    CHECK(abs_fn.call<int>(-4) == 4);
+    REQUIRE(abs_fn.wait_jit(10000));
+    for (int i = 0; i < 5; ++i) CHECK(abs_fn.call<int>(-i) == i);
+    jiffi_stats s = ctx.stats();
+    CHECK(s.calls_libffi + s.calls_jit == 6);
+    CHECK(s.calls_jit >= 5);
+    CHECK(s.stubs_compiled == 1);
+    CHECK(ctx.declined_reasons().empty());
+}

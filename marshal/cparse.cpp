@@ -633,7 +633,7 @@ public:
             std::string name(peek().text);
             if (const FunctionDecl* f = find_function(name)) {
                 check_signature_complete(peek(), f->type);
-                return ParsedSignature{f->type, f->name, f->param_names};
+                return ParsedSignature{f->type, f->name, f->param_names, f->asm_label};
             }
             if (!find_typedef(name))
                 fail_at(peek(), ErrorCode::UNKNOWN_TYPE,

@@ -21,6 +21,7 @@ struct ParsedSignature {
     const Type* function = nullptr;      // a Function type
     std::string name;                    // empty for an abstract function type
     std::vector<std::string> param_names;  // empty strings where unnamed
+    std::string symbol;                  // the __asm__ label of a declared prototype, if any
 };
 
 // Parses a function type or prototype in C syntax ("size_t (const char *)",

@@ -29,6 +29,7 @@ struct CallSignature {
     bool variadic_call = false;          // a call site of a variadic prototype
     bool variadic_prototype = false;     // a variadic prototype itself (not callable)
     std::string name;                    // the prototype's name, if it had one
+    std::string symbol;                  // the name's linker symbol when __asm__ renamed it
     std::string text;                    // the signature in C syntax
 };
 

@@ -297,7 +297,11 @@ jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
         require(lib, "jiffi_function_bind", "lib");
         require(symbol, "jiffi_function_bind", "symbol");
         require(sig, "jiffi_function_bind", "sig");
-        void* address = lib->lib->symbol(symbol);
+        // A prototype declared with __asm__("name") (glibc renames fscanf so) binds the
+        // symbol it names when bound by its C name.
+        const std::string& renamed = sig->sig.symbol;
+        bool use_label = !renamed.empty() && sig->sig.name == symbol;
+        void* address = lib->lib->symbol(use_label ? renamed : std::string(symbol));
         *out = new_function(lib->ctx, address, sig, "'" + std::string(symbol) + "'");
     });
 }

@@ -66,7 +66,9 @@ const jiffi_signature* jiffi_context::parse_signature(const char* text) {
     auto it = by_text_.find(text);
     if (it != by_text_.end()) return it->second;
     ParsedSignature p = jiffi::detail::parse_signature(types, decls_, text);
-    return by_text_[text] = keep(make_call_signature(types, p.function, p.name));
+    CallSignature sig = make_call_signature(types, p.function, p.name);
+    sig.symbol = p.symbol;
+    return by_text_[text] = keep(std::move(sig));
 }
 
 const jiffi_signature* jiffi_context::vararg_signature(const jiffi_signature* proto,

@@ -185,3 +185,43 @@ TEST_CASE("the running process is a library") {
     CHECK(p != nullptr);
     jiffi_library_close(self);
 }
+
+TEST_CASE("a prototype renamed by __asm__ binds the symbol it names") {
+    Ctx c;
+    ok(jiffi_cdef(c.ctx, "int my_abs(int) __asm__(\"abs\");\n"
+                         "int __isoc99_sscanf(const char *, const char *, ...);\n"
+                         "int sscanf(const char *, const char *, ...) __asm__(\"__isoc99_sscanf\");"));
+    jiffi_library* libc = nullptr;
+    ok(jiffi_library_open(c.ctx, "libc", &libc));
+    jiffi_signature* sig = nullptr;
+    ok(jiffi_signature_parse(c.ctx, "my_abs", &sig));
+    jiffi_function* fn = nullptr;
+    ok(jiffi_function_bind(libc, "my_abs", sig, &fn));
+    jiffi_slot arg, ret;
+    arg.i64 = -12;
+    jiffi_function_call(fn, &arg, &ret);
+    CHECK(ret.i64 == 12);
+    void* abs_address = nullptr;
+    ok(jiffi_library_symbol(libc, "abs", &abs_address));
+    CHECK(jiffi_function_address(fn) == abs_address);
+    jiffi_function_destroy(fn);
+    // glibc's own renaming: sscanf is __isoc99_sscanf.
+    jiffi_signature* proto = nullptr;
+    ok(jiffi_signature_parse(c.ctx, "sscanf", &proto));
+    jiffi_signature* site = nullptr;
+    ok(jiffi_signature_vararg(c.ctx, proto, "int *", &site));
+    ok(jiffi_function_bind(libc, "sscanf", site, &fn));
+    int value = 0;
+    jiffi_slot args[3];
+    args[0].ptr = const_cast<char*>("417");
+    args[1].ptr = const_cast<char*>("%d");
+    args[2].ptr = &value;
+    jiffi_function_call(fn, args, &ret);
+    CHECK(ret.i64 == 1);
+    CHECK(value == 417);
+    void* label_address = nullptr;
+    ok(jiffi_library_symbol(libc, "__isoc99_sscanf", &label_address));
+    CHECK(jiffi_function_address(fn) == label_address);
+    jiffi_function_destroy(fn);
+    jiffi_library_close(libc);
+}

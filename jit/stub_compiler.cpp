@@ -357,13 +357,13 @@ void StubBuilder::build(const std::string& name) {
             uint64_t size = spec_.ret.size;
             uint64_t align = std::max<uint64_t>(r.align, 1);
             // The callee writes straight into ret when ret is as aligned as the plan says
-            // (C_API.md promises _Alignof of the return type); a null ret gets a temporary.
-            llvm::AllocaInst* tmp = temporary(size, std::max<uint64_t>(align, spec_.ret.align));
-            llvm::Value* dest = tmp;
-            if (align <= spec_.ret.align)
-                dest = b_.CreateSelect(b_.CreateIsNull(ret), tmp, ret);
-            else
+            // (C_API.md promises _Alignof of the return type), else into a temporary.
+            llvm::Value* dest = ret;
+            if (align > spec_.ret.align) {
+                llvm::AllocaInst* tmp = temporary(size, align);
+                dest = tmp;
                 sret_copy_from = tmp;
+            }
             llvm::AttrBuilder a(ctx_);
             a.addStructRetAttr(pointee_type(r, size, what));
             a.addAlignmentAttr(llvm::Align(align));
@@ -398,17 +398,13 @@ void StubBuilder::build(const std::string& name) {
         call->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(),
                                                      llvm::AttributeSet::get(ctx_, ret_attrs),
                                                      params.attrs));
-        // A null ret (allowed by the libffi backend too) discards the result: it goes to a
-        // scratch temporary instead, which keeps the stub one basic block (O0 codegen spills
-        // every value live across blocks).
+        // The stub stores to ret unconditionally (C_API.md: ret points at the return storage
+        // unless the return is void); jiffi_function_call gives a null ret a scratch buffer.
+        // No test for null keeps the path after the call short and the stub one block.
         if (sret_copy_from) {
-            llvm::AllocaInst* scratch = temporary(spec_.ret.size, 1);
-            llvm::Value* dest = b_.CreateSelect(b_.CreateIsNull(ret), scratch, ret);
-            b_.CreateMemCpy(dest, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
+            b_.CreateMemCpy(ret, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
         } else if (!ret_type->isVoidTy() && spec_.ret.cls != ValueClass::Void) {
-            llvm::AllocaInst* scratch =
-                temporary(std::max<uint64_t>(spec_.ret.size, 8), std::max<uint32_t>(spec_.ret.align, 8));
-            store_result(call, b_.CreateSelect(b_.CreateIsNull(ret), scratch, ret));
+            store_result(call, ret);
         } else if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void) {
             unsupported(what, "a value returned for a void return type");
         }

@@ -13,7 +13,7 @@ namespace jiffi::detail {
 
 // The version of the code emit_stub generates: bump it whenever a stub's code changes for the
 // same spec, so that the disk cache (keyed by it) never serves an old stub.
-constexpr int kStubFormatVersion = 1;
+constexpr int kStubFormatVersion = 2;
 
 // Adds to module the function `void name(ptr fn, ptr args, ptr ret)` that calls fn by the
 // C ABI as spec's plan says, loading arguments from the slots at args and storing the

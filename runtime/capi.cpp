@@ -1,8 +1,10 @@
 // The C API of jiffi.h: argument checks, exception-to-error conversion, object lifetimes.
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "jiffi/jiffi.h"
 #include "jit/jit_engine.hpp"
@@ -116,6 +118,13 @@ void attach_tier(jiffi_function& fn) {
     // A declined job's reason is final once its phase was seen under the compiler's lock.
     if (refused && phase == TierPhase::Declined)
         fail(ErrorCode::UNSUPPORTED, refused->message() + "; " + job->reason);
+}
+
+// Calls a stub with scratch return storage: stubs store their result unconditionally.
+[[gnu::noinline, gnu::cold]] void call_discarding(jiffi_function* fn, jiffi_invoker code,
+                                                  const jiffi_slot* args) {
+    std::vector<std::max_align_t> scratch(fn->ret_size / sizeof(std::max_align_t) + 2);
+    code(fn->address, args, scratch.data());
 }
 
 }  // namespace
@@ -311,6 +320,7 @@ void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) 
     if (!fn || (!args && !fn->sig->sig.args.empty())) return;
     if (jiffi_invoker code = fn->jit.load(std::memory_order_acquire)) {
         count_call(fn->calls.jit);
+        if (!ret && fn->ret_size) return call_discarding(fn, code, args);
         code(fn->address, args, ret);
     } else {
         count_call(fn->calls.libffi);

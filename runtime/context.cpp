@@ -93,6 +93,8 @@ void jiffi_context::set_search_paths(std::vector<std::string> paths) {
 
 jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
     : ctx(c), sig(s), address(a) {
+    const Type* r = sig->sig.ret;
+    ret_size = r->is_void() ? 0 : ctx->types.size_of(r);
     ctx->stats->attach(&calls);
 }
 

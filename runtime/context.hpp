@@ -92,6 +92,7 @@ struct jiffi_function {
     jiffi_context* ctx = nullptr;
     const jiffi_signature* sig = nullptr;
     void* address = nullptr;
+    size_t ret_size = 0;  // bytes a non-void return needs (scratch for a null ret)
     const jiffi::detail::FfiCall* ffi = nullptr;
     std::atomic<jiffi_invoker> jit{nullptr};  // the stub, once calls go through it
     jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives

@@ -133,11 +133,13 @@ JIFFI_API jiffi_error *jiffi_function_create(jiffi_context *ctx, void *address,
 JIFFI_API jiffi_error *jiffi_function_bind(jiffi_library *lib, const char *symbol,
                                            const jiffi_signature *sig,
                                            jiffi_function **out);
+/* Calls fn; ret may also be NULL for a non-void return, which discards the result. */
 JIFFI_API void          jiffi_function_call(jiffi_function *fn, const jiffi_slot *args,
                                             void *ret);
 /* The invoker calls go through. On a JIFFI_BACKEND_AUTO context this is libffi's until the
    function's JIT stub is compiled in the background, then the stub: an embedder caching the
-   invoker should query it again after warm-up, or after jiffi_function_wait_jit returns 1. */
+   invoker should query it again after warm-up, or after jiffi_function_wait_jit returns 1.
+   A JIT stub stores its result without testing ret: pass return storage unless void. */
 JIFFI_API jiffi_invoker jiffi_function_invoker(jiffi_function *fn);
 JIFFI_API void         *jiffi_function_address(jiffi_function *fn);
 JIFFI_API void          jiffi_function_destroy(jiffi_function *fn);

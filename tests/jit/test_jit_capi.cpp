@@ -1,6 +1,8 @@
 // The C API on a JIT context: libc calls, varargs, records and types libffi cannot pass, errors.
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include <cstring>
 #include <string>
 
@@ -229,4 +231,34 @@ TEST_CASE("JIT context: errors name the input") {
     REQUIRE(e != nullptr);
     CHECK(jiffi_error_code(e) == JIFFI_E_INVALID_ARGUMENT);
     jiffi_error_dispose(e);
+}
+
+TEST_CASE("jit: jiffi_function_call with a null ret discards the result of any return kind") {
+    jiffi_context* ctx = nullptr;
+    REQUIRE(jiffi_context_create(JIFFI_BACKEND_JIT, &ctx) == nullptr);
+    REQUIRE(jiffi_cdef(ctx, "struct big3 { long a, b, c; }; struct two { double x, y; };") == nullptr);
+    const char* sigs[] = {"double (double)", "struct big3 (long)", "struct two (double)", "long double (int)"};
+    void* fns[] = {reinterpret_cast<void*>(+[](double x) { return x * 2; }),
+                   reinterpret_cast<void*>(+[](long v) { return std::array<long, 3>{v, v, v}; }),
+                   reinterpret_cast<void*>(+[](double v) { return std::array<double, 2>{v, v}; }),
+                   reinterpret_cast<void*>(+[](int v) { return static_cast<long double>(v); })};
+    for (int i = 0; i < 4; ++i) {
+        CAPTURE(sigs[i]);
+        jiffi_signature* sig = nullptr;
+        REQUIRE(jiffi_signature_parse(ctx, sigs[i], &sig) == nullptr);
+        jiffi_function* fn = nullptr;
+        REQUIRE(jiffi_function_create(ctx, fns[i], sig, &fn) == nullptr);
+        jiffi_slot arg;
+        arg.i64 = 3;
+        if (i == 0 || i == 2) arg.f64 = 1.5;
+        jiffi_function_call(fn, &arg, nullptr);
+        alignas(16) unsigned char out[32] = {};
+        jiffi_function_call(fn, &arg, out);
+        if (i == 0) CHECK(reinterpret_cast<jiffi_slot*>(out)->f64 == 3.0);
+        if (i == 1) CHECK(reinterpret_cast<long*>(out)[2] == 3);
+        if (i == 2) CHECK(reinterpret_cast<double*>(out)[1] == 1.5);
+        if (i == 3) CHECK(*reinterpret_cast<long double*>(out) == 3.0L);
+        jiffi_function_destroy(fn);
+    }
+    jiffi_context_destroy(ctx);
 }

@@ -19,23 +19,23 @@ bool starts_at(const std::string& s, size_t pos, const char* w) {
     return s.compare(pos, std::char_traits<char>::length(w), w) == 0;
 }
 
-// Splits s at commas outside brackets of any kind.
-std::vector<std::string> split_top(const std::string& s) {
-    std::vector<std::string> out;
+// Splits s at each sep outside brackets of any kind; pieces as they stand between separators.
+std::vector<std::string> split_outside_brackets(const std::string& s, char sep) {
+    std::vector<std::string> out(1);
     int depth = 0;
-    std::string cur;
     for (char c : s) {
         if (c == '(' || c == '[' || c == '{' || c == '<') ++depth;
         if (c == ')' || c == ']' || c == '}' || c == '>') --depth;
-        if (c == ',' && depth == 0) {
-            out.push_back(cur);
-            cur.clear();
-            continue;
-        }
-        cur += c;
+        if (c == sep && depth == 0) out.emplace_back();
+        else out.back() += c;
     }
-    size_t b = cur.find_first_not_of(' ');
-    if (b != std::string::npos || !out.empty()) out.push_back(cur);
+    return out;
+}
+
+// Splits s at commas outside brackets, each piece trimmed of spaces ("" gives no pieces).
+std::vector<std::string> split_top(const std::string& s) {
+    std::vector<std::string> out = split_outside_brackets(s, ',');
+    if (out.size() == 1 && out[0].find_first_not_of(' ') == std::string::npos) return {};
     for (std::string& p : out) {
         size_t a = p.find_first_not_of(' ');
         size_t e = p.find_last_not_of(' ');
@@ -44,22 +44,11 @@ std::vector<std::string> split_top(const std::string& s) {
     return out;
 }
 
-// Splits s at spaces outside brackets.
+// Splits s at spaces outside brackets, dropping empty words.
 std::vector<std::string> split_words(const std::string& s) {
     std::vector<std::string> out;
-    int depth = 0;
-    std::string cur;
-    for (char c : s) {
-        if (c == '(' || c == '[' || c == '{' || c == '<') ++depth;
-        if (c == ')' || c == ']' || c == '}' || c == '>') --depth;
-        if (c == ' ' && depth == 0) {
-            if (!cur.empty()) out.push_back(cur);
-            cur.clear();
-            continue;
-        }
-        cur += c;
-    }
-    if (!cur.empty()) out.push_back(cur);
+    for (std::string& w : split_outside_brackets(s, ' '))
+        if (!w.empty()) out.push_back(std::move(w));
     return out;
 }
 

@@ -90,7 +90,7 @@ void classify_eightbytes(const TypeTable& types, const Type* t, uint64_t offset,
 
 }  // namespace
 
-FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(types), sig_(sig) {
+FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(types) {
     if (sig.variadic_prototype)
         fail(ErrorCode::VARIADIC, "signature '" + sig.text +
                                       "' is a variadic prototype: make a call-site signature "

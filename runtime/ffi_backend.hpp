@@ -39,7 +39,6 @@ private:
     void append_elements(std::vector<ffi_type*>& out, const Type* t, const std::string& where);
 
     const TypeTable& types_;
-    const CallSignature& sig_;
     ffi_cif cif_{};
     std::vector<ffi_type*> arg_types_;
     std::deque<ffi_type> owned_types_;

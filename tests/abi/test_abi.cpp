@@ -755,6 +755,14 @@ const abi_suite* open_fixture(jiffi_context* ctx, const char* path, jiffi_librar
     return reinterpret_cast<abi_suite_get_fn>(get)();
 }
 
+// Overwrites the stack below the caller with pattern, so that a callee reading an argument
+// from a stack slot its caller did not write sees the pattern, never a value an earlier
+// call happened to leave there.
+[[gnu::noinline]] void scrub_stack(unsigned char pattern) {
+    volatile unsigned char area[16384];
+    for (size_t i = 0; i < sizeof(area); ++i) area[i] = pattern;
+}
+
 // Calls case i's reference caller of fixture caller on fixture callee's function; the result.
 Expected reference_call(const Fixture& caller, const Fixture& callee, int i, size_t max_size) {
     const abi_case& c = *caller.suite->cases[i];
@@ -816,17 +824,24 @@ std::vector<Divergence> find_divergences(const Fixture& gcc, const Fixture& clan
         if (why.empty()) {
             const Expected& own_g = gcc.expected[static_cast<size_t>(i)];
             const Expected& own_c = clang.expected[static_cast<size_t>(i)];
-            Expected g_on_c = reference_call(gcc, clang, i, max_size);
-            Expected c_on_g = reference_call(clang, gcc, i, max_size);
-            if (!same_result(c, own_g, own_c)) {
-                wrong = first_wrong_arg(own_g, own_c);
-                why = "each compiler's own call gives a different result";
-            } else if (!same_result(c, g_on_c, own_c)) {
-                wrong = first_wrong_arg(g_on_c, own_c);
-                why = "clang's function called by gcc's caller gives a different result";
-            } else if (!same_result(c, c_on_g, own_g)) {
-                wrong = first_wrong_arg(c_on_g, own_g);
-                why = "gcc's function called by clang's caller gives a different result";
+            // Each cross call twice, over two stack patterns: an argument one side reads from
+            // a slot the other never wrote differs from the right value under one of them.
+            for (unsigned char pattern : {0xa5, 0x5a}) {
+                if (!why.empty()) break;
+                scrub_stack(pattern);
+                Expected g_on_c = reference_call(gcc, clang, i, max_size);
+                scrub_stack(pattern);
+                Expected c_on_g = reference_call(clang, gcc, i, max_size);
+                if (!same_result(c, own_g, own_c)) {
+                    wrong = first_wrong_arg(own_g, own_c);
+                    why = "each compiler's own call gives a different result";
+                } else if (!same_result(c, g_on_c, own_c)) {
+                    wrong = first_wrong_arg(g_on_c, own_c);
+                    why = "clang's function called by gcc's caller gives a different result";
+                } else if (!same_result(c, c_on_g, own_g)) {
+                    wrong = first_wrong_arg(c_on_g, own_g);
+                    why = "gcc's function called by clang's caller gives a different result";
+                }
             }
         }
         if (why.empty()) continue;

@@ -157,7 +157,12 @@ jiffi_error* jiffi_context_create(jiffi_backend backend, jiffi_context** out) {
     });
 }
 
-void jiffi_context_destroy(jiffi_context* ctx) { delete ctx; }
+void jiffi_context_destroy(jiffi_context* ctx) {
+    // An AUTO context's stubs may still be compiling in the background: finish first, so
+    // that a program exiting right after never tears LLVM down under the compiler thread.
+    if (ctx && ctx->backend == JIFFI_BACKEND_AUTO) TierCompiler::instance().quiesce();
+    delete ctx;
+}
 
 jiffi_backend jiffi_context_backend(const jiffi_context* ctx) {
     return ctx ? ctx->backend : JIFFI_BACKEND_AUTO;

@@ -119,6 +119,11 @@ TierCompiler& TierCompiler::instance() {
     return *compiler;
 }
 
+void TierCompiler::quiesce() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return stop_ || (!compiling_ && (held_ || !running_ || queue_.empty())); });
+}
+
 void TierCompiler::stop() {
     std::unique_lock<std::mutex> lock(mu_);
     stop_ = true;
@@ -231,6 +236,7 @@ void TierCompiler::run() {
             job->phase = TierPhase::Compiling;
             specs.push_back(job->spec.get());
         }
+        compiling_ = true;
         lock.unlock();
         std::vector<StubRef> refs;
         std::string failure;
@@ -240,6 +246,7 @@ void TierCompiler::run() {
             failure = std::string("compiling its stub failed: ") + e.what();
         }
         lock.lock();
+        compiling_ = false;
         for (size_t i = 0; i < batch.size(); ++i) {
             TierJob& job = *batch[i];
             if (failure.empty() && refs[i].ok()) {

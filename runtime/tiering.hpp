@@ -118,6 +118,9 @@ public:
     bool running() const;
     // Stops the thread for good (at exit), dropping queued jobs; later jobs are declined.
     void stop();
+    // Waits until no batch is compiling and (unless held) nothing is queued, so that a
+    // program destroying its last context and exiting never exits mid-compile.
+    void quiesce();
     // While held, queued jobs wait (for tests that need functions to stay on libffi).
     void hold(bool on);
 
@@ -141,6 +144,7 @@ private:
     bool running_ = false;
     bool stop_ = false;
     bool held_ = false;
+    bool compiling_ = false;  // a batch is being compiled outside the lock
     uint64_t batches_ = 0;  // batches compiled
 };
 

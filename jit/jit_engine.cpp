@@ -18,6 +18,7 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SROA.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -106,8 +107,9 @@ struct JitEngine::Impl {
     // The code of obj: shared with a live load of the same file, else linked anew; null when
     // the object does not link.
     std::shared_ptr<CodeBlock> load(CachedObject& obj, std::vector<jiffi_invoker>& code);
-    // Compiles specs[todo] as one module, storing its object in the disk cache when on.
-    void compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo, CompiledBatch& out);
+    // Compiles specs[todo] as one module, storing its object in the disk cache when store.
+    void compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo, bool store,
+                     CompiledBatch& out);
 };
 
 std::unique_ptr<llvm::Module> JitEngine::Impl::new_module() {
@@ -225,7 +227,7 @@ std::shared_ptr<CodeBlock> JitEngine::Impl::load(CachedObject& obj, std::vector<
 }
 
 void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo,
-                                  CompiledBatch& out) {
+                                  bool store, CompiledBatch& out) {
     auto start = Clock::now();
     std::unique_ptr<llvm::Module> module = new_module();
     std::vector<size_t> placed;  // placed[k]: the spec of stub "s<k>"
@@ -250,7 +252,7 @@ void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
     module.reset();
     auto generated = Clock::now();
 
-    std::string copy = cache ? std::string(object.data(), object.size()) : std::string();
+    std::string copy = store ? std::string(object.data(), object.size()) : std::string();
     auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(object), "jiffi-stubs", false);
     std::vector<jiffi_invoker> code;
     std::string why;
@@ -268,7 +270,7 @@ void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
         out.blocks[i] = block;
         ++compiled;
     }
-    if (cache) {
+    if (store) {
         std::vector<std::string> keys;
         for (size_t i : placed) keys.push_back(specs[i]->key());
         cache->store(keys, copy);
@@ -341,12 +343,15 @@ CompiledBatch JitEngine::compile(const std::vector<const StubSpec*>& specs) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     auto start = Clock::now();
     std::vector<size_t> todo;
-    if (impl_->cache) {
+    // A batch holding process-bound code (thunks) neither comes from nor goes to the disk.
+    bool cached = impl_->cache && std::all_of(specs.begin(), specs.end(),
+                                              [](const StubSpec* s) { return s->cacheable(); });
+    if (cached) {
         impl_->load_cached(specs, out, todo);
     } else {
         for (size_t i = 0; i < specs.size(); ++i) todo.push_back(i);
     }
-    if (!todo.empty()) impl_->compile_new(specs, todo, out);
+    if (!todo.empty()) impl_->compile_new(specs, todo, cached, out);
     impl_->stats.compile_seconds += seconds(start, Clock::now());
     return out;
 }

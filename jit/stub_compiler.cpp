@@ -6,6 +6,8 @@
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/TargetParser/Triple.h>
 #include <llvm/IR/Module.h>
 
 #include <algorithm>
@@ -37,8 +39,10 @@ public:
         : module_(module), spec_(spec), ctx_(module.getContext()),
           dl_(module.getDataLayout()), b_(ctx_) {}
 
-    // Emits the stub named name into the module.
+    // Emits the invoker named name into the module.
     void build(const std::string& name);
+    // Emits the callback thunk named name into the module.
+    void build_thunk(const std::string& name);
 
 private:
     // The parameters one C argument contributes to the call.
@@ -59,6 +63,11 @@ private:
     llvm::Value* value_from_bytes(llvm::Value* bytes, uint64_t size, llvm::Type* type);
     void lower_argument(size_t index, Lowered& out);
     void store_result(llvm::Value* result, llvm::Value* ret);
+    void check_plan() const;
+    llvm::Type* callee_param(size_t index, Lowered& out);
+    void store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots);
+    llvm::Value* load_result(llvm::Value* buf, llvm::Type* type);
+    llvm::Value* thread_field(int offset);
 
     llvm::Module& module_;
     const StubSpec& spec_;
@@ -321,7 +330,8 @@ void StubBuilder::store_result(llvm::Value* result, llvm::Value* ret) {
     }
 }
 
-void StubBuilder::build(const std::string& name) {
+// Throws UNSUPPORTED unless the plan and the slots agree and the plan is for the host.
+void StubBuilder::check_plan() const {
     const CallPlan& plan = spec_.plan;
     if (plan.args.size() != spec_.args.size())
         unsupported("the call", "the plan and the slots disagree on the argument count");
@@ -330,9 +340,16 @@ void StubBuilder::build(const std::string& name) {
     if (plan.triple != Target::host().triple)
         unsupported("the call", "the plan is for target " + plan.triple + ", not the host " +
                                     Target::host().triple);
+}
 
+void StubBuilder::build(const std::string& name) {
+    const CallPlan& plan = spec_.plan;
+    check_plan();
     llvm::Type* ptr = b_.getPtrTy();
-    auto* stub_type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr}, false);
+    bool with_errno = spec_.kind == StubKind::ErrnoInvoker;
+    std::vector<llvm::Type*> stub_params{ptr, ptr, ptr};
+    if (with_errno) stub_params.push_back(ptr);
+    auto* stub_type = llvm::FunctionType::get(b_.getVoidTy(), stub_params, false);
     llvm::Function* stub =
         llvm::Function::Create(stub_type, llvm::Function::ExternalLinkage, name, module_);
     try {
@@ -398,6 +415,13 @@ void StubBuilder::build(const std::string& name) {
         call->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(),
                                                      llvm::AttributeSet::get(ctx_, ret_attrs),
                                                      params.attrs));
+        if (with_errno) {
+            // errno as the callee left it, read before anything else can touch it.
+            llvm::FunctionCallee where =
+                module_.getOrInsertFunction("__errno_location", llvm::FunctionType::get(ptr, {}, false));
+            llvm::Value* value = b_.CreateAlignedLoad(b_.getInt32Ty(), b_.CreateCall(where), llvm::Align(4));
+            b_.CreateAlignedStore(value, stub->getArg(3), llvm::Align(4));
+        }
         // The stub stores to ret unconditionally (C_API.md: ret points at the return storage
         // unless the return is void); jiffi_function_call gives a null ret a scratch buffer.
         // No test for null keeps the path after the call short and the stub one block.
@@ -415,10 +439,300 @@ void StubBuilder::build(const std::string& name) {
     }
 }
 
+// The IR parameter types C argument index arrives as in a thunk, appended to out (values
+// unused); returns the lowered type of a Direct or Extend argument, else null.
+llvm::Type* StubBuilder::callee_param(size_t index, Lowered& out) {
+    const ArgPlan& a = spec_.plan.args[index];
+    const SlotInfo& s = spec_.args[index];
+    std::string what = describe_value(static_cast<long>(index));
+    llvm::AttrBuilder attrs(ctx_);
+    switch (a.kind) {
+    case PassKind::Ignore: return nullptr;
+    case PassKind::Extend:
+    case PassKind::Direct: {
+        llvm::Type* type = lower(a.type, what);
+        if (type->isVoidTy()) unsupported(what, "a void parameter type");
+        if (a.kind == PassKind::Extend) {
+            if (!type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
+            attrs.addAttribute(a.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
+        }
+        if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
+        if (s.cls == ValueClass::Void) unsupported(what, "a void slot");
+        if (a.offset && (s.cls != ValueClass::Memory || a.offset >= s.size))
+            unsupported(what, "a direct offset of " + std::to_string(a.offset) + " bytes into it");
+        if (a.kind == PassKind::Direct && a.flatten && type->isStructTy()) {
+            for (unsigned i = 0; i < type->getStructNumElements(); ++i) {
+                out.types.push_back(type->getStructElementType(i));
+                out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+            }
+            return type;
+        }
+        if (a.kind == PassKind::Direct && a.align) attrs.addStackAlignmentAttr(a.align);
+        out.types.push_back(type);
+        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        return type;
+    }
+    case PassKind::Indirect: {
+        if (s.cls != ValueClass::Memory) unsupported(what, "an indirect argument must come from a memory slot");
+        uint64_t align = std::max<uint64_t>(a.align, 1);
+        if (a.byval) {
+            attrs.addByValAttr(pointee_type(a, s.size, what));
+            attrs.addAlignmentAttr(llvm::Align(align));
+        } else {
+            if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
+            if (a.align) attrs.addAlignmentAttr(llvm::Align(align));
+        }
+        out.types.push_back(b_.getPtrTy());
+        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        return nullptr;
+    }
+    }
+    return nullptr;
+}
+
+// Stores C argument index of a thunk, arriving from IR parameter `param` on, into its slot
+// by the C_API.md slot rules; values of memory slots are copied to the thunk's frame.
+void StubBuilder::store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots) {
+    const ArgPlan& a = spec_.plan.args[index];
+    const SlotInfo& s = spec_.args[index];
+    std::string what = describe_value(static_cast<long>(index));
+    llvm::Value* at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slots, index * sizeof(uint64_t));
+    switch (a.kind) {
+    case PassKind::Ignore:
+        // Nothing arrives (an empty record): the handler gets zeroed bytes.
+        if (s.cls == ValueClass::Memory) {
+            llvm::AllocaInst* empty = temporary(std::max<uint64_t>(s.size, 1), std::max<uint32_t>(s.align, 1));
+            b_.CreateMemSet(empty, b_.getInt8(0), std::max<uint64_t>(s.size, 1), empty->getAlign());
+            b_.CreateAlignedStore(empty, at, llvm::Align(8));
+        } else {
+            b_.CreateAlignedStore(b_.getInt64(0), at, llvm::Align(8));
+        }
+        return;
+    case PassKind::Indirect:
+        // byval: the caller's copy on the stack; otherwise a pointer to the caller's copy.
+        b_.CreateAlignedStore(thunk->getArg(param++), at, llvm::Align(8));
+        return;
+    case PassKind::Extend:
+    case PassKind::Direct: break;
+    }
+    llvm::Type* type = lower(a.type, what);
+    llvm::Value* v;
+    if (a.kind == PassKind::Direct && a.flatten && type->isStructTy()) {
+        v = llvm::PoisonValue::get(type);
+        for (unsigned i = 0; i < type->getStructNumElements(); ++i)
+            v = b_.CreateInsertValue(v, thunk->getArg(param++), i);
+    } else {
+        v = thunk->getArg(param++);
+    }
+    switch (s.cls) {
+    case ValueClass::Memory: {
+        uint64_t end = a.offset + dl_.getTypeAllocSize(type);
+        uint64_t size = std::max<uint64_t>(end, s.size);
+        llvm::AllocaInst* copy = temporary(size, std::max<uint64_t>(s.align, align_of(type).value()));
+        if (a.offset || dl_.getTypeStoreSize(type) < s.size)
+            b_.CreateMemSet(copy, b_.getInt8(0), size, copy->getAlign());
+        b_.CreateStore(v, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), copy, a.offset));
+        b_.CreateAlignedStore(copy, at, llvm::Align(8));
+        return;
+    }
+    case ValueClass::SInt:
+    case ValueClass::UInt: {
+        if (type->isPointerTy()) v = b_.CreatePtrToInt(v, b_.getInt64Ty());
+        if (!v->getType()->isIntegerTy() || v->getType()->getIntegerBitWidth() > 64)
+            unsupported(what, "an integer slot for a value that is not an integer of at most 64 bits");
+        unsigned bits = v->getType()->getIntegerBitWidth();
+        // Widened by the C type's sign, whatever the caller left in the upper bits.
+        unsigned declared = static_cast<unsigned>(std::min<uint64_t>(s.size * 8, 64));
+        if (bits > declared) v = b_.CreateTrunc(v, b_.getIntNTy(declared));
+        bool sign = s.cls == ValueClass::SInt && v->getType()->getIntegerBitWidth() > 1;
+        if (v->getType()->getIntegerBitWidth() < 64)
+            v = sign ? b_.CreateSExt(v, b_.getInt64Ty()) : b_.CreateZExt(v, b_.getInt64Ty());
+        b_.CreateAlignedStore(v, at, llvm::Align(8));
+        return;
+    }
+    case ValueClass::Float:
+        if (!type->isFloatTy()) unsupported(what, "a float slot for a value that is not a float");
+        b_.CreateAlignedStore(b_.CreateZExt(b_.CreateBitCast(v, b_.getInt32Ty()), b_.getInt64Ty()), at,
+                              llvm::Align(8));
+        return;
+    case ValueClass::Double:
+        if (!type->isDoubleTy()) unsupported(what, "a double slot for a value that is not a double");
+        b_.CreateAlignedStore(v, at, llvm::Align(8));
+        return;
+    case ValueClass::Pointer:
+        if (!type->isPointerTy() && !type->isIntegerTy(64))
+            unsupported(what, "a pointer slot for a value that is not a pointer");
+        b_.CreateAlignedStore(v, at, llvm::Align(8));
+        return;
+    case ValueClass::Void: break;
+    }
+    unsupported(what, "a void slot");
+}
+
+// The thunk's return value of type, read from the handler's result at buf.
+llvm::Value* StubBuilder::load_result(llvm::Value* buf, llvm::Type* type) {
+    const SlotInfo& s = spec_.ret;
+    std::string what = describe_value(-1);
+    switch (s.cls) {
+    case ValueClass::SInt:
+    case ValueClass::UInt: {
+        llvm::Value* v = b_.CreateAlignedLoad(b_.getInt64Ty(), buf, llvm::Align(8));
+        if (type->isPointerTy()) return b_.CreateIntToPtr(v, type);
+        if (!type->isIntegerTy() || type->getIntegerBitWidth() > 64)
+            unsupported(what, "an integer slot returned as another type");
+        return type->getIntegerBitWidth() < 64 ? b_.CreateTrunc(v, type) : v;
+    }
+    case ValueClass::Float:
+        if (!type->isFloatTy()) unsupported(what, "a float slot returned as another type");
+        return b_.CreateAlignedLoad(type, buf, llvm::Align(8));
+    case ValueClass::Double:
+        if (!type->isDoubleTy()) unsupported(what, "a double slot returned as another type");
+        return b_.CreateAlignedLoad(type, buf, llvm::Align(8));
+    case ValueClass::Pointer:
+        if (!type->isPointerTy() && !type->isIntegerTy(64))
+            unsupported(what, "a pointer slot returned as another type");
+        return b_.CreateAlignedLoad(type, buf, llvm::Align(8));
+    case ValueClass::Memory:
+        return b_.CreateLoad(type, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), buf, spec_.plan.ret.offset));
+    case ValueClass::Void: break;
+    }
+    unsupported(what, "a value for a void return type");
+}
+
+ThunkRuntime& thunk_runtime() {
+    static ThunkRuntime rt;
+    return rt;
+}
+
+// A pointer to the field at offset of the running thread's callback record.
+llvm::Value* StubBuilder::thread_field(int offset) {
+    int64_t at = thunk_runtime().tls_offset + offset;
+    llvm::Triple host(Target::host().triple);
+    if (host.getArch() == llvm::Triple::x86_64) {
+        // %fs-relative: address space 257 on x86-64.
+        return b_.CreateIntToPtr(b_.getInt64(static_cast<uint64_t>(at)), llvm::PointerType::get(ctx_, 257));
+    }
+    llvm::Function* tp = llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::thread_pointer);
+    return b_.CreateConstGEP1_64(b_.getInt8Ty(), b_.CreateCall(tp), at);
+}
+
+void StubBuilder::build_thunk(const std::string& name) {
+    const CallPlan& plan = spec_.plan;
+    check_plan();
+    if (plan.variadic)
+        unsupported("the callback", "a variadic callback cannot know the types of its variadic arguments");
+    const ThunkRuntime& rt = thunk_runtime();
+    llvm::Type* ptr = b_.getPtrTy();
+    Lowered params;
+    // The callback slot arrives in the static-chain register, outside the C arguments.
+    params.types.push_back(ptr);
+    params.attrs.push_back(llvm::AttributeSet::get(ctx_, llvm::AttrBuilder(ctx_).addAttribute(llvm::Attribute::Nest)));
+    const ArgPlan& r = plan.ret;
+    std::string what = describe_value(-1);
+    llvm::Type* ret_type = b_.getVoidTy();
+    llvm::AttrBuilder ret_attrs(ctx_);
+    bool sret = false;
+    switch (r.kind) {
+    case PassKind::Ignore: break;
+    case PassKind::Indirect: {
+        if (spec_.ret.cls != ValueClass::Memory) unsupported(what, "an sret return must go to a memory slot");
+        llvm::AttrBuilder a(ctx_);
+        a.addStructRetAttr(pointee_type(r, spec_.ret.size, what));
+        a.addAlignmentAttr(llvm::Align(std::max<uint64_t>(r.align, 1)));
+        params.types.push_back(ptr);
+        params.attrs.push_back(llvm::AttributeSet::get(ctx_, a));
+        sret = true;
+        break;
+    }
+    case PassKind::Extend:
+    case PassKind::Direct:
+        ret_type = lower(r.type, what);
+        if (r.kind == PassKind::Extend) {
+            if (!ret_type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
+            ret_attrs.addAttribute(r.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
+        }
+        if (r.noundef && !ret_type->isVoidTy()) ret_attrs.addAttribute(llvm::Attribute::NoUndef);
+        if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void)
+            unsupported(what, "a value returned for a void return type");
+        break;
+    }
+    for (size_t i = 0; i < plan.args.size(); ++i) callee_param(i, params);
+
+    auto* type = llvm::FunctionType::get(ret_type, params.types, false);
+    llvm::Function* thunk = llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module_);
+    thunk->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(), llvm::AttributeSet::get(ctx_, ret_attrs),
+                                                  params.attrs));
+    // Handlers never unwind into C; a foreign caller may have left the stack misaligned.
+    thunk->addFnAttr(llvm::Attribute::NoUnwind);
+    thunk->addFnAttr("stackrealign");
+    try {
+        entry_ = llvm::BasicBlock::Create(ctx_, "entry", thunk);
+        b_.SetInsertPoint(entry_);
+        llvm::Value* slot = thunk->getArg(0);
+        llvm::Value* depth = nullptr;
+        if (rt.tls) {
+            // Count the call in the thread's record, registering the thread on its first call.
+            llvm::Value* registered =
+                b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadRegisteredOffset), llvm::Align(4));
+            auto* slow = llvm::BasicBlock::Create(ctx_, "register", thunk);
+            auto* body = llvm::BasicBlock::Create(ctx_, "body", thunk);
+            b_.CreateCondBr(b_.CreateICmpEQ(registered, b_.getInt32(0)), slow, body);
+            b_.SetInsertPoint(slow);
+            auto* reg_type = llvm::FunctionType::get(b_.getVoidTy(), {}, false);
+            b_.CreateCall(reg_type, b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(rt.register_thread)), ptr));
+            b_.CreateBr(body);
+            b_.SetInsertPoint(body);
+            depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));
+            b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(kThreadDepthOffset),
+                                  llvm::Align(4));
+        }
+        llvm::Value* handler = b_.CreateAlignedLoad(
+            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, kSlotHandlerOffset), llvm::Align(8));
+        llvm::Value* user = b_.CreateAlignedLoad(
+            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, kSlotUserDataOffset), llvm::Align(8));
+        llvm::AllocaInst* slots = temporary(std::max<size_t>(plan.args.size(), 1) * sizeof(uint64_t), 16);
+        unsigned param = sret ? 2 : 1;
+        for (size_t i = 0; i < plan.args.size(); ++i) store_argument(i, thunk, param, slots);
+
+        // The handler writes the result by the slot rules into zeroed storage, so a handler
+        // that writes nothing returns zero.
+        llvm::Value* buf;
+        if (sret) {
+            buf = thunk->getArg(1);
+            if (spec_.ret.size) b_.CreateMemSet(buf, b_.getInt8(0), spec_.ret.size, llvm::Align(1));
+        } else {
+            uint64_t size = std::max<uint64_t>(16, spec_.ret.size);
+            if (!ret_type->isVoidTy()) size = std::max<uint64_t>(size, r.offset + dl_.getTypeAllocSize(ret_type));
+            llvm::AllocaInst* tmp = temporary(size, 16);
+            b_.CreateMemSet(tmp, b_.getInt8(0), size, tmp->getAlign());
+            buf = tmp;
+        }
+        auto* handler_type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr}, false);
+        b_.CreateCall(handler_type, handler, {user, slots, buf});
+        llvm::Value* result = ret_type->isVoidTy() ? nullptr : load_result(buf, ret_type);
+        if (depth) {
+            b_.CreateAlignedStore(depth, thread_field(kThreadDepthOffset), llvm::Align(4));
+            // An outermost call that returns moves the thread's exit count on.
+            llvm::Value* exits_at = thread_field(kThreadExitsOffset);
+            llvm::Value* exits = b_.CreateAlignedLoad(b_.getInt64Ty(), exits_at, llvm::Align(8));
+            llvm::Value* outermost = b_.CreateZExt(b_.CreateICmpEQ(depth, b_.getInt32(0)), b_.getInt64Ty());
+            b_.CreateAlignedStore(b_.CreateAdd(exits, outermost), exits_at, llvm::Align(8));
+        }
+        if (result) b_.CreateRet(result);
+        else b_.CreateRetVoid();
+    } catch (...) {
+        thunk->eraseFromParent();
+        throw;
+    }
+}
+
 }  // namespace
 
+void set_thunk_runtime(const ThunkRuntime& rt) { thunk_runtime() = rt; }
+
 void emit_stub(llvm::Module& module, const StubSpec& spec, const std::string& name) {
-    StubBuilder(module, spec).build(name);
+    if (spec.kind == StubKind::Thunk) StubBuilder(module, spec).build_thunk(name);
+    else StubBuilder(module, spec).build(name);
 }
 
 }  // namespace jiffi::detail

@@ -13,12 +13,36 @@ namespace jiffi::detail {
 
 // The version of the code emit_stub generates: bump it whenever a stub's code changes for the
 // same spec, so that the disk cache (keyed by it) never serves an old stub.
-constexpr int kStubFormatVersion = 2;
+constexpr int kStubFormatVersion = 3;
 
-// Adds to module the function `void name(ptr fn, ptr args, ptr ret)` that calls fn by the
-// C ABI as spec's plan says, loading arguments from the slots at args and storing the
-// result at ret by the C_API.md slot rules. Throws Error(UNSUPPORTED) naming why the JIT
-// cannot serve spec, leaving module unchanged.
+// What thunks need of the process they run in: where each thread's callback record lives
+// (an initial-exec TLS variable at a fixed offset from the thread pointer) and the function
+// that registers a thread on its first callback.
+struct ThunkRuntime {
+    bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
+    int64_t tls_offset = 0;        // the record's address minus the thread pointer
+    void (*register_thread)() = nullptr;
+};
+
+// Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).
+constexpr int kThreadDepthOffset = 0;       // uint32_t: callbacks running on the thread
+constexpr int kThreadRegisteredOffset = 4;  // uint32_t: nonzero once registered
+constexpr int kThreadExitsOffset = 8;       // uint64_t: outermost callbacks that returned
+
+// Layout of a callback slot's data the thunk reads through its static chain.
+constexpr int kSlotHandlerOffset = 8;
+constexpr int kSlotUserDataOffset = 16;
+
+// Sets what thunks compiled from now on use; call before the first thunk is compiled.
+void set_thunk_runtime(const ThunkRuntime& rt);
+
+// Adds to module the code spec asks for, named name. Invoker: `void name(ptr fn, ptr args,
+// ptr ret)` calling fn by the C ABI as spec's plan says, loading arguments from the slots
+// at args and storing the result at ret by the C_API.md slot rules (ErrnoInvoker: a fourth
+// `ptr err` receiving errno right after the call). Thunk: a function of the plan's own C
+// signature taking a callback slot in its nest register, which stores its arguments into
+// slots, calls the slot's handler and returns what the handler left. Throws
+// Error(UNSUPPORTED) naming why the JIT cannot serve spec, leaving module unchanged.
 void emit_stub(llvm::Module& module, const StubSpec& spec, const std::string& name);
 
 }  // namespace jiffi::detail

@@ -55,7 +55,8 @@ void encode(const ArgPlan& a, const SlotInfo& s, std::string& out) {
 }  // namespace
 
 std::string StubSpec::key() const {
-    std::string out = plan.triple;
+    std::string out = kind == StubKind::Invoker ? "" : kind == StubKind::ErrnoInvoker ? "E|" : "T|";
+    out += plan.triple;
     out += plan.variadic ? "|v" + std::to_string(plan.fixed_count) : "|f";
     out += '|';
     encode(plan.ret, ret, out);

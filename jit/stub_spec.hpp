@@ -18,14 +18,26 @@ struct SlotInfo {
     uint32_t align = 1;                 // _Alignof the C type
 };
 
+// What shape of code a spec asks for.
+enum class StubKind : uint8_t {
+    Invoker,       // void stub(fn, args, ret): calls fn by the plan (C_API.md's invoker)
+    ErrnoInvoker,  // void stub(fn, args, ret, int *err): an invoker that also stores the errno
+                   // the callee left, read right after the call returns
+    Thunk          // a C function of the plan's signature whose static chain (nest register) is
+                   // a callback slot: calls the slot's handler(user_data, slots, ret)
+};
+
 // A plan with the slot shapes of its values: all a stub's code depends on.
 struct StubSpec {
+    StubKind kind = StubKind::Invoker;
     CallPlan plan;
     SlotInfo ret;
     std::vector<SlotInfo> args;  // one per plan argument
 
     // A string that identifies the generated code: equal keys, interchangeable stubs.
     std::string key() const;
+    // False when the code embeds addresses of this process (thunks): never in the disk cache.
+    bool cacheable() const { return kind != StubKind::Thunk; }
 };
 
 // The slot shape of type t in types (void gives ValueClass::Void).

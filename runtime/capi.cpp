@@ -9,6 +9,8 @@
 #include "jiffi/jiffi.h"
 #include "jit/jit_engine.hpp"
 #include "marshal/error.hpp"
+#include "callbacks/slot_table.hpp"
+#include "runtime/callbacks.hpp"
 #include "runtime/context.hpp"
 
 using namespace jiffi::detail;
@@ -382,6 +384,32 @@ const jiffi_signature* jiffi_function_signature(const jiffi_function* fn) {
 
 void jiffi_function_destroy(jiffi_function* fn) { delete fn; }
 
+jiffi_error* jiffi_function_call_errno(jiffi_function* fn, const jiffi_slot* args, void* ret, int* errno_out) {
+    return guarded([&] {
+        require(fn, "jiffi_function_call_errno", "fn");
+        require(errno_out, "jiffi_function_call_errno", "errno_out");
+        if (!args && !fn->sig->sig.args.empty())
+            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_function_call_errno: argument 'args' is NULL for '" +
+                                                  fn->sig->sig.text + "', which takes arguments");
+        std::vector<std::max_align_t> scratch;
+        if (!ret && fn->ret_size) {
+            scratch.resize(fn->ret_size / sizeof(std::max_align_t) + 2);
+            ret = scratch.data();
+        }
+        // A function that calls through a stub calls through its errno twin; errno is read
+        // inside the stub (or right after ffi_call), before any of jiffi's own work.
+        ErrnoInvoker code = fn->jit.load(std::memory_order_acquire) ? fn->sig->errno_stub() : nullptr;
+        if (code) {
+            count_call(fn->calls.jit);
+            code(fn->address, args, ret, errno_out);
+        } else {
+            count_call(fn->calls.libffi);
+            const FfiCall* ffi = fn->ffi ? fn->ffi : &fn->sig->ffi();
+            ffi->call(fn->address, args, ret, errno_out);
+        }
+    });
+}
+
 jiffi_error* jiffi_callback_create(jiffi_context* ctx, const jiffi_signature* sig,
                                   jiffi_handler handler, void* user_data, jiffi_callback** out) {
     return guarded([&] {
@@ -390,13 +418,20 @@ jiffi_error* jiffi_callback_create(jiffi_context* ctx, const jiffi_signature* si
         require(ctx, "jiffi_callback_create", "ctx");
         require(sig, "jiffi_callback_create", "sig");
         require(reinterpret_cast<const void*>(handler), "jiffi_callback_create", "handler");
-        fail(ErrorCode::NOT_AVAILABLE, "jiffi_callback_create: callbacks for '" + sig->sig.text +
-                                           "' are not available in this build yet");
+        *out = make_callback(ctx, sig, handler, user_data);
     });
 }
 
-void* jiffi_callback_code(jiffi_callback*) { return nullptr; }
+void* jiffi_callback_code(jiffi_callback* cb) { return callback_code(cb); }
 
-void jiffi_callback_release(jiffi_callback*) {}
+void jiffi_callback_release(jiffi_callback* cb) { release_callback(cb); }
+
+void jiffi_callback_table_stats(size_t* capacity, size_t* live, size_t* quarantined) {
+    SlotTableStats s;
+    if (SlotTable::supported()) s = SlotTable::instance().stats();
+    if (capacity) *capacity = s.capacity;
+    if (live) *live = s.live;
+    if (quarantined) *quarantined = s.quarantined;
+}
 
 }  // extern "C"

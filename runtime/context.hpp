@@ -14,6 +14,7 @@
 #include "marshal/error.hpp"
 #include "marshal/signature.hpp"
 #include "marshal/type.hpp"
+#include "callbacks/thunks.hpp"
 #include "runtime/ffi_backend.hpp"
 #include "runtime/jit_backend.hpp"
 #include "runtime/library.hpp"
@@ -28,6 +29,10 @@ struct jiffi_signature {
     const jiffi::detail::FfiCall& ffi() const;
     // The JIT classification of sig, made once (a refusal is reported by its acquire()).
     const jiffi::detail::JitSignature& jit() const;
+    // The callback thunk of sig, compiled once (its error() says why the JIT cannot).
+    const jiffi::detail::ThunkSignature& thunk() const;
+    // The errno-capturing call stub of sig, compiled once; null when the JIT cannot make it.
+    jiffi::detail::ErrnoInvoker errno_stub() const;
 
 private:
     mutable std::once_flag ffi_once_;
@@ -35,6 +40,10 @@ private:
     mutable std::unique_ptr<jiffi::detail::Error> ffi_error_;
     mutable std::once_flag jit_once_;
     mutable std::unique_ptr<jiffi::detail::JitSignature> jit_;
+    mutable std::once_flag thunk_once_;
+    mutable const jiffi::detail::ThunkSignature* thunk_ = nullptr;
+    mutable std::once_flag errno_once_;
+    mutable jiffi::detail::StubRef errno_ref_;
 
 public:
     // The AUTO tiering job of sig, made by the first AUTO function; guarded by the

@@ -1,6 +1,8 @@
 // The libffi backend: ffi_type construction checked against jiffi's layout, and calls.
 #include "runtime/ffi_backend.hpp"
 
+#include <cerrno>
+
 #include <alloca.h>
 
 #include <algorithm>
@@ -288,7 +290,7 @@ ffi_type* FfiCall::record_type(const Record& rec, const std::string& where) {
     return &st;
 }
 
-void FfiCall::call(void* fn, const jiffi_slot* args, void* ret) const {
+void FfiCall::call(void* fn, const jiffi_slot* args, void* ret, int* err) const {
     size_t n = arg_types_.size();
     void** values = static_cast<void**>(alloca((n + 1) * sizeof(void*)));
     jiffi_slot* promoted = static_cast<jiffi_slot*>(alloca((n + 1) * sizeof(jiffi_slot)));
@@ -305,6 +307,7 @@ void FfiCall::call(void* fn, const jiffi_slot* args, void* ret) const {
     alignas(16) unsigned char small[64];
     void* scratch = scratch_size_ <= sizeof(small) ? small : alloca(scratch_size_);
     ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(fn), scratch, values);
+    if (err) *err = errno;  // before anything of ours can touch it
     if (!ret) return;
     auto* slot = static_cast<jiffi_slot*>(ret);
     uint64_t raw = 0;

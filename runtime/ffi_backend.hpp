@@ -24,8 +24,15 @@ public:
     FfiCall(const FfiCall&) = delete;
     FfiCall& operator=(const FfiCall&) = delete;
 
-    // Calls fn with args by the signature and stores the result in ret per C_API.md.
-    void call(void* fn, const jiffi_slot* args, void* ret) const;
+    // Calls fn with args by the signature and stores the result in ret per C_API.md; err,
+    // when not null, receives the errno fn left, read right after ffi_call returns.
+    void call(void* fn, const jiffi_slot* args, void* ret, int* err = nullptr) const;
+
+    // The prepared cif and the slot classes of the values, for closures over the signature.
+    const ffi_cif& cif() const { return cif_; }
+    ValueClass arg_class(size_t i) const { return arg_classes_[i]; }
+    ValueClass ret_class() const { return ret_class_; }
+    size_t ret_size() const { return ret_size_; }
 
     // A C function pointer of the invoker shape bound to this signature (a libffi closure
     // over call()); valid as long as this object lives.

@@ -24,12 +24,17 @@ public:
 
     // The spec, or null when the signature was refused.
     const StubSpec* spec() const { return spec_.get(); }
+    // Why the classifier refused the signature, or null.
+    const Error* error() const { return error_.get(); }
 
 private:
     std::string text_;
     std::unique_ptr<StubSpec> spec_;
     std::unique_ptr<Error> error_;
 };
+
+// An invoker that also stores the errno the callee left (StubKind::ErrnoInvoker).
+using ErrnoInvoker = void (*)(void* fn, const jiffi_slot* args, void* ret, int* err);
 
 // Makes sure the process's JIT exists; throws Error(JIT) when LLVM cannot target the host.
 void require_jit();

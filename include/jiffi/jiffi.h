@@ -136,6 +136,12 @@ JIFFI_API jiffi_error *jiffi_function_bind(jiffi_library *lib, const char *symbo
 /* Calls fn; ret may also be NULL for a non-void return, which discards the result. */
 JIFFI_API void          jiffi_function_call(jiffi_function *fn, const jiffi_slot *args,
                                             void *ret);
+/* Calls fn like jiffi_function_call and stores in *errno_out the errno fn left, captured
+   right after the call returns (inside the JIT stub, or right after ffi_call on the same
+   thread), before any work of jiffi's can change it. Errors: a NULL fn or errno_out, NULL
+   args for a function that takes arguments. */
+JIFFI_API jiffi_error *jiffi_function_call_errno(jiffi_function *fn, const jiffi_slot *args,
+                                                 void *ret, int *errno_out);
 /* The invoker calls go through. On a JIFFI_BACKEND_AUTO context this is libffi's until the
    function's JIT stub is compiled in the background, then the stub: an embedder caching the
    invoker should query it again after warm-up, or after jiffi_function_wait_jit returns 1.
@@ -176,11 +182,22 @@ JIFFI_API size_t jiffi_context_declined_reason(const jiffi_context *ctx, size_t 
 
 /* ---- Callbacks -------------------------------------------------------------------- */
 
+/* Makes a C function pointer of signature sig that calls handler(user_data, slots, ret) by
+   the slot rules; ret points at zeroed storage, so a handler that writes nothing returns
+   zero. JIT: a per-signature thunk (compiled once) behind a trampoline slot; libffi: a
+   closure; AUTO: the JIT when it can serve sig, else libffi (counted as declined). Handlers
+   must not unwind (the C++ API catches and rethrows for them). Errors: variadic signatures
+   (JIFFI_E_VARIADIC), a signature of another context, a signature no backend can serve.
+   A callback must be released before its context is destroyed. */
 JIFFI_API jiffi_error *jiffi_callback_create(jiffi_context *ctx, const jiffi_signature *sig,
                                              jiffi_handler handler, void *user_data,
                                              jiffi_callback **out);
 JIFFI_API void        *jiffi_callback_code(jiffi_callback *cb);
 JIFFI_API void         jiffi_callback_release(jiffi_callback *cb);
+/* Process-wide counts of the JIT callbacks' trampoline table: slots mapped, callbacks live,
+   released slots in quarantine (any pointer may be NULL; zeros where the host has none). */
+JIFFI_API void         jiffi_callback_table_stats(size_t *capacity, size_t *live,
+                                                  size_t *quarantined);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,86 @@
+// The trampoline table: C-callable code addresses in read+execute pages, each loading its
+// own data slot into the static-chain register and jumping to the slot's target.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "callbacks/threads.hpp"
+#include "jiffi/jiffi.h"
+
+namespace jiffi::detail {
+
+// What the callback's thunk and the misuse report need; fixed layout (the trampoline jumps
+// through `target`, thunks read `handler` and `user_data` at jit/stub_compiler.hpp's offsets).
+struct SlotData {
+    std::atomic<void*> target;  // the thunk, or the released-call trap
+    jiffi_handler handler;
+    void* user_data;            // while free: the next free slot
+    const void* owner;          // the callback's signature record (kept for the trap's message)
+};
+static_assert(sizeof(SlotData) == 32, "thunks and trampolines depend on the slot layout");
+
+// Counters of the table, for tests and statistics.
+struct SlotTableStats {
+    size_t capacity = 0;     // slots mapped
+    size_t live = 0;         // slots handed out and not released
+    size_t quarantined = 0;  // released slots not yet reusable
+    size_t chunks = 0;       // mapped chunks
+};
+
+// The process's table. Grows by chunks with no cap; released slots wait in quarantine until
+// at least kMinQuarantine later releases happened and every call in flight at their release
+// returned. Thread-safe.
+class SlotTable {
+public:
+    static constexpr size_t kMinQuarantine = 1024;
+
+    // True when this host has trampoline code (x86-64).
+    static bool supported();
+    // The table, created on first use; throws Error(UNSUPPORTED) where not supported.
+    static SlotTable& instance();
+
+    // A slot calling thunk with the static chain set to it; owner identifies the callback's
+    // signature for the released-call message. Throws Error(OUT_OF_MEMORY) if it cannot grow.
+    SlotData* acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner);
+    // The C function pointer of slot.
+    void* code(const SlotData* slot) const;
+    // Points slot at the released-call trap and puts it in quarantine.
+    void release(SlotData* slot);
+    // True when p is the data slot of a live callback of this table.
+    bool is_live(const SlotData* p) const;
+
+    SlotTableStats stats() const;
+
+private:
+    SlotTable() = default;
+    void grow();
+    void recycle();
+
+    // A released batch waiting for its grace period.
+    struct Batch {
+        std::vector<SlotData*> slots;
+        InFlight in_flight;
+    };
+
+    mutable std::mutex mu_;
+    std::vector<char*> chunks_;
+    SlotData* free_ = nullptr;
+    std::vector<Batch> quarantine_;  // oldest first; the last one is still filling
+    size_t quarantined_ = 0;
+    size_t capacity_ = 0;
+    size_t live_ = 0;
+};
+
+// Reports a call through a released slot (naming its signature) and aborts; reached from
+// the released-call trap with the slot.
+extern "C" [[noreturn]] void jiffi_callbacks_released_call(const SlotData* slot);
+
+// The signature text of a callback's owner record, for messages (set by the runtime).
+using OwnerDescriber = const char* (*)(const void* owner);
+void set_owner_describer(OwnerDescriber fn);
+
+}  // namespace jiffi::detail

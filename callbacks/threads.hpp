@@ -1,0 +1,55 @@
+// Threads that run callbacks: each thread's record of calls in flight, and the grace check
+// that tells when every callback call running at some moment has returned.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace jiffi::detail {
+
+// One thread's callback record; thunks update it in place (jit/stub_compiler.hpp has the
+// offsets), so its layout is fixed.
+struct ThreadRecord {
+    uint32_t depth;       // callbacks running on the thread now (nested ones included)
+    uint32_t registered;  // the thread's registration serial, 0 before its first callback
+    uint64_t exits;       // outermost callbacks that have returned on the thread
+};
+
+// The record's offset from the thread pointer, the same in every thread; false when this
+// host has no way for compiled code to reach it (thunks then count nothing).
+bool thread_record_offset(int64_t& offset);
+
+// Registers the calling thread's record (thunks call it on a thread's first callback).
+extern "C" void jiffi_callbacks_register_thread();
+
+// Counts a callback call on the calling thread for the life of the scope (libffi closures).
+class CallbackScope {
+public:
+    CallbackScope();
+    ~CallbackScope();
+    CallbackScope(const CallbackScope&) = delete;
+    CallbackScope& operator=(const CallbackScope&) = delete;
+
+private:
+    uint32_t depth_;
+};
+
+// The threads that were inside a callback when it was taken, with their exit counts.
+struct InFlight {
+    struct Busy {
+        const ThreadRecord* record;
+        uint32_t serial;
+        uint64_t exits;
+    };
+    std::vector<Busy> busy;
+};
+
+// The callback calls running now, on any thread.
+InFlight snapshot_in_flight();
+
+// True when every call of snap has returned: each busy thread has left its outermost
+// callback since (or exited).
+bool has_returned(const InFlight& snap);
+
+}  // namespace jiffi::detail

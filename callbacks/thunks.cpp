@@ -1,0 +1,51 @@
+// The per-signature thunk registry and the callbacks module's one-time setup.
+#include "callbacks/thunks.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "callbacks/slot_table.hpp"
+#include "callbacks/threads.hpp"
+#include "jit/stub_compiler.hpp"
+
+namespace jiffi::detail {
+
+ThunkSignature::ThunkSignature(std::string text, const StubSpec* invoker_spec, const Error* refused)
+    : text_(std::move(text)) {
+    if (!invoker_spec) {
+        error_ = std::make_unique<Error>(refused ? *refused : Error(ErrorCode::UNSUPPORTED, "no call plan"));
+        return;
+    }
+    StubSpec spec = *invoker_spec;
+    spec.kind = StubKind::Thunk;
+    std::vector<StubRef> refs = StubCache::global().acquire_batch({&spec});
+    if (refs[0].ok()) ref_ = std::move(refs[0]);
+    else error_ = std::make_unique<Error>(*refs[0].error());
+}
+
+const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invoker_spec, const Error* refused) {
+    init_callbacks();
+    static std::mutex mu;
+    // Never destroyed: released slots keep naming their signature.
+    static auto* thunks = new std::map<std::string, std::unique_ptr<ThunkSignature>>();
+    std::string key = text + '\n' + (invoker_spec ? invoker_spec->key() : std::string("refused"));
+    std::lock_guard<std::mutex> lock(mu);
+    std::unique_ptr<ThunkSignature>& t = (*thunks)[key];
+    if (!t) t = std::make_unique<ThunkSignature>(text, invoker_spec, refused);
+    return *t;
+}
+
+void init_callbacks() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        ThunkRuntime rt;
+        rt.tls = thread_record_offset(rt.tls_offset);
+        rt.register_thread = &jiffi_callbacks_register_thread;
+        set_thunk_runtime(rt);
+        set_owner_describer([](const void* owner) {
+            return static_cast<const ThunkSignature*>(owner)->text().c_str();
+        });
+    });
+}
+
+}  // namespace jiffi::detail

@@ -1,0 +1,39 @@
+// Callback thunks: one per signature, compiled once from its CallPlan and kept for the
+// process (trampoline slots name it after their context is gone).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "jit/stub_cache.hpp"
+#include "jit/stub_spec.hpp"
+#include "marshal/error.hpp"
+
+namespace jiffi::detail {
+
+// A signature's thunk, or why the JIT cannot make one.
+class ThunkSignature {
+public:
+    ThunkSignature(std::string text, const StubSpec* invoker_spec, const Error* refused);
+
+    // The thunk's code, or null when it could not be made (error() says why).
+    void* code() const { return ref_.ok() ? reinterpret_cast<void*>(ref_.code()) : nullptr; }
+    const Error* error() const { return error_.get(); }
+    // The signature as written, for messages.
+    const std::string& text() const { return text_; }
+
+private:
+    std::string text_;
+    StubRef ref_;
+    std::unique_ptr<Error> error_;
+};
+
+// The thunk of the signature text whose call stub spec is invoker_spec (null with refused
+// when the classifier refused it), made once per process for equal text and plan.
+const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invoker_spec, const Error* refused);
+
+// Makes thunks able to count calls per thread and slots able to name their signature;
+// idempotent.
+void init_callbacks();
+
+}  // namespace jiffi::detail

@@ -1,0 +1,215 @@
+// Callbacks in the runtime: backend choice, libffi closures, and their quarantine.
+#include "runtime/callbacks.hpp"
+
+#include <ffi.h>
+
+#include <alloca.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <utility>
+
+#include "callbacks/slot_table.hpp"
+#include "callbacks/threads.hpp"
+#include "callbacks/thunks.hpp"
+#include "runtime/context.hpp"
+
+namespace jiffi::detail {
+
+namespace {
+
+// A callback made by libffi: a closure over the signature's cif that calls the handler.
+// Handles of libffi callbacks carry this object's address with bit 0 set (slot handles of
+// JIT callbacks are 32-byte aligned), so that one C type serves both.
+class FfiCallback {
+public:
+    FfiCallback(const FfiCall& call, std::string text, jiffi_handler handler, void* user_data)
+        : call_(call), text_(std::move(text)), handler_(handler), user_data_(user_data) {
+        closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
+        if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
+        if (ffi_prep_closure_loc(closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
+            FFI_OK) {
+            ffi_closure_free(closure_);
+            fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
+        }
+    }
+    ~FfiCallback() { ffi_closure_free(closure_); }
+    FfiCallback(const FfiCallback&) = delete;
+    FfiCallback& operator=(const FfiCallback&) = delete;
+
+    void* code() const { return code_; }
+    void mark_released() { released_.store(true, std::memory_order_release); }
+    bool released() const { return released_.load(std::memory_order_acquire); }
+
+private:
+    // The closure's body: native arguments to slots, the handler, its result to libffi's.
+    static void entry(ffi_cif* cif, void* ret, void** args, void* self);
+
+    const FfiCall& call_;
+    std::string text_;
+    jiffi_handler handler_;
+    void* user_data_;
+    ffi_closure* closure_ = nullptr;
+    void* code_ = nullptr;
+    std::atomic<bool> released_{false};
+};
+
+// The slot value of a scalar argument of cls and size bytes at p (C_API.md widening rules).
+jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
+    jiffi_slot s;
+    s.u64 = 0;
+    switch (cls) {
+    case ValueClass::SInt:
+        switch (size) {
+        case 1: s.i64 = *static_cast<const int8_t*>(p); break;
+        case 2: s.i64 = *static_cast<const int16_t*>(p); break;
+        case 4: s.i64 = *static_cast<const int32_t*>(p); break;
+        default: std::memcpy(&s.i64, p, 8); break;
+        }
+        break;
+    case ValueClass::UInt:
+        switch (size) {
+        case 1: s.u64 = *static_cast<const uint8_t*>(p); break;
+        case 2: s.u64 = *static_cast<const uint16_t*>(p); break;
+        case 4: s.u64 = *static_cast<const uint32_t*>(p); break;
+        default: std::memcpy(&s.u64, p, 8); break;
+        }
+        break;
+    case ValueClass::Float: std::memcpy(&s.f32, p, sizeof(float)); break;
+    case ValueClass::Double: std::memcpy(&s.f64, p, sizeof(double)); break;
+    case ValueClass::Pointer: std::memcpy(&s.ptr, p, sizeof(void*)); break;
+    default: break;
+    }
+    return s;
+}
+
+[[noreturn]] void released_call(const std::string& text, const void* cb) {
+    std::fprintf(stderr, "jiffi: a released callback was called: '%s' (callback %p); aborting\n", text.c_str(), cb);
+    std::fflush(stderr);
+    std::abort();
+}
+
+void FfiCallback::entry(ffi_cif* cif, void* ret, void** args, void* self) {
+    auto* cb = static_cast<FfiCallback*>(self);
+    if (cb->released()) released_call(cb->text_, self);
+    CallbackScope scope;
+    const FfiCall& call = cb->call_;
+    unsigned n = cif->nargs;
+    auto* slots = static_cast<jiffi_slot*>(alloca((n + 1) * sizeof(jiffi_slot)));
+    for (unsigned i = 0; i < n; ++i) {
+        ValueClass cls = call.arg_class(i);
+        if (cls == ValueClass::Memory) slots[i].ptr = args[i];
+        else slots[i] = scalar_slot(cls, cif->arg_types[i]->size, args[i]);
+    }
+    // The handler writes into zeroed storage: one that writes nothing returns zero.
+    size_t size = std::max<size_t>(call.ret_size(), 16);
+    void* buf = alloca(size + 16);
+    buf = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buf) + 15) & ~uintptr_t(15));
+    std::memset(buf, 0, size);
+    cb->handler_(cb->user_data_, slots, buf);
+    switch (call.ret_class()) {
+    case ValueClass::Void: break;
+    case ValueClass::Memory: std::memcpy(ret, buf, call.ret_size()); break;
+    // libffi wants integers smaller than a register widened to a whole ffi_arg: the slot is.
+    default: std::memcpy(ret, buf, sizeof(ffi_arg)); break;
+    }
+}
+
+// Released libffi callbacks waiting for the calls in flight at their release to return.
+struct FfiQuarantine {
+    std::mutex mu;
+    std::deque<std::pair<FfiCallback*, InFlight>> waiting;
+};
+
+FfiQuarantine& ffi_quarantine() {
+    static auto* q = new FfiQuarantine();
+    return *q;
+}
+
+bool is_ffi_handle(const jiffi_callback* cb) { return reinterpret_cast<uintptr_t>(cb) & 1; }
+FfiCallback* ffi_of(jiffi_callback* cb) {
+    return reinterpret_cast<FfiCallback*>(reinterpret_cast<uintptr_t>(cb) & ~uintptr_t(1));
+}
+
+jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data) {
+    const FfiCall& call = sig->ffi();
+    auto* cb = new FfiCallback(call, sig->sig.text, handler, user_data);
+    return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb) | 1);
+}
+
+}  // namespace
+
+jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
+                              void* user_data) {
+    if (sig->ctx != ctx)
+        fail(ErrorCode::INVALID_ARGUMENT, "signature '" + sig->sig.text + "' belongs to another context");
+    if (sig->sig.variadic_prototype || sig->sig.variadic_call)
+        fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text +
+                                      "' is variadic: a callback cannot know the types of its variadic arguments");
+    bool want_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
+    if (want_jit) {
+        const ThunkSignature& thunk = sig->thunk();
+        if (thunk.code() && SlotTable::supported()) {
+            SlotData* slot = SlotTable::instance().acquire(thunk.code(), handler, user_data, &thunk);
+            return reinterpret_cast<jiffi_callback*>(slot);
+        }
+        std::string why = thunk.error() ? thunk.error()->message() : "JIT callbacks have no trampoline code for this host";
+        if (ctx->backend == JIFFI_BACKEND_JIT)
+            fail(thunk.error() ? thunk.error()->code() : ErrorCode::UNSUPPORTED,
+                 "JIT backend, callback '" + sig->sig.text + "': " + why);
+        ctx->stats->declined("callback '" + sig->sig.text + "': " + why);
+    }
+    return make_ffi_callback(sig, handler, user_data);
+}
+
+void* callback_code(jiffi_callback* cb) {
+    if (!cb) return nullptr;
+    if (is_ffi_handle(cb)) return ffi_of(cb)->code();
+    return SlotTable::instance().code(reinterpret_cast<SlotData*>(cb));
+}
+
+void release_callback(jiffi_callback* cb) {
+    if (!cb) return;
+    if (!is_ffi_handle(cb)) return SlotTable::instance().release(reinterpret_cast<SlotData*>(cb));
+    FfiCallback* f = ffi_of(cb);
+    if (f->released()) return;
+    f->mark_released();
+    FfiQuarantine& q = ffi_quarantine();
+    InFlight snap = snapshot_in_flight();
+    std::vector<FfiCallback*> done;
+    {
+        std::lock_guard<std::mutex> lock(q.mu);
+        q.waiting.emplace_back(f, std::move(snap));
+        while (q.waiting.size() > SlotTable::kMinQuarantine && has_returned(q.waiting.front().second)) {
+            done.push_back(q.waiting.front().first);
+            q.waiting.pop_front();
+        }
+    }
+    for (FfiCallback* d : done) delete d;
+}
+
+}  // namespace jiffi::detail
+
+const jiffi::detail::ThunkSignature& jiffi_signature::thunk() const {
+    std::call_once(thunk_once_, [this] {
+        const jiffi::detail::JitSignature& j = jit();
+        thunk_ = &jiffi::detail::intern_thunk(sig.text, j.spec(), j.error());
+    });
+    return *thunk_;
+}
+
+jiffi::detail::ErrnoInvoker jiffi_signature::errno_stub() const {
+    std::call_once(errno_once_, [this] {
+        const jiffi::detail::JitSignature& j = jit();
+        if (!j.spec()) return;
+        jiffi::detail::StubSpec spec = *j.spec();
+        spec.kind = jiffi::detail::StubKind::ErrnoInvoker;
+        std::vector<jiffi::detail::StubRef> refs = jiffi::detail::StubCache::global().acquire_batch({&spec});
+        errno_ref_ = std::move(refs[0]);
+    });
+    return errno_ref_.ok() ? reinterpret_cast<jiffi::detail::ErrnoInvoker>(errno_ref_.code()) : nullptr;
+}

@@ -1,0 +1,19 @@
+// Callbacks in the runtime: JIT thunks behind trampoline slots, libffi closures, and the
+// choice between them by the context's backend.
+#pragma once
+
+#include "jiffi/jiffi.h"
+
+namespace jiffi::detail {
+
+// A new callback of sig calling handler(user_data, slots, ret); throws Error naming the
+// signature when neither the context's backend can serve it.
+jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
+                              void* user_data);
+// The callback's C function pointer.
+void* callback_code(jiffi_callback* cb);
+// Releases cb: its code aborts with a message if still called, and is reused only after a
+// quarantine and once every call in flight has returned.
+void release_callback(jiffi_callback* cb);
+
+}  // namespace jiffi::detail

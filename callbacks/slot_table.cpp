@@ -109,13 +109,20 @@ void SlotTable::grow() {
     capacity_ += kSlots;
 }
 
-void SlotTable::recycle() {
+void SlotTable::recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals) {
     // Oldest batches first; the filling batch is never recycled.
     size_t done = 0;
     while (done + 1 < quarantine_.size()) {
         Batch& b = quarantine_[done];
         if (quarantined_ - b.slots.size() < kMinQuarantine || !has_returned(b.in_flight)) break;
         for (SlotData* s : b.slots) {
+            if (!disposers_.empty()) {
+                auto it = disposers_.find(s);
+                if (it != disposers_.end()) {
+                    disposals.emplace_back(it->second, s->user_data);
+                    disposers_.erase(it);
+                }
+            }
             s->user_data = free_;
             free_ = s;
         }
@@ -125,16 +132,21 @@ void SlotTable::recycle() {
     quarantine_.erase(quarantine_.begin(), quarantine_.begin() + static_cast<long>(done));
 }
 
-SlotData* SlotTable::acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner) {
+SlotData* SlotTable::acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner,
+                             void (*dispose)(void*)) {
     SlotData* s;
+    std::vector<std::pair<void (*)(void*), void*>> disposals;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        if (!free_ && quarantine_.size() > 1) recycle();
+        if (!free_ && quarantine_.size() > 1) recycle(disposals);
         if (!free_) grow();
         s = free_;
         free_ = static_cast<SlotData*>(s->user_data);
         ++live_;
+        if (dispose) disposers_[s] = dispose;
     }
+    // The released callbacks' data goes back to its owners outside the lock.
+    for (auto& [fn, data] : disposals) fn(data);
     s->handler = handler;
     s->user_data = user_data;
     s->owner = owner;
@@ -156,16 +168,23 @@ void SlotTable::release(SlotData* slot) {
     if (slot->target.exchange(trap, std::memory_order_acq_rel) == trap) return;
 #endif
     constexpr size_t kBatch = 256;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (quarantine_.empty() || quarantine_.back().slots.size() == kBatch) {
-        // The filled batch's grace period starts now: the calls running now must return.
-        if (!quarantine_.empty()) quarantine_.back().in_flight = snapshot_in_flight();
-        quarantine_.emplace_back();
-        quarantine_.back().slots.reserve(kBatch);
+    std::vector<std::pair<void (*)(void*), void*>> disposals;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (quarantine_.empty() || quarantine_.back().slots.size() == kBatch) {
+            // The filled batch's grace period starts now: the calls running now must return.
+            if (!quarantine_.empty()) quarantine_.back().in_flight = snapshot_in_flight();
+            quarantine_.emplace_back();
+            quarantine_.back().slots.reserve(kBatch);
+            // Batches past the quarantine's minimum go back to the free list once their
+            // calls returned, so the quarantine stays bounded and handler data is freed.
+            recycle(disposals);
+        }
+        quarantine_.back().slots.push_back(slot);
+        ++quarantined_;
+        --live_;
     }
-    quarantine_.back().slots.push_back(slot);
-    ++quarantined_;
-    --live_;
+    for (auto& [fn, data] : disposals) fn(data);
 }
 
 bool SlotTable::is_live(const SlotData* p) const {

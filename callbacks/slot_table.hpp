@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "callbacks/threads.hpp"
@@ -45,7 +47,9 @@ public:
 
     // A slot calling thunk with the static chain set to it; owner identifies the callback's
     // signature for the released-call message. Throws Error(OUT_OF_MEMORY) if it cannot grow.
-    SlotData* acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner);
+    // dispose, when not null, gets user_data once the slot leaves quarantine.
+    SlotData* acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner,
+                      void (*dispose)(void*) = nullptr);
     // The C function pointer of slot.
     void* code(const SlotData* slot) const;
     // Points slot at the released-call trap and puts it in quarantine.
@@ -58,7 +62,7 @@ public:
 private:
     SlotTable() = default;
     void grow();
-    void recycle();
+    void recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals);
 
     // A released batch waiting for its grace period.
     struct Batch {
@@ -73,6 +77,7 @@ private:
     size_t quarantined_ = 0;
     size_t capacity_ = 0;
     size_t live_ = 0;
+    std::unordered_map<const SlotData*, void (*)(void*)> disposers_;  // slots created with one
 };
 
 // Reports a call through a released slot (naming its signature) and aborts; reached from

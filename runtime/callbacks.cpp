@@ -27,17 +27,22 @@ namespace {
 // JIT callbacks are 32-byte aligned), so that one C type serves both.
 class FfiCallback {
 public:
-    FfiCallback(const FfiCall& call, std::string text, jiffi_handler handler, void* user_data)
-        : call_(call), text_(std::move(text)), handler_(handler), user_data_(user_data) {
+    FfiCallback(const FfiCall& call, std::string text, jiffi_handler handler, void* user_data,
+                void (*dispose)(void*))
+        : call_(call), text_(std::move(text)), handler_(handler), user_data_(user_data), dispose_(dispose) {
         closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
         if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
         if (ffi_prep_closure_loc(closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
             FFI_OK) {
             ffi_closure_free(closure_);
+            dispose_ = nullptr;  // the caller keeps user_data when creation fails
             fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
         }
     }
-    ~FfiCallback() { ffi_closure_free(closure_); }
+    ~FfiCallback() {
+        ffi_closure_free(closure_);
+        if (dispose_) dispose_(user_data_);
+    }
     FfiCallback(const FfiCallback&) = delete;
     FfiCallback& operator=(const FfiCallback&) = delete;
 
@@ -53,6 +58,7 @@ private:
     std::string text_;
     jiffi_handler handler_;
     void* user_data_;
+    void (*dispose_)(void*);
     ffi_closure* closure_ = nullptr;
     void* code_ = nullptr;
     std::atomic<bool> released_{false};
@@ -135,16 +141,17 @@ FfiCallback* ffi_of(jiffi_callback* cb) {
     return reinterpret_cast<FfiCallback*>(reinterpret_cast<uintptr_t>(cb) & ~uintptr_t(1));
 }
 
-jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data) {
+jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data,
+                                  void (*dispose)(void*)) {
     const FfiCall& call = sig->ffi();
-    auto* cb = new FfiCallback(call, sig->sig.text, handler, user_data);
+    auto* cb = new FfiCallback(call, sig->sig.text, handler, user_data, dispose);
     return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb) | 1);
 }
 
 }  // namespace
 
 jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
-                              void* user_data) {
+                              void* user_data, void (*dispose)(void*)) {
     if (sig->ctx != ctx)
         fail(ErrorCode::INVALID_ARGUMENT, "signature '" + sig->sig.text + "' belongs to another context");
     if (sig->sig.variadic_prototype || sig->sig.variadic_call)
@@ -154,7 +161,7 @@ jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, ji
     if (want_jit) {
         const ThunkSignature& thunk = sig->thunk();
         if (thunk.code() && SlotTable::supported()) {
-            SlotData* slot = SlotTable::instance().acquire(thunk.code(), handler, user_data, &thunk);
+            SlotData* slot = SlotTable::instance().acquire(thunk.code(), handler, user_data, &thunk, dispose);
             return reinterpret_cast<jiffi_callback*>(slot);
         }
         std::string why = thunk.error() ? thunk.error()->message() : "JIT callbacks have no trampoline code for this host";
@@ -163,7 +170,7 @@ jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, ji
                  "JIT backend, callback '" + sig->sig.text + "': " + why);
         ctx->stats->declined("callback '" + sig->sig.text + "': " + why);
     }
-    return make_ffi_callback(sig, handler, user_data);
+    return make_ffi_callback(sig, handler, user_data, dispose);
 }
 
 void* callback_code(jiffi_callback* cb) {

@@ -7,9 +7,10 @@
 namespace jiffi::detail {
 
 // A new callback of sig calling handler(user_data, slots, ret); throws Error naming the
-// signature when neither the context's backend can serve it.
+// signature when neither the context's backend can serve it. dispose, when not null, gets
+// user_data once the callback is released and no call of it can be running any more.
 jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
-                              void* user_data);
+                              void* user_data, void (*dispose)(void*) = nullptr);
 // The callback's C function pointer.
 void* callback_code(jiffi_callback* cb);
 // Releases cb: its code aborts with a message if still called, and is reused only after a

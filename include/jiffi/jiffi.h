@@ -192,6 +192,13 @@ JIFFI_API size_t jiffi_context_declined_reason(const jiffi_context *ctx, size_t 
 JIFFI_API jiffi_error *jiffi_callback_create(jiffi_context *ctx, const jiffi_signature *sig,
                                              jiffi_handler handler, void *user_data,
                                              jiffi_callback **out);
+/* Like jiffi_callback_create; dispose, when not NULL, is called with user_data once the
+   callback is released and no call of it can still be running (when its quarantine ends,
+   on a thread that creates or releases callbacks then). On error it is not called. */
+JIFFI_API jiffi_error *jiffi_callback_create_ex(jiffi_context *ctx, const jiffi_signature *sig,
+                                                jiffi_handler handler, void *user_data,
+                                                void (*dispose)(void *user_data),
+                                                jiffi_callback **out);
 JIFFI_API void        *jiffi_callback_code(jiffi_callback *cb);
 JIFFI_API void         jiffi_callback_release(jiffi_callback *cb);
 /* Process-wide counts of the JIT callbacks' trampoline table: slots mapped, callbacks live,

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -45,6 +46,26 @@ inline void check(jiffi_error* err) {
     std::string message = jiffi_error_message(err);
     jiffi_error_dispose(err);
     throw Error(code, message);
+}
+
+// The calling thread's jiffi calls in progress and the first exception a callback handler
+// threw during them (callback.hpp's handlers store it instead of unwinding through C).
+struct CallbackState {
+    int depth = 0;
+    std::exception_ptr pending;
+};
+inline CallbackState& callback_state() {
+    thread_local CallbackState state;
+    return state;
+}
+
+// Calls fn; when this was the thread's outermost jiffi call, rethrows the exception a
+// callback handler threw during it.
+inline void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    CallbackState& s = callback_state();
+    ++s.depth;
+    jiffi_function_call(fn, args, ret);
+    if (--s.depth == 0 && s.pending) std::rethrow_exception(std::exchange(s.pending, nullptr));
 }
 
 }  // namespace detail_api
@@ -148,7 +169,7 @@ public:
     }
 
     // Calls with raw slots (the C API's fast path).
-    void call_slots(const jiffi_slot* args, void* ret) const { jiffi_function_call(fn_, args, ret); }
+    void call_slots(const jiffi_slot* args, void* ret) const { detail_api::call_function(fn_, args, ret); }
     jiffi_invoker invoker() const { return jiffi_function_invoker(fn_); }
     void* address() const { return jiffi_function_address(fn_); }
     // Waits up to timeout_ms for an AUTO function's JIT stub; true once calls use it.
@@ -386,17 +407,17 @@ R Function::call(A&&... args) const {
     if constexpr (std::is_void_v<R>) {
         alignas(16) unsigned char scratch[64];
         if (ri.size <= sizeof(scratch)) {
-            jiffi_function_call(fn_, slots, scratch);
+            detail_api::call_function(fn_, slots, scratch);
         } else {
             std::vector<unsigned char> big(ri.size + 16);
-            jiffi_function_call(fn_, slots, big.data());
+            detail_api::call_function(fn_, slots, big.data());
         }
         return;
     } else if constexpr (std::is_arithmetic_v<D> || std::is_pointer_v<D> || std::is_enum_v<D>) {
         if (ri.value_class == JIFFI_CLASS_MEMORY || ri.value_class == JIFFI_CLASS_VOID)
             throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
         jiffi_slot r{};
-        jiffi_function_call(fn_, slots, &r);
+        detail_api::call_function(fn_, slots, &r);
         if constexpr (std::is_pointer_v<D>) {
             if (ri.value_class != JIFFI_CLASS_POINTER)
                 throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a pointer");
@@ -417,7 +438,7 @@ R Function::call(A&&... args) const {
             throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return an object of " +
                                             std::to_string(sizeof(D)) + " bytes");
         alignas(16) unsigned char storage[sizeof(D) + 16];
-        jiffi_function_call(fn_, slots, storage);
+        detail_api::call_function(fn_, slots, storage);
         D out;
         std::memcpy(&out, storage, sizeof(D));
         return out;
@@ -455,12 +476,12 @@ inline Value Function::call_values(const std::vector<Value>& args) const {
     const jiffi_type_info& ri = ret_info();
     if (ri.value_class == JIFFI_CLASS_MEMORY) {
         std::vector<unsigned char> storage(ri.size + 16);
-        jiffi_function_call(fn_, slots.data(), storage.data());
+        detail_api::call_function(fn_, slots.data(), storage.data());
         storage.resize(ri.size);
         return Value(std::move(storage));
     }
     jiffi_slot r{};
-    jiffi_function_call(fn_, slots.data(), &r);
+    detail_api::call_function(fn_, slots.data(), &r);
     switch (ri.value_class) {
     case JIFFI_CLASS_SINT: return Value(r.i64);
     case JIFFI_CLASS_UINT: return Value(r.u64);

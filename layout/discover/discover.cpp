@@ -124,6 +124,10 @@ std::string macro_skip_reason(const clang::MacroInfo& mi, clang::Preprocessor& p
                 if (n == "_Pragma" || n.starts_with("__has_include") || n == "__VA_ARGS__" ||
                     n == "__VA_OPT__")
                     return "not an expression (contains '" + n.str() + "')";
+                if (n == "__FILE__" || n == "__LINE__" || n == "__COUNTER__" || n == "__DATE__" ||
+                    n == "__TIME__" || n == "__TIMESTAMP__" || n == "__FILE_NAME__" ||
+                    n == "__BASE_FILE__" || n == "__INCLUDE_LEVEL__")
+                    return "value depends on where it is expanded ('" + n.str() + "')";
             }
         }
     }
@@ -336,6 +340,13 @@ public:
 private:
     // Records one file-scope declaration (and the records defined inside records).
     void visit(clang::Decl* d) {
+        // Clang's implicit declarations (__va_list_tag, __NSConstantString) are not the
+        // headers'; a type that uses one still reaches it.
+        if (d->isImplicit()) return;
+        if (auto* vd = llvm::dyn_cast<clang::VarDecl>(d); vd && vd->getName().starts_with(kProbePrefix)) {
+            probes_.push_back(vd);
+            return;
+        }
         if (d->isInvalidDecl()) {
             if (auto* nd = llvm::dyn_cast<clang::NamedDecl>(d))
                 skip(d->getDeclKindName(), nd->getNameAsString(), "invalid declaration", d->getLocation());
@@ -379,10 +390,6 @@ private:
             dump_.functions[it->second] = std::move(f);
         } else if (auto* vd = llvm::dyn_cast<clang::VarDecl>(d)) {
             std::string name = vd->getName().str();
-            if (name.rfind(kProbePrefix, 0) == 0) {
-                probes_.push_back(vd);
-                return;
-            }
             if (!variable_names_.insert(name).second) return;
             DumpVariable v;
             v.name = name;

@@ -1,0 +1,650 @@
+// define-c-struct-auto: records discovered from C headers, cached on disk, registered in a
+// context. Clang is reached only on a cache miss, by dlopen of libjiffi-discover.so.
+//
+// Cache: one file per request under the cache directory, named by a hash of the request
+// (record name, headers, snippet, -I, -D, target triple, working directory). It holds the
+// request, every file Clang read with its size, modification time and content hash, and the
+// discoverer's JSON dump. An entry is used only if every file still has its content (a file
+// whose size or time changed is hashed again), so a hit needs no Clang at all.
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <new>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+#include "layout/discover/layout_model.hpp"
+#include "marshal/error.hpp"
+#include "runtime/context.hpp"
+
+#ifndef JIFFI_DISCOVER_LIB_PATH
+#define JIFFI_DISCOVER_LIB_PATH ""
+#endif
+
+using namespace jiffi::detail;
+
+namespace {
+
+std::atomic<uint64_t> g_hits{0}, g_misses{0}, g_loads{0};
+
+// FNV-1a, 64 bits.
+uint64_t fnv1a(const void* data, size_t n, uint64_t h = 0xcbf29ce484222325ull) {
+    const unsigned char* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+std::string hex64(uint64_t v) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// The whole content of a file; false when it cannot be read.
+bool read_file(const std::string& path, std::string& out) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    out.clear();
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    bool ok = !std::ferror(f);
+    std::fclose(f);
+    return ok;
+}
+
+// One file the discoverer read, as recorded in a cache entry.
+struct Dependency {
+    std::string path;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t hash = 0;
+};
+
+// Fills size and mtime of path; false when it does not exist.
+bool stat_file(const std::string& path, uint64_t& size, int64_t& mtime_ns) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return false;
+    size = uint64_t(st.st_size);
+    mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    return true;
+}
+
+// True when the file still has the content recorded.
+bool dependency_current(const Dependency& d) {
+    uint64_t size;
+    int64_t mtime;
+    if (!stat_file(d.path, size, mtime)) return false;
+    if (size == d.size && mtime == d.mtime_ns) return true;
+    std::string content;
+    return size == d.size && read_file(d.path, content) && fnv1a(content.data(), content.size()) == d.hash;
+}
+
+// The directory of the layout cache: req's, $JIFFI_LAYOUT_CACHE_DIR, $XDG_CACHE_HOME/jiffi/
+// layout or ~/.cache/jiffi/layout; "" when caching is off.
+std::string cache_dir(const jiffi_layout_request& req) {
+    if (req.cache_dir) return req.cache_dir;
+    if (const char* e = std::getenv("JIFFI_LAYOUT_CACHE_DIR")) return e;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/jiffi/layout";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/jiffi/layout";
+    return "";
+}
+
+// Creates dir and its parents.
+void make_dirs(const std::string& dir) {
+    for (size_t p = 1; p <= dir.size(); ++p)
+        if (p == dir.size() || dir[p] == '/') ::mkdir(dir.substr(0, p).c_str(), 0755);
+}
+
+// The strings of a counted array of a request, checked for NULLs.
+std::vector<std::string> strings(const char* const* items, size_t count, const char* what) {
+    std::vector<std::string> out;
+    if (count && !items) fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_discover: ") + what + " is NULL");
+    for (size_t i = 0; i < count; ++i) {
+        if (!items[i])
+            fail(ErrorCode::INVALID_ARGUMENT,
+                 std::string("jiffi_layout_discover: ") + what + "[" + std::to_string(i) + "] is NULL");
+        out.emplace_back(items[i]);
+    }
+    return out;
+}
+
+// A request made canonical: what the discoverer is asked and what the cache is keyed by.
+struct Request {
+    std::string name;     // as given, or "struct T" of a snippet
+    std::string only;     // the --only name
+    std::vector<std::string> argv;
+    std::string key_text;
+};
+
+Request make_request(const jiffi_layout_request& r, const std::string& triple) {
+    Request q;
+    std::string snippet = r.snippet ? r.snippet : "";
+    SnippetRecord sr = find_snippet_record(snippet);
+    if (r.name && *r.name) {
+        q.name = r.name;
+    } else if (!sr.tag.empty()) {
+        q.name = std::string(sr.is_union ? "union " : "struct ") + sr.tag;
+    } else {
+        fail(ErrorCode::INVALID_ARGUMENT,
+             "jiffi_layout_discover: no record name and no \"struct T { ... };\" in the snippet");
+    }
+    q.only = q.name;
+    std::vector<std::string> headers = strings(r.headers, r.header_count, "headers");
+    std::vector<std::string> dirs = strings(r.include_dirs, r.include_dir_count, "include_dirs");
+    std::vector<std::string> defs = strings(r.defines, r.define_count, "defines");
+    if (headers.empty() && snippet.empty())
+        fail(ErrorCode::INVALID_ARGUMENT, "jiffi_layout_discover: '" + q.name + "': no header and no snippet given");
+    q.argv = {"--compact", "--target", triple, "--only", q.only};
+    for (const std::string& d : dirs) q.argv.insert(q.argv.end(), {"-I", d});
+    for (const std::string& d : defs) q.argv.insert(q.argv.end(), {"-D", d});
+    if (!snippet.empty()) q.argv.insert(q.argv.end(), {"--snippet", snippet});
+    for (const std::string& h : headers) {
+        if (!h.empty() && h[0] == '-')
+            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_layout_discover: bad header name '" + h + "'");
+        q.argv.push_back(h);
+    }
+    char cwd[4096];
+    q.key_text = "jiffi-layout-request 1\ncwd " + std::string(getcwd(cwd, sizeof cwd) ? cwd : "") + "\n";
+    for (const std::string& a : q.argv) q.key_text += std::to_string(a.size()) + ":" + a + "\n";
+    return q;
+}
+
+// The cache entry's JSON when it is current, else "".
+std::string cache_lookup(const std::string& file, const Request& q) {
+    std::string text;
+    if (!read_file(file, text)) return "";
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != "jiffi-layout-cache 1") return "";
+    size_t len = 0;
+    if (!std::getline(in, line)) return "";
+    len = std::strtoul(line.c_str(), nullptr, 10);
+    std::string request(len, '\0');
+    in.read(request.data(), std::streamsize(len));
+    if (request != q.key_text || !std::getline(in, line) || !line.empty()) return "";
+    size_t deps = 0;
+    if (!std::getline(in, line) || std::sscanf(line.c_str(), "deps %zu", &deps) != 1) return "";
+    for (size_t i = 0; i < deps; ++i) {
+        if (!std::getline(in, line)) return "";
+        Dependency d;
+        unsigned long long size, hash;
+        long long mtime;
+        int off = 0;
+        if (std::sscanf(line.c_str(), "%llu %lld %llx %n", &size, &mtime, &hash, &off) != 3 || off <= 0) return "";
+        d.size = size;
+        d.mtime_ns = mtime;
+        d.hash = hash;
+        d.path = line.substr(size_t(off));
+        if (!dependency_current(d)) return "";
+    }
+    if (!std::getline(in, line) || line != "json") return "";
+    return text.substr(size_t(in.tellg()));
+}
+
+// Writes a cache entry (atomically: a temporary file renamed); failures only lose the cache.
+void cache_store(const std::string& dir, const std::string& file, const Request& q, const std::string& json,
+                 const LayoutDump& dump) {
+    std::string body = "jiffi-layout-cache 1\n" + std::to_string(q.key_text.size()) + "\n" + q.key_text + "\n";
+    body += "deps " + std::to_string(dump.header.dependencies.size()) + "\n";
+    for (const std::string& path : dump.header.dependencies) {
+        Dependency d;
+        std::string content;
+        if (!stat_file(path, d.size, d.mtime_ns) || !read_file(path, content)) return;
+        d.hash = fnv1a(content.data(), content.size());
+        body += std::to_string(d.size) + " " + std::to_string(d.mtime_ns) + " " + hex64(d.hash) + " " + path + "\n";
+    }
+    body += "json\n" + json;
+    make_dirs(dir);
+    std::string tmp = file + ".tmp" + std::to_string(::getpid());
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        out.write(body.data(), std::streamsize(body.size()));
+        if (!out) {
+            std::remove(tmp.c_str());
+            return;
+        }
+    }
+    if (std::rename(tmp.c_str(), file.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+using RunFn = int (*)(int, const char* const*, char**, char**);
+using FreeFn = void (*)(char*);
+
+// The discoverer, loaded once per process (and never unloaded: Clang's globals stay).
+struct Discoverer {
+    RunFn run = nullptr;
+    FreeFn free = nullptr;
+};
+
+// Where libjiffi-discover.so may be: $JIFFI_DISCOVER_LIB alone if set, else next to the
+// library holding this code, then the path baked in at build time.
+std::vector<std::string> discoverer_paths() {
+    if (const char* e = std::getenv("JIFFI_DISCOVER_LIB"); e && *e) return {e};
+    std::vector<std::string> paths;
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&discoverer_paths), &info) && info.dli_fname) {
+        std::string self = info.dli_fname;
+        size_t slash = self.rfind('/');
+        paths.push_back((slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
+                        "/libjiffi-discover.so");
+    }
+    if (*JIFFI_DISCOVER_LIB_PATH) paths.push_back(JIFFI_DISCOVER_LIB_PATH);
+    return paths;
+}
+
+const Discoverer& load_discoverer() {
+    static std::mutex mu;
+    static Discoverer d;
+    std::lock_guard<std::mutex> lock(mu);
+    if (d.run) return d;
+    std::string tried;
+    for (const std::string& path : discoverer_paths()) {
+        void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            const char* e = ::dlerror();
+            tried += "\n  " + path + ": " + (e ? e : "cannot load");
+            continue;
+        }
+        auto run = reinterpret_cast<RunFn>(::dlsym(h, "jiffi_discover_run"));
+        auto free_fn = reinterpret_cast<FreeFn>(::dlsym(h, "jiffi_discover_free"));
+        if (!run || !free_fn) {
+            tried += "\n  " + path + ": no jiffi_discover_run in it";
+            continue;
+        }
+        g_loads.fetch_add(1);
+        d.run = run;
+        d.free = free_fn;
+        return d;
+    }
+    fail(ErrorCode::NOT_AVAILABLE,
+         "layout discovery needs libjiffi-discover.so (set JIFFI_DISCOVER_LIB to its path); tried:" + tried);
+}
+
+// Runs the discoverer on q; returns its JSON or throws its error.
+std::string run_discoverer(const Request& q) {
+    const Discoverer& d = load_discoverer();
+    std::vector<const char*> argv;
+    for (const std::string& a : q.argv) argv.push_back(a.c_str());
+    char* out = nullptr;
+    char* err = nullptr;
+    int rc = d.run(int(argv.size()), argv.data(), &out, &err);
+    std::string json = out ? out : "", message = err ? err : "";
+    d.free(out);
+    d.free(err);
+    if (rc == 0) return json;
+    ErrorCode code = rc == 2 ? ErrorCode::PARSE : rc == 3 ? ErrorCode::UNKNOWN_TYPE
+                     : rc == 1 ? ErrorCode::INVALID_ARGUMENT : ErrorCode::INTERNAL;
+    fail(code, "define-c-struct-auto '" + q.name + "': " + message);
+}
+
+// The jiffi prim of a builtin spelled as Clang spells it.
+bool builtin_prim(const std::string& name, Prim& p) {
+    static const std::pair<const char*, Prim> table[] = {
+        {"void", Prim::Void}, {"_Bool", Prim::Bool}, {"bool", Prim::Bool}, {"char", Prim::Char},
+        {"signed char", Prim::SChar}, {"unsigned char", Prim::UChar}, {"short", Prim::Short},
+        {"unsigned short", Prim::UShort}, {"int", Prim::Int}, {"unsigned int", Prim::UInt},
+        {"long", Prim::Long}, {"unsigned long", Prim::ULong}, {"long long", Prim::LongLong},
+        {"unsigned long long", Prim::ULongLong}, {"__int128", Prim::Int128},
+        {"unsigned __int128", Prim::UInt128}, {"float", Prim::Float}, {"double", Prim::Double},
+        {"long double", Prim::LongDouble}, {"_Complex float", Prim::ComplexFloat},
+        {"_Complex double", Prim::ComplexDouble}, {"_Complex long double", Prim::ComplexLongDouble},
+    };
+    for (const auto& [n, v] : table)
+        if (name == n) {
+            p = v;
+            return true;
+        }
+    return false;
+}
+
+// Builds a dump's records as jiffi types in a context and registers the named ones.
+class Materializer {
+public:
+    Materializer(jiffi_context& ctx, const LayoutDump& d)
+        : ctx_(ctx), types_(ctx.types), d_(d), records_(d.records.size()), enums_(d.enums.size()),
+          memo_(d.types.size()) {}
+
+    // The record named name ("struct T", "union T", "T" as a typedef or tag) and the name
+    // signatures give it.
+    Record* requested(const std::string& name, std::string& type_name) {
+        std::string kw, n = name;
+        for (const char* k : {"struct ", "union "})
+            if (name.rfind(k, 0) == 0) {
+                kw = std::string(k, std::strlen(k) - 1);
+                n = name.substr(kw.size() + 1);
+            }
+        if (kw.empty())
+            for (const DumpTypedef& t : d_.typedefs) {
+                if (t.name != n) continue;
+                const DumpType& c = d_.types[t.canonical];
+                if (c.kind != DumpTypeKind::Record)
+                    fail(ErrorCode::INVALID_TYPE,
+                         "define-c-struct-auto: '" + n + "' is a typedef of '" + c.spelling + "', not of a struct or union");
+                type_name = n;
+                return typedef_record(n, size_t(c.decl));
+            }
+        for (size_t i = 0; i < d_.records.size(); ++i) {
+            const DumpRecord& r = d_.records[i];
+            if (r.tag == n && (kw.empty() || kw == (r.is_union ? "union" : "struct"))) {
+                if (!r.complete) fail(ErrorCode::INCOMPLETE_TYPE, "define-c-struct-auto: the headers declare " + r.display() + " but do not define it");
+                type_name = r.display();
+                return record(i);
+            }
+        }
+        fail(ErrorCode::UNKNOWN_TYPE, "define-c-struct-auto: the headers define no struct, union or typedef named '" + name + "'");
+    }
+
+private:
+    // The record signature text names: a new or existing record of the context.
+    Record* context_record(const std::string& type_text) {
+        const jiffi_signature* s = ctx_.parse_signature(("void (" + type_text + " *)").c_str());
+        const Type* p = s->sig.args.at(0);
+        if (!p->is_pointer() || p->inner->kind != TypeKind::Record)
+            fail(ErrorCode::INVALID_TYPE, "define-c-struct-auto: '" + type_text + "' names no struct or union in the context");
+        return p->inner->record;
+    }
+
+    // The record of typedef name (registering the typedef when the context lacks it).
+    Record* typedef_record(const std::string& name, size_t i) {
+        const DumpRecord& r = d_.records[i];
+        if (!r.complete) fail(ErrorCode::INCOMPLETE_TYPE, "define-c-struct-auto: '" + name + "' names an incomplete " + r.display());
+        Record* existing = nullptr;
+        try {
+            existing = context_record(name);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::UNKNOWN_TYPE && e.code() != ErrorCode::PARSE) throw;
+        }
+        if (existing) {
+            records_[i] = existing;
+            if (existing->complete) return same_layout(*existing, r) ? existing : mismatch(name);
+            fill(*existing, r);
+            return existing;
+        }
+        if (!r.tag.empty()) {
+            Record* rec = record(i);
+            ctx_.cdef(("typedef " + r.display() + " " + name + ";").c_str());
+            return rec;
+        }
+        // An untagged record named by the typedef: made by cdef, then given Clang's layout.
+        ctx_.cdef(("typedef " + std::string(r.is_union ? "union" : "struct") + " { char jiffi_placeholder_; } " + name + ";").c_str());
+        Record* rec = context_record(name);
+        records_[i] = rec;
+        rec->complete = false;
+        fill(*rec, r);
+        return rec;
+    }
+
+    [[noreturn]] Record* mismatch(const std::string& what) {
+        fail(ErrorCode::REDEFINITION, "define-c-struct-auto: '" + what +
+                                          "' is already defined in this context with another layout");
+    }
+
+    // True when rec (already complete) has the dump record's layout.
+    bool same_layout(const Record& rec, const DumpRecord& r) const {
+        if (rec.size != r.size || rec.align != r.align || rec.fields.size() != r.fields.size() ||
+            rec.is_union != r.is_union)
+            return false;
+        for (size_t k = 0; k < r.fields.size(); ++k) {
+            const Field& f = rec.fields[k];
+            const DumpField& g = r.fields[k];
+            if (f.name != g.name || f.offset_bits != g.offset_bits || f.is_bitfield != g.bitfield ||
+                f.bit_width != g.bit_width)
+                return false;
+        }
+        return true;
+    }
+
+    // The context's record for dump record i, complete with Clang's layout.
+    Record* record(size_t i) {
+        if (records_[i]) return records_[i];
+        const DumpRecord& r = d_.records[i];
+        Record* rec;
+        if (!r.tag.empty()) {
+            std::string text = r.display();
+            ctx_.cdef((text + ";").c_str());
+            rec = context_record(text);
+        } else {
+            rec = types_.new_record("", r.is_union);
+        }
+        records_[i] = rec;
+        if (!r.complete) return rec;
+        if (rec->complete) {
+            if (!same_layout(*rec, r)) mismatch(r.display());
+            return rec;
+        }
+        fill(*rec, r);
+        return rec;
+    }
+
+    // Gives rec the dump record's fields and layout and marks it complete.
+    void fill(Record& rec, const DumpRecord& r) {
+        std::vector<Field> fields;
+        for (const DumpField& g : r.fields) {
+            Field f;
+            f.name = g.name;
+            f.offset_bits = g.offset_bits;
+            f.is_bitfield = g.bitfield;
+            f.bit_width = g.bit_width;
+            f.anonymous = g.anonymous;
+            try {
+                f.type = type(g.type);
+            } catch (const Error& e) {
+                fail(e.code(), "define-c-struct-auto: member '" + (g.name.empty() ? std::string("<unnamed>") : g.name) +
+                                   "' of " + r.display() + ": " + e.message());
+            }
+            fields.push_back(std::move(f));
+        }
+        rec.fields = std::move(fields);
+        rec.size = r.size;
+        rec.align = uint32_t(r.align);
+        rec.packed = r.packed;
+        rec.pack = r.pack;
+        rec.align_attr = r.align_attr;
+        rec.complete = true;
+    }
+
+    // The jiffi type of dump type id; throws INVALID_TYPE for types jiffi has no form of.
+    const Type* type(uint32_t id) {
+        if (memo_[id]) return memo_[id];
+        const DumpType& t = d_.types[id];
+        const Type* out = nullptr;
+        switch (t.kind) {
+        case DumpTypeKind::Builtin: {
+            Prim p;
+            if (!builtin_prim(t.name, p)) fail(ErrorCode::INVALID_TYPE, "type '" + t.spelling + "' has no jiffi equivalent");
+            out = types_.prim(p);
+            break;
+        }
+        case DumpTypeKind::Qualified: out = type(t.inner); break;
+        case DumpTypeKind::Pointer: {
+            uint32_t pid = t.inner;
+            uint8_t quals = 0;
+            while (d_.types[pid].kind == DumpTypeKind::Qualified) {
+                const DumpType& q = d_.types[pid];
+                quals |= (q.is_const ? Q_CONST : 0) | (q.is_volatile ? Q_VOLATILE : 0) | (q.is_restrict ? Q_RESTRICT : 0);
+                pid = q.inner;
+            }
+            const Type* pointee;
+            try {
+                pointee = type(pid);
+            } catch (const Error&) {
+                // A pointer to a type jiffi cannot describe is still a pointer: to void.
+                pointee = types_.prim(Prim::Void);
+            }
+            out = types_.pointer(pointee, quals);
+            break;
+        }
+        case DumpTypeKind::Array:
+            out = t.flexible ? types_.flexible_array(type(t.inner)) : types_.array(type(t.inner), t.count);
+            break;
+        case DumpTypeKind::Record: out = record(size_t(t.decl))->type; break;
+        case DumpTypeKind::Enum: out = enumeration(size_t(t.decl)); break;
+        case DumpTypeKind::Typedef: {
+            const Type* base = type(t.inner);
+            // aligned(N) on a typedef: Clang's alignment of the typedef differs from its type's.
+            if (t.complete && types_.is_complete(base) && types_.align_of(base) != t.align)
+                base = types_.aligned(base, uint32_t(t.align));
+            out = base;
+            break;
+        }
+        case DumpTypeKind::Function: {
+            std::vector<const Type*> params;
+            for (uint32_t p : t.params) params.push_back(type(p));
+            out = types_.function(type(t.inner), std::move(params), t.variadic);
+            break;
+        }
+        default: fail(ErrorCode::INVALID_TYPE, "type '" + t.spelling + "' has no jiffi equivalent");
+        }
+        memo_[id] = out;
+        return out;
+    }
+
+    // The jiffi enum of dump enum i (not registered by tag: records only need its type).
+    const Type* enumeration(size_t i) {
+        if (enums_[i]) return enums_[i];
+        const DumpEnum& e = d_.enums[i];
+        Enum* en = types_.new_enum(e.tag);
+        Prim p = Prim::UInt;
+        if (e.underlying != kNoType && !builtin_prim(d_.types[e.underlying].name, p))
+            fail(ErrorCode::INVALID_TYPE, "enum '" + e.tag + "' has an underlying type jiffi does not know");
+        en->underlying = p;
+        for (const DumpEnumerator& v : e.values) en->values.push_back({v.name, int64_t(v.bits)});
+        en->complete = e.complete;
+        return enums_[i] = en->type;
+    }
+
+    jiffi_context& ctx_;
+    TypeTable& types_;
+    const LayoutDump& d_;
+    std::vector<Record*> records_;
+    std::vector<const Type*> enums_;
+    std::vector<const Type*> memo_;
+};
+
+// Serializes materialization: records are filled outside the context's own lock.
+std::mutex g_materialize_mu;
+
+// Counts the named members of rec, anonymous members' fields flattened.
+void flatten(const Record& rec, uint64_t base, std::vector<std::pair<const Field*, uint64_t>>& out) {
+    for (const Field& f : rec.fields) {
+        if (f.anonymous && f.type->is_record()) flatten(*f.type->record, base + f.offset_bits, out);
+        else if (!f.name.empty()) out.emplace_back(&f, base + f.offset_bits);
+    }
+}
+
+// Runs body, converting exceptions to a jiffi_error (as capi.cpp does).
+template <class F>
+jiffi_error* guarded(F&& body) noexcept {
+    try {
+        body();
+        return nullptr;
+    } catch (const Error& e) {
+        return new (std::nothrow) jiffi_error{static_cast<int>(e.code()), e.message()};
+    } catch (const std::exception& e) {
+        return new (std::nothrow) jiffi_error{JIFFI_E_INTERNAL, std::string("internal error: ") + e.what()};
+    } catch (...) {
+        return new (std::nothrow) jiffi_error{JIFFI_E_INTERNAL, "internal error: unknown exception"};
+    }
+}
+
+void copy_name(char* dst, size_t cap, const std::string& s) {
+    size_t n = s.size() < cap - 1 ? s.size() : cap - 1;
+    std::memcpy(dst, s.data(), n);
+    dst[n] = 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_request* req, jiffi_auto_record* out) {
+    return guarded([&] {
+        if (!ctx || !req || !out)
+            fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_discover: argument '") +
+                                                  (!ctx ? "ctx" : !req ? "req" : "out") + "' is NULL");
+        std::memset(out, 0, sizeof *out);
+        Request q = make_request(*req, ctx->types.target().triple);
+        std::string dir = cache_dir(*req);
+        std::string file = dir.empty() ? "" : dir + "/" + hex64(fnv1a(q.key_text.data(), q.key_text.size())) + ".layout";
+        std::string json = file.empty() ? "" : cache_lookup(file, q);
+        bool hit = !json.empty();
+        LayoutDump dump;
+        if (hit) {
+            try {
+                dump = read_jiffi_json(json);
+            } catch (const std::exception&) {
+                hit = false;  // a damaged entry is replaced
+            }
+        }
+        if (!hit) {
+            json = run_discoverer(q);
+            try {
+                dump = read_jiffi_json(json);
+            } catch (const std::exception& e) {
+                fail(ErrorCode::INTERNAL, "define-c-struct-auto '" + q.name + "': unreadable dump: " + e.what());
+            }
+            if (!file.empty()) cache_store(dir, file, q, json, dump);
+        }
+        (hit ? g_hits : g_misses).fetch_add(1);
+        if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
+            fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +
+                                                  dump.header.triple + ", not an LP64 target");
+        std::lock_guard<std::mutex> lock(g_materialize_mu);
+        Materializer m(*ctx, dump);
+        std::string type_name;
+        Record* rec = m.requested(q.name, type_name);
+        std::vector<std::pair<const Field*, uint64_t>> members;
+        flatten(*rec, 0, members);
+        copy_name(out->type_name, sizeof out->type_name, type_name);
+        out->size = rec->size;
+        out->align = rec->align;
+        out->member_count = members.size();
+        out->from_cache = hit ? 1 : 0;
+    });
+}
+
+jiffi_error* jiffi_layout_member(jiffi_context* ctx, const char* type_name, size_t index, jiffi_auto_member* out) {
+    return guarded([&] {
+        if (!ctx || !type_name || !out)
+            fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_member: argument '") +
+                                                  (!ctx ? "ctx" : !type_name ? "type_name" : "out") + "' is NULL");
+        const jiffi_signature* s = ctx->parse_signature(("void (" + std::string(type_name) + " *)").c_str());
+        const Type* p = s->sig.args.at(0);
+        if (!p->inner->is_record() || !p->inner->record->complete)
+            fail(ErrorCode::INVALID_TYPE, "jiffi_layout_member: '" + std::string(type_name) + "' is not a complete struct or union");
+        std::lock_guard<std::mutex> lock(g_materialize_mu);
+        std::vector<std::pair<const Field*, uint64_t>> members;
+        flatten(*p->inner->record, 0, members);
+        if (index >= members.size())
+            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_layout_member: index " + std::to_string(index) + " past the " +
+                                                  std::to_string(members.size()) + " members of '" + type_name + "'");
+        const Field& f = *members[index].first;
+        std::memset(out, 0, sizeof *out);
+        copy_name(out->name, sizeof out->name, f.name);
+        out->bit_offset = members[index].second;
+        out->offset = size_t(out->bit_offset / 8);
+        out->is_bitfield = f.is_bitfield ? 1 : 0;
+        out->bit_width = f.bit_width;
+        out->size = f.is_bitfield || !ctx->types.is_complete(f.type) ? 0 : size_t(ctx->types.size_of(f.type));
+    });
+}
+
+void jiffi_layout_cache_stats(jiffi_layout_stats* out) {
+    if (!out) return;
+    out->cache_hits = g_hits.load();
+    out->cache_misses = g_misses.load();
+    out->discoverer_loads = g_loads.load();
+}
+
+}  // extern "C"

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_callbacks.hpp"
 #include "jiffi/jiffi.h"
 #include "jit/jit_engine.hpp"
 #include "jit/stub_cache.hpp"
@@ -523,11 +524,13 @@ int main(int argc, char** argv) {
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
     register_all();
+    jiffi_bench::register_callback_benchmarks(JIFFI_BENCH_FIXTURE);
     Collector col;
     benchmark::RunSpecifiedBenchmarks(&col);
     if (summary) {
         print_summary(col);
         print_compile_summary();
+        jiffi_bench::print_callback_summary(col.ns);
     }
     benchmark::Shutdown();
     return 0;

@@ -9,6 +9,77 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+// jiffi_callbacks_register_thread behind a wrapper that preserves every register but r11, so
+// that a thunk calls it (preserve_all convention) on a thread's first callback without
+// spilling its arguments on every call.
+#if defined(__x86_64__)
+asm(R"(
+    .text
+    .p2align 4
+    .globl jiffi_callbacks_register_thread_preserving
+    .hidden jiffi_callbacks_register_thread_preserving
+    .type jiffi_callbacks_register_thread_preserving, @function
+jiffi_callbacks_register_thread_preserving:
+    push %rbp
+    mov %rsp, %rbp
+    and $-16, %rsp
+    sub $336, %rsp
+    movdqu %xmm0, 0(%rsp)
+    movdqu %xmm1, 16(%rsp)
+    movdqu %xmm2, 32(%rsp)
+    movdqu %xmm3, 48(%rsp)
+    movdqu %xmm4, 64(%rsp)
+    movdqu %xmm5, 80(%rsp)
+    movdqu %xmm6, 96(%rsp)
+    movdqu %xmm7, 112(%rsp)
+    movdqu %xmm8, 128(%rsp)
+    movdqu %xmm9, 144(%rsp)
+    movdqu %xmm10, 160(%rsp)
+    movdqu %xmm11, 176(%rsp)
+    movdqu %xmm12, 192(%rsp)
+    movdqu %xmm13, 208(%rsp)
+    movdqu %xmm14, 224(%rsp)
+    movdqu %xmm15, 240(%rsp)
+    mov %rax, 256(%rsp)
+    mov %rcx, 264(%rsp)
+    mov %rdx, 272(%rsp)
+    mov %rsi, 280(%rsp)
+    mov %rdi, 288(%rsp)
+    mov %r8, 296(%rsp)
+    mov %r9, 304(%rsp)
+    mov %r10, 312(%rsp)
+    call jiffi_callbacks_register_thread
+    movdqu 0(%rsp), %xmm0
+    movdqu 16(%rsp), %xmm1
+    movdqu 32(%rsp), %xmm2
+    movdqu 48(%rsp), %xmm3
+    movdqu 64(%rsp), %xmm4
+    movdqu 80(%rsp), %xmm5
+    movdqu 96(%rsp), %xmm6
+    movdqu 112(%rsp), %xmm7
+    movdqu 128(%rsp), %xmm8
+    movdqu 144(%rsp), %xmm9
+    movdqu 160(%rsp), %xmm10
+    movdqu 176(%rsp), %xmm11
+    movdqu 192(%rsp), %xmm12
+    movdqu 208(%rsp), %xmm13
+    movdqu 224(%rsp), %xmm14
+    movdqu 240(%rsp), %xmm15
+    mov 256(%rsp), %rax
+    mov 264(%rsp), %rcx
+    mov 272(%rsp), %rdx
+    mov 280(%rsp), %rsi
+    mov 288(%rsp), %rdi
+    mov 296(%rsp), %r8
+    mov 304(%rsp), %r9
+    mov 312(%rsp), %r10
+    mov %rbp, %rsp
+    pop %rbp
+    ret
+    .size jiffi_callbacks_register_thread_preserving, .-jiffi_callbacks_register_thread_preserving
+)");
+#endif
+
 namespace jiffi::detail {
 
 namespace {

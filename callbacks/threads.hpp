@@ -22,6 +22,8 @@ bool thread_record_offset(int64_t& offset);
 
 // Registers the calling thread's record (thunks call it on a thread's first callback).
 extern "C" void jiffi_callbacks_register_thread();
+// The same, preserving every register but r11 (x86-64 only): what thunks call.
+extern "C" void jiffi_callbacks_register_thread_preserving();
 
 // Counts a callback call on the calling thread for the life of the scope (libffi closures).
 class CallbackScope {

@@ -75,6 +75,9 @@ struct JitEngine::Impl {
     mutable std::mutex mu;
     std::unique_ptr<llvm::orc::LLJIT> jit;
     std::unique_ptr<llvm::TargetMachine> tm;  // the host, as codegen and the IR passes see it
+    // O2 codegen for callback thunks: compiled once per signature and called from C in hot
+    // loops, they are worth the register allocator O0 lacks (no spills around the call).
+    std::unique_ptr<llvm::TargetMachine> tm_thunks;
     llvm::LLVMContext ctx;                    // reused: modules are deleted after codegen
     std::unique_ptr<llvm::PassBuilder> pb;
     llvm::LoopAnalysisManager lam;
@@ -95,7 +98,7 @@ struct JitEngine::Impl {
     // instcombine do all that O2 would.
     void optimize(llvm::Module& module);
     // The relocatable object file of module.
-    llvm::SmallVector<char, 0> codegen(llvm::Module& module);
+    llvm::SmallVector<char, 0> codegen(llvm::Module& module, llvm::TargetMachine& machine);
     // Links object (stubs "s0".."s<count-1>") into a new JITDylib; the stubs' addresses go
     // to code. Returns the block, or null with the reason in why.
     std::shared_ptr<CodeBlock> link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
@@ -128,11 +131,11 @@ void JitEngine::Impl::optimize(llvm::Module& module) {
     mam.clear();
 }
 
-llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module) {
+llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module, llvm::TargetMachine& machine) {
     llvm::SmallVector<char, 0> object;
     llvm::raw_svector_ostream os(object);
     llvm::legacy::PassManager pm;
-    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
         fail(ErrorCode::JIT, "LLVM cannot emit object files for the host target");
     pm.run(module);
     return object;
@@ -248,7 +251,9 @@ void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
 #endif
     optimize(*module);
     auto optimized = Clock::now();
-    llvm::SmallVector<char, 0> object = codegen(*module);
+    bool thunks = std::all_of(placed.begin(), placed.end(),
+                              [&](size_t i) { return specs[i]->kind == StubKind::Thunk; });
+    llvm::SmallVector<char, 0> object = codegen(*module, thunks ? *tm_thunks : *tm);
     module.reset();
     auto generated = Clock::now();
 
@@ -296,6 +301,11 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
     // emits what O1 does but for a spill of ret across the call instead of a push of rbx.
     jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
     d.tm = take(jtmb.createTargetMachine(), "creating a target machine for the host");
+    {
+        llvm::orc::JITTargetMachineBuilder thunk_jtmb = jtmb;
+        thunk_jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+        d.tm_thunks = take(thunk_jtmb.createTargetMachine(), "creating a target machine for thunks");
+    }
     d.environment = "jiffi stubs " + std::to_string(kStubFormatVersion) + "; LLVM " LLVM_VERSION_STRING "; " +
                     jtmb.getTargetTriple().str() + "; " + d.tm->getTargetCPU().str() + "; " +
                     d.tm->getTargetFeatureString().str() + "; codegen O" +

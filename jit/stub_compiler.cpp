@@ -679,7 +679,10 @@ void StubBuilder::build_thunk(const std::string& name) {
             b_.CreateCondBr(b_.CreateICmpEQ(registered, b_.getInt32(0)), slow, body);
             b_.SetInsertPoint(slow);
             auto* reg_type = llvm::FunctionType::get(b_.getVoidTy(), {}, false);
-            b_.CreateCall(reg_type, b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(rt.register_thread)), ptr));
+            llvm::CallInst* reg = b_.CreateCall(
+                reg_type, b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(rt.register_thread)), ptr));
+            // A register function that keeps every register spares the fast path the spills.
+            if (rt.register_preserves_all) reg->setCallingConv(llvm::CallingConv::PreserveAll);
             b_.CreateBr(body);
             b_.SetInsertPoint(body);
             depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));

@@ -22,6 +22,7 @@ struct ThunkRuntime {
     bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
     int64_t tls_offset = 0;        // the record's address minus the thread pointer
     void (*register_thread)() = nullptr;
+    bool register_preserves_all = false;  // register_thread keeps every register (preserve_all)
 };
 
 // Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).

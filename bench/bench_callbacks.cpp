@@ -1,0 +1,133 @@
+// Callback benchmarks: C calling a JIT thunk, a libffi closure and the plain C function that
+// does the same work; create + release of a seen signature; resident memory per callback.
+#include "bench_callbacks.hpp"
+
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "jiffi/jiffi.h"
+
+namespace jiffi_bench {
+
+namespace {
+
+using Binop = int64_t (*)(int64_t, int64_t);
+using Loop = int64_t (*)(Binop, long);
+constexpr long kCallsPerIteration = 1000;
+const char* const kSig = "int64_t (int64_t, int64_t)";
+
+struct CallbackWorld {
+    Loop loop = nullptr;
+    Binop plain = nullptr;
+    jiffi_handler handler = nullptr;
+    jiffi_context* jit = nullptr;
+    jiffi_context* ffi = nullptr;
+    jiffi_signature* jit_sig = nullptr;
+    jiffi_signature* ffi_sig = nullptr;
+    jiffi_callback* jit_cb = nullptr;
+    jiffi_callback* ffi_cb = nullptr;
+};
+
+CallbackWorld& cw() {
+    static CallbackWorld w;
+    return w;
+}
+
+void must(jiffi_error* err, const char* what) {
+    if (!err) return;
+    std::fprintf(stderr, "jiffi-bench: %s: %s\n", what, jiffi_error_message(err));
+    std::exit(1);
+}
+
+void* must_sym(void* lib, const char* name) {
+    void* p = dlsym(lib, name);
+    if (!p) {
+        std::fprintf(stderr, "jiffi-bench: %s: %s\n", name, dlerror());
+        std::exit(1);
+    }
+    return p;
+}
+
+// C's loop calling f kCallsPerIteration times per iteration.
+void bench_invoke(benchmark::State& s, Binop f) {
+    for (auto _ : s) benchmark::DoNotOptimize(cw().loop(f, kCallsPerIteration));
+}
+
+// Creates and releases a callback of a signature already seen, per iteration.
+void bench_create_release(benchmark::State& s, jiffi_context* ctx, jiffi_signature* sig) {
+    for (auto _ : s) {
+        jiffi_callback* cb = nullptr;
+        jiffi_callback_create(ctx, sig, cw().handler, nullptr, &cb);
+        benchmark::DoNotOptimize(cb);
+        jiffi_callback_release(cb);
+    }
+}
+
+size_t resident_bytes() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long pages = 0, resident = 0;
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+    return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+void register_callback_benchmarks(const char* fixture_path) {
+    CallbackWorld& w = cw();
+    void* lib = dlopen(fixture_path, RTLD_NOW);
+    if (!lib) {
+        std::fprintf(stderr, "jiffi-bench: %s\n", dlerror());
+        std::exit(1);
+    }
+    w.loop = reinterpret_cast<Loop>(must_sym(lib, "bench_cb_loop"));
+    w.plain = reinterpret_cast<Binop>(must_sym(lib, "bench_cb_add"));
+    w.handler = reinterpret_cast<jiffi_handler>(must_sym(lib, "bench_cb_handler"));
+    must(jiffi_context_create(JIFFI_BACKEND_JIT, &w.jit), "JIT context");
+    must(jiffi_context_create(JIFFI_BACKEND_LIBFFI, &w.ffi), "libffi context");
+    must(jiffi_signature_parse(w.jit, kSig, &w.jit_sig), kSig);
+    must(jiffi_signature_parse(w.ffi, kSig, &w.ffi_sig), kSig);
+    must(jiffi_callback_create(w.jit, w.jit_sig, w.handler, nullptr, &w.jit_cb), "JIT callback");
+    must(jiffi_callback_create(w.ffi, w.ffi_sig, w.handler, nullptr, &w.ffi_cb), "libffi callback");
+    benchmark::RegisterBenchmark("callback/direct_c", bench_invoke, w.plain);
+    benchmark::RegisterBenchmark("callback/jit_thunk", bench_invoke,
+                                 reinterpret_cast<Binop>(jiffi_callback_code(w.jit_cb)));
+    benchmark::RegisterBenchmark("callback/libffi_closure", bench_invoke,
+                                 reinterpret_cast<Binop>(jiffi_callback_code(w.ffi_cb)));
+    benchmark::RegisterBenchmark("callback/create_release_jit", bench_create_release, w.jit, w.jit_sig);
+    benchmark::RegisterBenchmark("callback/create_release_libffi", bench_create_release, w.ffi, w.ffi_sig);
+}
+
+void print_callback_summary(const std::map<std::string, double>& ns) {
+    auto get = [&](const char* name) {
+        auto it = ns.find(name);
+        return it == ns.end() ? 0.0 : it->second;
+    };
+    double per = static_cast<double>(kCallsPerIteration);
+    double d = get("callback/direct_c") / per, j = get("callback/jit_thunk") / per,
+           f = get("callback/libffi_closure") / per;
+    std::printf("\ncallbacks (int64_t (int64_t, int64_t) called from a C loop; handler in C)\n");
+    std::printf("  invocation: direct C %.2f ns, JIT thunk %.2f ns (%.2fx direct), libffi closure %.2f ns "
+                "(%.2fx direct, %.1fx the thunk)\n",
+                d, j, d > 0 ? j / d : 0.0, f, d > 0 ? f / d : 0.0, j > 0 ? f / j : 0.0);
+    std::printf("  create + release, seen signature: JIT %.1f ns, libffi %.1f ns\n",
+                get("callback/create_release_jit"), get("callback/create_release_libffi"));
+    // Resident-set growth over 100,000 live JIT callbacks.
+    CallbackWorld& w = cw();
+    constexpr int kLive = 100000;
+    std::vector<jiffi_callback*> live(kLive);
+    size_t before = resident_bytes();
+    for (jiffi_callback*& cb : live) must(jiffi_callback_create(w.jit, w.jit_sig, w.handler, nullptr, &cb), "live");
+    size_t after = resident_bytes();
+    for (jiffi_callback* cb : live) jiffi_callback_release(cb);
+    std::printf("  memory per live JIT callback: %.1f bytes (resident-set growth over %d callbacks)\n",
+                static_cast<double>(after - before) / kLive, kLive);
+}
+
+}  // namespace jiffi_bench

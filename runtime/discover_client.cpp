@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <sstream>
@@ -160,36 +162,85 @@ Request make_request(const jiffi_layout_request& r, const std::string& triple) {
     return q;
 }
 
-// The cache entry's JSON when it is current, else "".
-std::string cache_lookup(const std::string& file, const Request& q) {
+// A cache entry read from disk: its dependencies and its JSON ("" when unusable).
+struct CacheEntry {
+    std::vector<Dependency> deps;
+    std::string json;
+};
+
+// Reads the cache entry in file when it answers q and every dependency is current.
+CacheEntry cache_read(const std::string& file, const Request& q) {
+    CacheEntry entry;
     std::string text;
-    if (!read_file(file, text)) return "";
+    if (!read_file(file, text)) return entry;
     std::istringstream in(text);
     std::string line;
-    if (!std::getline(in, line) || line != "jiffi-layout-cache 1") return "";
+    if (!std::getline(in, line) || line != "jiffi-layout-cache 1") return entry;
     size_t len = 0;
-    if (!std::getline(in, line)) return "";
+    if (!std::getline(in, line)) return entry;
     len = std::strtoul(line.c_str(), nullptr, 10);
     std::string request(len, '\0');
     in.read(request.data(), std::streamsize(len));
-    if (request != q.key_text || !std::getline(in, line) || !line.empty()) return "";
+    if (request != q.key_text || !std::getline(in, line) || !line.empty()) return entry;
     size_t deps = 0;
-    if (!std::getline(in, line) || std::sscanf(line.c_str(), "deps %zu", &deps) != 1) return "";
+    if (!std::getline(in, line) || std::sscanf(line.c_str(), "deps %zu", &deps) != 1) return entry;
     for (size_t i = 0; i < deps; ++i) {
-        if (!std::getline(in, line)) return "";
+        if (!std::getline(in, line)) return entry;
         Dependency d;
         unsigned long long size, hash;
         long long mtime;
         int off = 0;
-        if (std::sscanf(line.c_str(), "%llu %lld %llx %n", &size, &mtime, &hash, &off) != 3 || off <= 0) return "";
+        if (std::sscanf(line.c_str(), "%llu %lld %llx %n", &size, &mtime, &hash, &off) != 3 || off <= 0) return entry;
         d.size = size;
         d.mtime_ns = mtime;
         d.hash = hash;
         d.path = line.substr(size_t(off));
-        if (!dependency_current(d)) return "";
+        if (!dependency_current(d)) return entry;
+        entry.deps.push_back(std::move(d));
     }
-    if (!std::getline(in, line) || line != "json") return "";
-    return text.substr(size_t(in.tellg()));
+    if (!std::getline(in, line) || line != "json") return entry;
+    entry.json = text.substr(size_t(in.tellg()));
+    return entry;
+}
+
+// Parsed cache entries kept in memory, each valid while its file is unchanged on disk (and
+// its dependencies are current, which every lookup checks).
+struct MemoEntry {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string key_text;
+    std::vector<Dependency> deps;
+    std::shared_ptr<const LayoutDump> dump;
+};
+std::mutex g_memo_mu;
+std::map<std::string, MemoEntry> g_memo;
+
+// The dump the cache holds for q in file, or null on a miss.
+std::shared_ptr<const LayoutDump> cache_lookup(const std::string& file, const Request& q) {
+    uint64_t size;
+    int64_t mtime;
+    if (!stat_file(file, size, mtime)) return nullptr;
+    {
+        std::lock_guard<std::mutex> lock(g_memo_mu);
+        auto it = g_memo.find(file);
+        if (it != g_memo.end() && it->second.size == size && it->second.mtime_ns == mtime &&
+            it->second.key_text == q.key_text) {
+            for (const Dependency& d : it->second.deps)
+                if (!dependency_current(d)) return nullptr;
+            return it->second.dump;
+        }
+    }
+    CacheEntry entry = cache_read(file, q);
+    if (entry.json.empty()) return nullptr;
+    std::shared_ptr<const LayoutDump> dump;
+    try {
+        dump = std::make_shared<const LayoutDump>(read_jiffi_json(entry.json));
+    } catch (const std::exception&) {
+        return nullptr;  // a damaged entry is replaced
+    }
+    std::lock_guard<std::mutex> lock(g_memo_mu);
+    g_memo[file] = {size, mtime, q.key_text, std::move(entry.deps), dump};
+    return dump;
 }
 
 // Writes a cache entry (atomically: a temporary file renamed); failures only lose the cache.
@@ -577,25 +628,19 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         Request q = make_request(*req, ctx->types.target().triple);
         std::string dir = cache_dir(*req);
         std::string file = dir.empty() ? "" : dir + "/" + hex64(fnv1a(q.key_text.data(), q.key_text.size())) + ".layout";
-        std::string json = file.empty() ? "" : cache_lookup(file, q);
-        bool hit = !json.empty();
-        LayoutDump dump;
-        if (hit) {
-            try {
-                dump = read_jiffi_json(json);
-            } catch (const std::exception&) {
-                hit = false;  // a damaged entry is replaced
-            }
-        }
+        std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(file, q);
+        bool hit = cached != nullptr;
+        LayoutDump fresh;
         if (!hit) {
-            json = run_discoverer(q);
+            std::string json = run_discoverer(q);
             try {
-                dump = read_jiffi_json(json);
+                fresh = read_jiffi_json(json);
             } catch (const std::exception& e) {
                 fail(ErrorCode::INTERNAL, "define-c-struct-auto '" + q.name + "': unreadable dump: " + e.what());
             }
-            if (!file.empty()) cache_store(dir, file, q, json, dump);
+            if (!file.empty()) cache_store(dir, file, q, json, fresh);
         }
+        const LayoutDump& dump = hit ? *cached : fresh;
         (hit ? g_hits : g_misses).fetch_add(1);
         if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
             fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +

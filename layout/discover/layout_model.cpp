@@ -113,6 +113,7 @@ private:
         if (c == '{') {
             ++pos_;
             v.kind = JsonValue::Kind::Object;
+            v.members.reserve(8);
             if (eat('}')) return v;
             do {
                 skip_ws();
@@ -157,6 +158,11 @@ private:
         ++pos_;
         std::string out;
         while (true) {
+            // Copies the run of plain characters up to the next quote or escape at once.
+            size_t run = pos_;
+            while (run < s_.size() && s_[run] != '"' && s_[run] != '\\') ++run;
+            out.append(s_.data() + pos_, run - pos_);
+            pos_ = run;
             if (pos_ >= s_.size()) error("unterminated string");
             char c = s_[pos_++];
             if (c == '"') break;

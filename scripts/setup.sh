@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ gcc make pkg-config gcc-aarch64-linux-gnu
   llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19
   libffi-dev doctest-dev libbenchmark-dev
-  libsqlite3-dev libssl-dev zlib1g-dev
+  libsqlite3-dev libssl-dev zlib1g-dev linux-libc-dev
 )
 missing=()
 for p in "${packages[@]}"; do

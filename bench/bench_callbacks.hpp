@@ -1,5 +1,5 @@
-// Callback benchmarks: invocation from C (JIT thunk, libffi closure, plain C function),
-// create + release, memory per live callback.
+// Benchmarks beside the call table: callbacks (invocation from C of a JIT thunk, a libffi
+// closure and a plain C function; create + release; memory per live callback) and batches.
 #pragma once
 
 #include <map>
@@ -11,5 +11,10 @@ namespace jiffi_bench {
 void register_callback_benchmarks(const char* fixture_path);
 // Prints their summary from the per-iteration times by benchmark name.
 void print_callback_summary(const std::map<std::string, double>& ns);
+
+// Registers the batch benchmarks: N add3 calls one by one and as one batch, N = 3, 5, 10.
+void register_batch_benchmarks(const char* fixture_path);
+// Prints the gain of batches over single calls.
+void print_batch_summary(const std::map<std::string, double>& ns);
 
 }  // namespace jiffi_bench

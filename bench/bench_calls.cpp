@@ -525,12 +525,14 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&n, args.data());
     register_all();
     jiffi_bench::register_callback_benchmarks(JIFFI_BENCH_FIXTURE);
+    jiffi_bench::register_batch_benchmarks(JIFFI_BENCH_FIXTURE);
     Collector col;
     benchmark::RunSpecifiedBenchmarks(&col);
     if (summary) {
         print_summary(col);
         print_compile_summary();
         jiffi_bench::print_callback_summary(col.ns);
+        jiffi_bench::print_batch_summary(col.ns);
     }
     benchmark::Shutdown();
     return 0;

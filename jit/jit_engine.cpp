@@ -75,8 +75,8 @@ struct JitEngine::Impl {
     mutable std::mutex mu;
     std::unique_ptr<llvm::orc::LLJIT> jit;
     std::unique_ptr<llvm::TargetMachine> tm;  // the host, as codegen and the IR passes see it
-    // O2 codegen for callback thunks: compiled once per signature and called from C in hot
-    // loops, they are worth the register allocator O0 lacks (no spills around the call).
+    // O2 codegen for callback thunks and batches: made once and called in hot loops, they
+    // are worth the register allocator O0 lacks (no spills around the calls).
     std::unique_ptr<llvm::TargetMachine> tm_thunks;
     llvm::LLVMContext ctx;                    // reused: modules are deleted after codegen
     std::unique_ptr<llvm::PassBuilder> pb;
@@ -252,7 +252,7 @@ void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
     optimize(*module);
     auto optimized = Clock::now();
     bool thunks = std::all_of(placed.begin(), placed.end(),
-                              [&](size_t i) { return specs[i]->kind == StubKind::Thunk; });
+                              [&](size_t i) { return !specs[i]->cacheable(); });
     llvm::SmallVector<char, 0> object = codegen(*module, thunks ? *tm_thunks : *tm);
     module.reset();
     auto generated = Clock::now();

@@ -41,6 +41,8 @@ public:
 
     // Emits the invoker named name into the module.
     void build(const std::string& name);
+    // Emits the batch named name: void name(ptr args[], ptr rets[]) making every call.
+    void build_batch(const std::string& name);
     // Emits the callback thunk named name into the module.
     void build_thunk(const std::string& name);
 
@@ -64,6 +66,7 @@ private:
     void lower_argument(size_t index, Lowered& out);
     void store_result(llvm::Value* result, llvm::Value* ret);
     void check_plan() const;
+    void emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret, llvm::Value* err);
     llvm::Type* callee_param(size_t index, Lowered& out);
     void store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots);
     llvm::Value* load_result(llvm::Value* buf, llvm::Type* type);
@@ -343,7 +346,6 @@ void StubBuilder::check_plan() const {
 }
 
 void StubBuilder::build(const std::string& name) {
-    const CallPlan& plan = spec_.plan;
     check_plan();
     llvm::Type* ptr = b_.getPtrTy();
     bool with_errno = spec_.kind == StubKind::ErrnoInvoker;
@@ -353,89 +355,125 @@ void StubBuilder::build(const std::string& name) {
     llvm::Function* stub =
         llvm::Function::Create(stub_type, llvm::Function::ExternalLinkage, name, module_);
     try {
-        llvm::Value* fn = stub->getArg(0);
-        args_ = stub->getArg(1);
-        llvm::Value* ret = stub->getArg(2);
         entry_ = llvm::BasicBlock::Create(ctx_, "entry", stub);
         b_.SetInsertPoint(entry_);
-
-        Lowered params;
-        size_t fixed_params = 0;
-        const ArgPlan& r = plan.ret;
-        std::string what = describe_value(-1);
-        llvm::Type* ret_type = b_.getVoidTy();
-        llvm::AttrBuilder ret_attrs(ctx_);
-        llvm::Value* sret_copy_from = nullptr;
-        switch (r.kind) {
-        case PassKind::Ignore: break;
-        case PassKind::Indirect: {
-            if (spec_.ret.cls != ValueClass::Memory)
-                unsupported(what, "an sret return must go to a memory slot");
-            uint64_t size = spec_.ret.size;
-            uint64_t align = std::max<uint64_t>(r.align, 1);
-            // The callee writes straight into ret when ret is as aligned as the plan says
-            // (C_API.md promises _Alignof of the return type), else into a temporary.
-            llvm::Value* dest = ret;
-            if (align > spec_.ret.align) {
-                llvm::AllocaInst* tmp = temporary(size, align);
-                dest = tmp;
-                sret_copy_from = tmp;
-            }
-            llvm::AttrBuilder a(ctx_);
-            a.addStructRetAttr(pointee_type(r, size, what));
-            a.addAlignmentAttr(llvm::Align(align));
-            params.values.push_back(dest);
-            params.types.push_back(ptr);
-            params.attrs.push_back(llvm::AttributeSet::get(ctx_, a));
-            fixed_params = 1;
-            break;
-        }
-        case PassKind::Extend:
-        case PassKind::Direct:
-            ret_type = lower(r.type, what);
-            if (r.kind == PassKind::Extend) {
-                if (!ret_type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
-                ret_attrs.addAttribute(r.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
-            }
-            if (r.noundef && !ret_type->isVoidTy()) ret_attrs.addAttribute(llvm::Attribute::NoUndef);
-            break;
-        }
-
-        for (size_t i = 0; i < plan.args.size(); ++i) {
-            lower_argument(i, params);
-            if (i + 1 == plan.fixed_count) fixed_params = params.values.size();
-        }
-        if (!plan.variadic) fixed_params = params.values.size();
-        // A variadic callee is typed with only its fixed parameters, so that the call
-        // follows the variadic convention (on x86-64, %al counts the vector registers).
-        std::vector<llvm::Type*> fixed(params.types.begin(),
-                                       params.types.begin() + static_cast<long>(fixed_params));
-        auto* callee_type = llvm::FunctionType::get(ret_type, fixed, plan.variadic);
-        llvm::CallInst* call = b_.CreateCall(callee_type, fn, params.values);
-        call->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(),
-                                                     llvm::AttributeSet::get(ctx_, ret_attrs),
-                                                     params.attrs));
-        if (with_errno) {
-            // errno as the callee left it, read before anything else can touch it.
-            llvm::FunctionCallee where =
-                module_.getOrInsertFunction("__errno_location", llvm::FunctionType::get(ptr, {}, false));
-            llvm::Value* value = b_.CreateAlignedLoad(b_.getInt32Ty(), b_.CreateCall(where), llvm::Align(4));
-            b_.CreateAlignedStore(value, stub->getArg(3), llvm::Align(4));
-        }
-        // The stub stores to ret unconditionally (C_API.md: ret points at the return storage
-        // unless the return is void); jiffi_function_call gives a null ret a scratch buffer.
-        // No test for null keeps the path after the call short and the stub one block.
-        if (sret_copy_from) {
-            b_.CreateMemCpy(ret, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
-        } else if (!ret_type->isVoidTy() && spec_.ret.cls != ValueClass::Void) {
-            store_result(call, ret);
-        } else if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void) {
-            unsupported(what, "a value returned for a void return type");
-        }
+        emit_call(stub->getArg(0), stub->getArg(1), stub->getArg(2), with_errno ? stub->getArg(3) : nullptr);
         b_.CreateRetVoid();
     } catch (...) {
         stub->eraseFromParent();
         throw;
+    }
+}
+
+void StubBuilder::build_batch(const std::string& name) {
+    if (spec_.calls.size() != spec_.fns.size() || spec_.calls.empty())
+        unsupported("the batch", "it needs one function address per call and at least one call");
+    llvm::Type* ptr = b_.getPtrTy();
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr}, false);
+    llvm::Function* batch = llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module_);
+    try {
+        entry_ = llvm::BasicBlock::Create(ctx_, "entry", batch);
+        for (size_t i = 0; i < spec_.calls.size(); ++i) {
+            // Each call is lowered by its own spec into the same block, its function a constant.
+            StubBuilder call(module_, spec_.calls[i]);
+            call.check_plan();
+            call.entry_ = entry_;
+            call.b_.SetInsertPoint(entry_);
+            auto slot = [&](llvm::Value* table) {
+                return call.b_.CreateAlignedLoad(
+                    ptr, call.b_.CreateConstInBoundsGEP1_64(ptr, table, i), llvm::Align(8));
+            };
+            llvm::Value* args = slot(batch->getArg(0));
+            llvm::Value* ret = slot(batch->getArg(1));
+            llvm::Value* fn = call.b_.CreateIntToPtr(call.b_.getInt64(spec_.fns[i]), ptr);
+            call.emit_call(fn, args, ret, nullptr);
+        }
+        b_.SetInsertPoint(entry_);
+        b_.CreateRetVoid();
+    } catch (...) {
+        batch->eraseFromParent();
+        throw;
+    }
+}
+
+// Emits at the insertion point the call of fn by the spec's plan with the arguments in the
+// slots at args, its result stored at ret and, when err is not null, errno stored at err.
+void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret, llvm::Value* err) {
+    const CallPlan& plan = spec_.plan;
+    llvm::Type* ptr = b_.getPtrTy();
+    args_ = args;
+    Lowered params;
+    size_t fixed_params = 0;
+    const ArgPlan& r = plan.ret;
+    std::string what = describe_value(-1);
+    llvm::Type* ret_type = b_.getVoidTy();
+    llvm::AttrBuilder ret_attrs(ctx_);
+    llvm::Value* sret_copy_from = nullptr;
+    switch (r.kind) {
+    case PassKind::Ignore: break;
+    case PassKind::Indirect: {
+        if (spec_.ret.cls != ValueClass::Memory)
+            unsupported(what, "an sret return must go to a memory slot");
+        uint64_t size = spec_.ret.size;
+        uint64_t align = std::max<uint64_t>(r.align, 1);
+        // The callee writes straight into ret when ret is as aligned as the plan says
+        // (C_API.md promises _Alignof of the return type), else into a temporary.
+        llvm::Value* dest = ret;
+        if (align > spec_.ret.align) {
+            llvm::AllocaInst* tmp = temporary(size, align);
+            dest = tmp;
+            sret_copy_from = tmp;
+        }
+        llvm::AttrBuilder a(ctx_);
+        a.addStructRetAttr(pointee_type(r, size, what));
+        a.addAlignmentAttr(llvm::Align(align));
+        params.values.push_back(dest);
+        params.types.push_back(ptr);
+        params.attrs.push_back(llvm::AttributeSet::get(ctx_, a));
+        fixed_params = 1;
+        break;
+    }
+    case PassKind::Extend:
+    case PassKind::Direct:
+        ret_type = lower(r.type, what);
+        if (r.kind == PassKind::Extend) {
+            if (!ret_type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
+            ret_attrs.addAttribute(r.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
+        }
+        if (r.noundef && !ret_type->isVoidTy()) ret_attrs.addAttribute(llvm::Attribute::NoUndef);
+        break;
+    }
+
+    for (size_t i = 0; i < plan.args.size(); ++i) {
+        lower_argument(i, params);
+        if (i + 1 == plan.fixed_count) fixed_params = params.values.size();
+    }
+    if (!plan.variadic) fixed_params = params.values.size();
+    // A variadic callee is typed with only its fixed parameters, so that the call
+    // follows the variadic convention (on x86-64, %al counts the vector registers).
+    std::vector<llvm::Type*> fixed(params.types.begin(),
+                                   params.types.begin() + static_cast<long>(fixed_params));
+    auto* callee_type = llvm::FunctionType::get(ret_type, fixed, plan.variadic);
+    llvm::CallInst* call = b_.CreateCall(callee_type, fn, params.values);
+    call->setAttributes(llvm::AttributeList::get(ctx_, llvm::AttributeSet(),
+                                                 llvm::AttributeSet::get(ctx_, ret_attrs),
+                                                 params.attrs));
+    if (err) {
+        // errno as the callee left it, read before anything else can touch it.
+        llvm::FunctionCallee where =
+            module_.getOrInsertFunction("__errno_location", llvm::FunctionType::get(ptr, {}, false));
+        llvm::Value* value = b_.CreateAlignedLoad(b_.getInt32Ty(), b_.CreateCall(where), llvm::Align(4));
+        b_.CreateAlignedStore(value, err, llvm::Align(4));
+    }
+    // The stub stores to ret unconditionally (C_API.md: ret points at the return storage
+    // unless the return is void); jiffi_function_call gives a null ret a scratch buffer.
+    // No test for null keeps the path after the call short and the stub one block.
+    if (sret_copy_from) {
+        b_.CreateMemCpy(ret, llvm::Align(1), sret_copy_from, llvm::Align(1), spec_.ret.size);
+    } else if (!ret_type->isVoidTy() && spec_.ret.cls != ValueClass::Void) {
+        store_result(call, ret);
+    } else if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void) {
+        unsupported(what, "a value returned for a void return type");
     }
 }
 
@@ -734,8 +772,11 @@ void StubBuilder::build_thunk(const std::string& name) {
 void set_thunk_runtime(const ThunkRuntime& rt) { thunk_runtime() = rt; }
 
 void emit_stub(llvm::Module& module, const StubSpec& spec, const std::string& name) {
-    if (spec.kind == StubKind::Thunk) StubBuilder(module, spec).build_thunk(name);
-    else StubBuilder(module, spec).build(name);
+    switch (spec.kind) {
+    case StubKind::Thunk: StubBuilder(module, spec).build_thunk(name); return;
+    case StubKind::Batch: StubBuilder(module, spec).build_batch(name); return;
+    default: StubBuilder(module, spec).build(name); return;
+    }
 }
 
 }  // namespace jiffi::detail

@@ -1,6 +1,8 @@
 // Stub specs: the slot shapes of a signature's values and the cache key of generated code.
 #include "jit/stub_spec.hpp"
 
+#include <cstdio>
+
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {
@@ -55,6 +57,15 @@ void encode(const ArgPlan& a, const SlotInfo& s, std::string& out) {
 }  // namespace
 
 std::string StubSpec::key() const {
+    if (kind == StubKind::Batch) {
+        std::string out = "B|";
+        for (size_t i = 0; i < calls.size(); ++i) {
+            char at[32];
+            std::snprintf(at, sizeof at, "@%llx;", static_cast<unsigned long long>(i < fns.size() ? fns[i] : 0));
+            out += calls[i].key() + at;
+        }
+        return out;
+    }
     std::string out = kind == StubKind::Invoker ? "" : kind == StubKind::ErrnoInvoker ? "E|" : "T|";
     out += plan.triple;
     out += plan.variadic ? "|v" + std::to_string(plan.fixed_count) : "|f";

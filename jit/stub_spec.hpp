@@ -23,8 +23,9 @@ enum class StubKind : uint8_t {
     Invoker,       // void stub(fn, args, ret): calls fn by the plan (C_API.md's invoker)
     ErrnoInvoker,  // void stub(fn, args, ret, int *err): an invoker that also stores the errno
                    // the callee left, read right after the call returns
-    Thunk          // a C function of the plan's signature whose static chain (nest register) is
+    Thunk,         // a C function of the plan's signature whose static chain (nest register) is
                    // a callback slot: calls the slot's handler(user_data, slots, ret)
+    Batch          // void batch(ptr args[], ptr rets[]): calls[i] of function fns[i], in order
 };
 
 // A plan with the slot shapes of its values: all a stub's code depends on.
@@ -33,11 +34,13 @@ struct StubSpec {
     CallPlan plan;
     SlotInfo ret;
     std::vector<SlotInfo> args;  // one per plan argument
+    std::vector<StubSpec> calls;  // Batch: the invoker spec of each call (plan and slots unused)
+    std::vector<uint64_t> fns;    // Batch: the address each call calls
 
     // A string that identifies the generated code: equal keys, interchangeable stubs.
     std::string key() const;
     // False when the code embeds addresses of this process (thunks): never in the disk cache.
-    bool cacheable() const { return kind != StubKind::Thunk; }
+    bool cacheable() const { return kind == StubKind::Invoker || kind == StubKind::ErrnoInvoker; }
 };
 
 // The slot shape of type t in types (void gives ValueClass::Void).

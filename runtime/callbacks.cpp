@@ -220,3 +220,12 @@ jiffi::detail::ErrnoInvoker jiffi_signature::errno_stub() const {
     });
     return errno_ref_.ok() ? reinterpret_cast<jiffi::detail::ErrnoInvoker>(errno_ref_.code()) : nullptr;
 }
+
+jiffi_invoker jiffi_signature::jit_invoker() const {
+    std::call_once(invoker_once_, [this] {
+        if (!jit().spec()) return;
+        std::vector<jiffi::detail::StubRef> refs = jiffi::detail::StubCache::global().acquire_batch({jit().spec()});
+        invoker_ref_ = std::move(refs[0]);
+    });
+    return invoker_ref_.ok() ? invoker_ref_.code() : nullptr;
+}

@@ -10,6 +10,7 @@
 #include "jit/jit_engine.hpp"
 #include "marshal/error.hpp"
 #include "callbacks/slot_table.hpp"
+#include "runtime/batch.hpp"
 #include "runtime/callbacks.hpp"
 #include "runtime/context.hpp"
 
@@ -409,6 +410,42 @@ jiffi_error* jiffi_function_call_errno(jiffi_function* fn, const jiffi_slot* arg
         }
     });
 }
+
+jiffi_error* jiffi_signature_invoker(const jiffi_signature* sig, jiffi_invoker* out) {
+    return guarded([&] {
+        require(out, "jiffi_signature_invoker", "out");
+        *out = nullptr;
+        require(sig, "jiffi_signature_invoker", "sig");
+        if (sig->sig.variadic_prototype)
+            fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text +
+                                          "' is a variadic prototype: make a call-site signature with "
+                                          "jiffi_signature_vararg for an invoker");
+        const jiffi_context* ctx = sig->ctx;
+        bool jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
+        if (jit) {
+            if ((*out = sig->jit_invoker())) return;
+            if (ctx->backend == JIFFI_BACKEND_JIT) sig->jit().acquire();  // throws why
+        }
+        *out = sig->ffi().invoker();
+    });
+}
+
+jiffi_error* jiffi_batch_create(jiffi_function* const* fns, size_t count, jiffi_batch** out) {
+    return guarded([&] {
+        require(out, "jiffi_batch_create", "out");
+        *out = nullptr;
+        *out = make_batch(fns, count);
+    });
+}
+
+void jiffi_batch_call(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets) {
+    if (!b || !args) return;
+    call_batch(b, args, rets);
+}
+
+int jiffi_batch_is_compiled(const jiffi_batch* b) { return b && b->compiled ? 1 : 0; }
+
+void jiffi_batch_destroy(jiffi_batch* b) { delete b; }
 
 jiffi_error* jiffi_callback_create(jiffi_context* ctx, const jiffi_signature* sig,
                                   jiffi_handler handler, void* user_data, jiffi_callback** out) {

@@ -33,6 +33,8 @@ struct jiffi_signature {
     const jiffi::detail::ThunkSignature& thunk() const;
     // The errno-capturing call stub of sig, compiled once; null when the JIT cannot make it.
     jiffi::detail::ErrnoInvoker errno_stub() const;
+    // The JIT call stub of sig, compiled once and kept with sig; null when the JIT cannot.
+    jiffi_invoker jit_invoker() const;
 
 private:
     mutable std::once_flag ffi_once_;
@@ -44,6 +46,8 @@ private:
     mutable const jiffi::detail::ThunkSignature* thunk_ = nullptr;
     mutable std::once_flag errno_once_;
     mutable jiffi::detail::StubRef errno_ref_;
+    mutable std::once_flag invoker_once_;
+    mutable jiffi::detail::StubRef invoker_ref_;
 
 public:
     // The AUTO tiering job of sig, made by the first AUTO function; guarded by the

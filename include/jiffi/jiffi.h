@@ -180,6 +180,28 @@ JIFFI_API jiffi_error *jiffi_context_stats(const jiffi_context *ctx, jiffi_stats
 JIFFI_API size_t jiffi_context_declined_reason(const jiffi_context *ctx, size_t index,
                                                char *buf, size_t len, uint64_t *count);
 
+/* ---- Invokers and batches -------------------------------------------------------- */
+
+typedef struct jiffi_batch jiffi_batch;
+
+/* The invoker of sig, for any function of that signature: the JIT stub (compiled now unless
+   cached, and kept with the signature) on JIT and AUTO contexts, libffi's otherwise or when
+   the JIT declines sig on AUTO. Errors: a variadic prototype; the JIT's refusal on JIT. */
+JIFFI_API jiffi_error *jiffi_signature_invoker(const jiffi_signature *sig, jiffi_invoker *out);
+
+/* A batch of count calls, fns[0] first, compiled into one function (its addresses built in)
+   when every function's context uses the JIT and the JIT serves every signature; otherwise
+   the calls are made one by one. The functions must outlive the batch. */
+JIFFI_API jiffi_error *jiffi_batch_create(jiffi_function *const *fns, size_t count,
+                                          jiffi_batch **out);
+/* Makes the batch's calls in order: call i takes args[i] and stores its result in rets[i]
+   (rets or rets[i] may be NULL to discard). */
+JIFFI_API void jiffi_batch_call(jiffi_batch *b, const jiffi_slot *const *args,
+                                void *const *rets);
+/* 1 when the batch runs as one compiled function. */
+JIFFI_API int  jiffi_batch_is_compiled(const jiffi_batch *b);
+JIFFI_API void jiffi_batch_destroy(jiffi_batch *b);
+
 /* ---- Callbacks -------------------------------------------------------------------- */
 
 /* Makes a C function pointer of signature sig that calls handler(user_data, slots, ret) by

@@ -1,0 +1,65 @@
+// Batches: one JIT function making a sequence of calls, or the calls one by one.
+#include "runtime/batch.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "marshal/error.hpp"
+#include "runtime/context.hpp"
+
+namespace jiffi::detail {
+
+jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
+    if (!fns || count == 0) fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: a batch needs at least one function");
+    auto b = std::make_unique<jiffi_batch>();
+    bool jit = true;
+    StubSpec spec;
+    spec.kind = StubKind::Batch;
+    for (size_t i = 0; i < count; ++i) {
+        jiffi_function* fn = fns[i];
+        if (!fn) fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: function " + std::to_string(i) + " is NULL");
+        b->fns.push_back(fn);
+        b->ret_sizes.push_back(fn->ret_size);
+        const jiffi_context* ctx = fn->ctx;
+        bool uses_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
+        const StubSpec* call = uses_jit ? fn->sig->jit().spec() : nullptr;
+        if (!call) {
+            jit = false;
+            continue;
+        }
+        spec.calls.push_back(*call);
+        spec.fns.push_back(reinterpret_cast<uint64_t>(fn->address));
+    }
+    if (jit) {
+        std::vector<StubRef> refs = StubCache::global().acquire_batch({&spec});
+        if (refs[0].ok()) {
+            b->code = std::move(refs[0]);
+            b->compiled = reinterpret_cast<jiffi_batch::BatchFn>(b->code.code());
+        }
+    }
+    return b.release();
+}
+
+void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets) {
+    size_t n = b->fns.size();
+    // Compiled calls store every non-void result: NULL return storage gets scratch.
+    bool scratch = false;
+    for (size_t i = 0; i < n && !scratch; ++i) scratch = b->ret_sizes[i] && !(rets && rets[i]);
+    if (b->compiled && !scratch) return b->compiled(args, rets);
+    if (b->compiled) {
+        std::vector<void*> own(n);
+        std::vector<std::vector<std::max_align_t>> space(n);
+        for (size_t i = 0; i < n; ++i) {
+            own[i] = rets ? rets[i] : nullptr;
+            if (!own[i] && b->ret_sizes[i]) {
+                space[i].resize(b->ret_sizes[i] / sizeof(std::max_align_t) + 2);
+                own[i] = space[i].data();
+            }
+        }
+        return b->compiled(args, own.data());
+    }
+    for (size_t i = 0; i < n; ++i) jiffi_function_call(b->fns[i], args[i], rets ? rets[i] : nullptr);
+}
+
+}  // namespace jiffi::detail

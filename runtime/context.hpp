@@ -73,6 +73,10 @@ struct jiffi_context {
     // Makes the call-site signature of variadic prototype proto.
     const jiffi_signature* vararg_signature(const jiffi_signature* proto, const char* types);
 
+    // Parses one type name in C or keyword syntax against the context's declarations
+    // (defined in capi_foreign.cpp).
+    const jiffi::detail::Type* parse_type(const char* text);
+
     std::vector<std::string> search_paths() const;
     void set_search_paths(std::vector<std::string> paths);
 

@@ -1,0 +1,143 @@
+// Cost of the foreign surface: pools against malloc, scoped memory, shared-call and
+// defshared against a typed call, struct field access by path.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jiffi/foreign.hpp"
+
+namespace {
+
+// One pool allocate + free of 400 bytes (an :int count 100).
+void BM_PoolAllocFree(benchmark::State& state) {
+    jiffi::MemoryPool& pool = jiffi::thread_memory_pool();
+    for (auto _ : state) {
+        void* p = pool.allocate(400);
+        benchmark::DoNotOptimize(p);
+        pool.deallocate(p, 400);
+    }
+}
+
+// with-pooled-memory ((ptr :int :count 100)): the RAII scope around the pool.
+void BM_PooledMemoryScope(benchmark::State& state) {
+    for (auto _ : state) {
+        jiffi::PooledMemory<int> mem(100);
+        benchmark::DoNotOptimize(mem.get());
+    }
+}
+
+// The same size from the C heap, for comparison.
+void BM_MallocFree(benchmark::State& state) {
+    for (auto _ : state) {
+        void* p = std::malloc(400);
+        benchmark::DoNotOptimize(p);
+        std::free(p);
+    }
+}
+
+// with-foreign-memory ((ptr :int :count 100)): zeroed C heap memory.
+void BM_ForeignMemoryScope(benchmark::State& state) {
+    for (auto _ : state) {
+        jiffi::ForeignMemory<int> mem(100);
+        benchmark::DoNotOptimize(mem.get());
+    }
+}
+
+// (shared-call '("strlen" "libc") :unsigned-long '(:string) "hello"): cached binding lookup,
+// checked conversion, call.
+void BM_SharedCallStrlen(benchmark::State& state) {
+    for (auto _ : state) {
+        jiffi::Value v = jiffi::shared_call({"strlen", "libc"}, "unsigned-long", {"string"}, "hello");
+        benchmark::DoNotOptimize(v);
+    }
+}
+
+// (my-strlen "hello") through a defshared binding: checked conversion and call.
+void BM_DefsharedStrlen(benchmark::State& state) {
+    static jiffi::SharedFunction my_strlen = jiffi::defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
+    my_strlen.function().wait_jit(5000);
+    for (auto _ : state) {
+        jiffi::Value v = my_strlen("hello");
+        benchmark::DoNotOptimize(v);
+    }
+}
+
+// The typed fast path underneath: Function::call<size_t>.
+void BM_TypedCallStrlen(benchmark::State& state) {
+    static jiffi::SharedFunction my_strlen = jiffi::defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
+    my_strlen.function().wait_jit(5000);
+    const char* s = "hello";
+    for (auto _ : state) benchmark::DoNotOptimize(my_strlen.function().call<size_t>(s));
+}
+
+// (setf (struct-ref ts 'nsec) n) and (struct-ref ts 'nsec) by a cached path.
+void BM_StructFieldSetGet(benchmark::State& state) {
+    static jiffi::StructType ts = jiffi::define_c_struct("bench_timespec", {{"sec", "long"}, {"nsec", "long"}});
+    jiffi::CStruct s(ts);
+    long n = 0;
+    for (auto _ : state) {
+        s.set("nsec", ++n);
+        benchmark::DoNotOptimize(s.get<long>("nsec"));
+    }
+}
+
+BENCHMARK(BM_PoolAllocFree);
+BENCHMARK(BM_PooledMemoryScope);
+BENCHMARK(BM_MallocFree);
+BENCHMARK(BM_ForeignMemoryScope);
+BENCHMARK(BM_SharedCallStrlen);
+BENCHMARK(BM_DefsharedStrlen);
+BENCHMARK(BM_TypedCallStrlen);
+BENCHMARK(BM_StructFieldSetGet);
+
+// Keeps each benchmark's ns per iteration for the summary.
+class Collector : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const Run& r : runs) ns_[r.benchmark_name()] = r.GetAdjustedRealTime();
+        ConsoleReporter::ReportRuns(runs);
+    }
+    double ns(const std::string& name) const {
+        auto it = ns_.find(name);
+        return it == ns_.end() ? 0 : it->second;
+    }
+
+private:
+    std::map<std::string, double> ns_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool summary = false;
+    std::vector<char*> args;
+    std::string min_time = "--benchmark_min_time=0.1";
+    args.push_back(argv[0]);
+    args.push_back(min_time.data());
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--summary")) summary = true;
+        else args.push_back(argv[i]);
+    }
+    int n = static_cast<int>(args.size());
+    benchmark::Initialize(&n, args.data());
+    Collector col;
+    benchmark::RunSpecifiedBenchmarks(&col);
+    if (summary) {
+        std::printf("\njiffi foreign-surface summary (ns per operation, same run)\n");
+        std::printf("  pool allocate+free (400 B)            %7.2f   (target < 10; malloc+free %.2f)\n",
+                    col.ns("BM_PoolAllocFree"), col.ns("BM_MallocFree"));
+        std::printf("  with-pooled-memory scope (:int x100)  %7.2f   (with-foreign-memory, zeroed: %.2f)\n",
+                    col.ns("BM_PooledMemoryScope"), col.ns("BM_ForeignMemoryScope"));
+        std::printf("  shared-call strlen \"hello\"            %7.2f\n", col.ns("BM_SharedCallStrlen"));
+        std::printf("  defshared my-strlen \"hello\"           %7.2f   (typed Function::call %.2f)\n",
+                    col.ns("BM_DefsharedStrlen"), col.ns("BM_TypedCallStrlen"));
+        std::printf("  struct-ref set+get by field name      %7.2f\n", col.ns("BM_StructFieldSetGet"));
+    }
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,247 @@
+// jiffi foreign memory: typed allocation, scoped allocation, memory pools, pinned arrays.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <iterator>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "jiffi/jiffi.hpp"
+
+namespace jiffi {
+
+namespace detail_mem {
+
+// Bytes for count objects of elem bytes, failing on zero or overflow.
+inline size_t array_bytes(size_t elem, size_t count, const char* what) {
+    if (count == 0) throw Error(Errc::INVALID_ARGUMENT, std::string(what) + ": count must be at least 1");
+    if (elem && count > SIZE_MAX / elem)
+        throw Error(Errc::OUT_OF_MEMORY, std::string(what) + ": " + std::to_string(count) +
+                                             " objects of " + std::to_string(elem) +
+                                             " bytes overflow size_t");
+    return elem * count;
+}
+
+}  // namespace detail_mem
+
+// foreign-alloc: count zeroed objects of T in C heap memory, freed with foreign_free.
+template <class T>
+T* foreign_alloc(size_t count = 1) {
+    static_assert(std::is_trivially_copyable_v<T>, "foreign memory holds C objects");
+    size_t bytes = detail_mem::array_bytes(sizeof(T), count, "foreign_alloc");
+    void* p = std::calloc(1, bytes);
+    if (!p) throw Error(Errc::OUT_OF_MEMORY, "foreign_alloc: " + std::to_string(bytes) + " bytes");
+    return static_cast<T*>(p);
+}
+
+// foreign-alloc by size: count zeroed objects of elem_size bytes (aligned for any C type).
+inline void* foreign_alloc_bytes(size_t elem_size, size_t count = 1) {
+    size_t bytes = detail_mem::array_bytes(elem_size ? elem_size : 1, count, "foreign_alloc");
+    void* p = std::calloc(1, bytes);
+    if (!p) throw Error(Errc::OUT_OF_MEMORY, "foreign_alloc: " + std::to_string(bytes) + " bytes");
+    return p;
+}
+
+// foreign-free: frees memory from foreign_alloc (a null pointer is ignored).
+inline void foreign_free(void* p) noexcept { std::free(p); }
+
+// with-foreign-memory: count zeroed objects of T, freed when the object goes out of scope.
+template <class T>
+class ForeignMemory {
+public:
+    explicit ForeignMemory(size_t count = 1) : ptr_(foreign_alloc<T>(count)), count_(count) {}
+    ForeignMemory(ForeignMemory&& o) noexcept
+        : ptr_(std::exchange(o.ptr_, nullptr)), count_(std::exchange(o.count_, 0)) {}
+    ForeignMemory& operator=(ForeignMemory&& o) noexcept {
+        std::swap(ptr_, o.ptr_);
+        std::swap(count_, o.count_);
+        return *this;
+    }
+    ForeignMemory(const ForeignMemory&) = delete;
+    ForeignMemory& operator=(const ForeignMemory&) = delete;
+    ~ForeignMemory() { foreign_free(ptr_); }
+
+    T* get() const { return ptr_; }
+    T& operator[](size_t i) const { return ptr_[i]; }
+    T& operator*() const { return *ptr_; }
+    size_t count() const { return count_; }
+    size_t size_bytes() const { return count_ * sizeof(T); }
+    T* begin() const { return ptr_; }
+    T* end() const { return ptr_ + count_; }
+
+private:
+    T* ptr_;
+    size_t count_;
+};
+
+// Runs f with a pointer to count zeroed objects of T, freed when f returns or throws.
+template <class T, class F>
+decltype(auto) with_foreign_memory(size_t count, F&& f) {
+    ForeignMemory<T> mem(count);
+    return std::forward<F>(f)(mem.get());
+}
+
+// A memory pool: size classes of 16 to 4096 bytes kept on free lists carved from 64 KiB
+// chunks; larger requests go to the C heap. One thread at a time (thread_memory_pool() is
+// one per thread); blocks are 16-byte aligned and not zeroed.
+class MemoryPool {
+public:
+    static constexpr size_t kMinBlock = 16;
+    static constexpr size_t kMaxBlock = 4096;
+    static constexpr size_t kClasses = 9;  // 16, 32, ..., 4096
+    static constexpr size_t kChunk = 64 * 1024;
+
+    MemoryPool() = default;
+    MemoryPool(const MemoryPool&) = delete;
+    MemoryPool& operator=(const MemoryPool&) = delete;
+    ~MemoryPool() {
+        for (void* c : chunks_) std::free(c);
+    }
+
+    // A block of at least bytes bytes (16-byte aligned); throws Error(OUT_OF_MEMORY).
+    void* allocate(size_t bytes) {
+        if (bytes > kMaxBlock) [[unlikely]]
+            return allocate_large(bytes);
+        size_t c = size_class(bytes);
+        Node* n = free_[c];
+        if (!n) [[unlikely]]
+            return refill(c);
+        free_[c] = n->next;
+        return n;
+    }
+
+    // Returns a block from allocate(bytes) of this pool (bytes as given to allocate).
+    void deallocate(void* p, size_t bytes) noexcept {
+        if (!p) return;
+        if (bytes > kMaxBlock) [[unlikely]] {
+            std::free(p);
+            return;
+        }
+        size_t c = size_class(bytes);
+        Node* n = static_cast<Node*>(p);
+        n->next = free_[c];
+        free_[c] = n;
+    }
+
+    // Typed allocation of count objects of T.
+    template <class T>
+    T* allocate(size_t count) {
+        static_assert(alignof(T) <= kMinBlock, "pool blocks are 16-byte aligned");
+        return static_cast<T*>(allocate(detail_mem::array_bytes(sizeof(T), count, "pool allocate")));
+    }
+    template <class T>
+    void deallocate(T* p, size_t count) noexcept {
+        deallocate(static_cast<void*>(p), sizeof(T) * count);
+    }
+
+    // Bytes held in chunks (for tests and statistics).
+    size_t reserved_bytes() const { return chunks_.size() * kChunk; }
+
+    // The size class of a request of 1..kMaxBlock bytes (0 is 16 bytes).
+    static size_t size_class(size_t bytes) {
+        return bytes <= kMinBlock ? 0 : static_cast<size_t>(std::bit_width(bytes - 1)) - 4;
+    }
+
+private:
+    struct Node {
+        Node* next;
+    };
+
+    [[gnu::noinline]] void* allocate_large(size_t bytes) {
+        void* p = std::aligned_alloc(kMinBlock, (bytes + kMinBlock - 1) / kMinBlock * kMinBlock);
+        if (!p) throw Error(Errc::OUT_OF_MEMORY, "memory pool: " + std::to_string(bytes) + " bytes");
+        return p;
+    }
+
+    // Carves a new chunk into blocks of class c and returns one of them.
+    [[gnu::noinline]] void* refill(size_t c) {
+        size_t block = kMinBlock << c;
+        chunks_.reserve(chunks_.size() + 1);
+        void* chunk = std::aligned_alloc(64, kChunk);
+        if (!chunk) throw Error(Errc::OUT_OF_MEMORY, "memory pool: a chunk of 64 KiB");
+        chunks_.push_back(chunk);
+        auto* base = static_cast<unsigned char*>(chunk);
+        for (size_t off = block; off + block <= kChunk; off += block) {
+            Node* n = reinterpret_cast<Node*>(base + off);
+            n->next = free_[c];
+            free_[c] = n;
+        }
+        return base;
+    }
+
+    Node* free_[kClasses] = {};
+    std::vector<void*> chunks_;
+};
+
+// The calling thread's memory pool.
+inline MemoryPool& thread_memory_pool() {
+    thread_local MemoryPool pool;
+    return pool;
+}
+
+// with-pooled-memory: count objects of T from the thread's pool (not zeroed), returned to
+// it when the object goes out of scope; must be destroyed on the thread that made it.
+template <class T>
+class PooledMemory {
+public:
+    explicit PooledMemory(size_t count = 1)
+        : pool_(&thread_memory_pool()), ptr_(pool_->allocate<T>(count)), count_(count) {}
+    PooledMemory(MemoryPool& pool, size_t count) : pool_(&pool), ptr_(pool.allocate<T>(count)), count_(count) {}
+    PooledMemory(const PooledMemory&) = delete;
+    PooledMemory& operator=(const PooledMemory&) = delete;
+    ~PooledMemory() { pool_->deallocate(ptr_, count_); }
+
+    T* get() const { return ptr_; }
+    T& operator[](size_t i) const { return ptr_[i]; }
+    size_t count() const { return count_; }
+    size_t size_bytes() const { return count_ * sizeof(T); }
+
+private:
+    MemoryPool* pool_;
+    T* ptr_;
+    size_t count_;
+};
+
+// Runs f with a pointer to count objects of T from the thread's pool, returned after f.
+template <class T, class F>
+decltype(auto) with_pooled_memory(size_t count, F&& f) {
+    PooledMemory<T> mem(count);
+    return std::forward<F>(f)(mem.get());
+}
+
+// with-pinned-array: a zero-copy view of a contiguous buffer, passed as a pointer argument.
+// C++ objects never move, so pinning is taking the buffer's address and length.
+template <class T>
+class PinnedArray {
+public:
+    PinnedArray(T* data, size_t count) : data_(data), count_(count) {}
+    T* data() const { return data_; }
+    size_t size() const { return count_; }
+    size_t size_bytes() const { return count_ * sizeof(T); }
+    operator T*() const { return data_; }
+
+private:
+    T* data_;
+    size_t count_;
+};
+
+// Pins a contiguous container (std::vector, std::array, std::string, C array, span).
+template <class C>
+auto pin(C& container) {
+    using T = std::remove_reference_t<decltype(*std::data(container))>;
+    return PinnedArray<T>(std::data(container), std::size(container));
+}
+
+// Runs f with the pinned view of container.
+template <class C, class F>
+decltype(auto) with_pinned_array(C& container, F&& f) {
+    return std::forward<F>(f)(pin(container));
+}
+
+}  // namespace jiffi

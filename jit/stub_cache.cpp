@@ -44,6 +44,18 @@ void StubRef::reset() noexcept {
     code_ = nullptr;
 }
 
+StubRef StubRef::share() const {
+    StubRef out;
+    if (!entry_) return out;
+    {
+        std::lock_guard<std::mutex> lock(entry_->cache->mu_);
+        entry_->refs += 1;
+    }
+    out.entry_ = entry_;
+    out.code_ = code_;
+    return out;
+}
+
 StubCache::StubCache() = default;
 
 StubCache::~StubCache() {
@@ -142,6 +154,17 @@ void StubCache::release(StubEntry* e) noexcept {
         entries_.erase(e->key);
     }
     // The block (and with it the module's code) goes here if no other stub shares it.
+}
+
+StubRef StubCache::find(const StubSpec& spec) {
+    StubRef out;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(spec.key());
+    if (it == entries_.end() || !it->second->ready || !it->second->code) return out;
+    it->second->refs += 1;
+    out.entry_ = it->second.get();
+    out.code_ = it->second->code;
+    return out;
 }
 
 size_t StubCache::size() const {

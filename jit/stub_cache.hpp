@@ -37,6 +37,8 @@ public:
     const Error* error() const { return error_.get(); }
     // Drops the reference now (as the destructor does).
     void reset() noexcept;
+    // Another reference to the same stub (an empty one when this holds none).
+    StubRef share() const;
 
 private:
     friend class StubCache;
@@ -64,6 +66,9 @@ public:
     // References to the stubs of specs; the uncached ones are compiled together as one
     // module. A spec that cannot be compiled gets a reference holding its error.
     std::vector<StubRef> acquire_batch(const std::vector<const StubSpec*>& specs);
+
+    // A reference to spec's stub if it is compiled and still referenced; never compiles.
+    StubRef find(const StubSpec& spec);
 
     // The number of stubs in the cache (each with at least one reference).
     size_t size() const;

@@ -111,7 +111,7 @@ void attach_tier(jiffi_function& fn) {
     if (!fn.ctx->jit_disabled && !refused) sig->jit();  // classified outside the compiler's lock
     TierCompiler& compiler = TierCompiler::instance();
     TierPhase phase = compiler.attach(sig->tier_job, [&fn] { return make_tier_job(fn); },
-                                      TierWaiter{&fn.jit, !refused});
+                                      TierWaiter{&fn.jit, !refused, &fn.stub});
     // The job, once made, is never replaced: reading it after attach() is safe.
     std::shared_ptr<TierJob> job = sig->tier_job;
     if (phase == TierPhase::Queued || phase == TierPhase::Compiling) {

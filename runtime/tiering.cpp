@@ -164,10 +164,11 @@ void TierCompiler::enqueue_locked(std::shared_ptr<TierJob> job) {
     work_.notify_one();
 }
 
-void TierCompiler::deliver_locked(TierJob& job, TierWaiter waiter) {
+void TierCompiler::deliver_locked(TierJob& job, TierWaiter waiter, StubRef ready) {
     switch (job.phase) {
     case TierPhase::Ready:
-        waiter.target->store(job.stub.code(), std::memory_order_release);
+        waiter.target->store(ready.code(), std::memory_order_release);
+        if (waiter.ref) *waiter.ref = std::move(ready);
         break;
     case TierPhase::Declined:
         if (waiter.on_libffi) job.stats->fallback(job.text, job.reason);
@@ -250,11 +251,12 @@ void TierCompiler::run() {
         for (size_t i = 0; i < batch.size(); ++i) {
             TierJob& job = *batch[i];
             if (failure.empty() && refs[i].ok()) {
-                job.stub = std::move(refs[i]);
+                // Each function gets its own reference: the code goes with the last of them.
                 job.phase = TierPhase::Ready;
                 job.stats->stubs_compiled.fetch_add(1, std::memory_order_relaxed);
                 for (const TierWaiter& w : job.waiting) {
-                    w.target->store(job.stub.code(), std::memory_order_release);
+                    if (w.ref) *w.ref = refs[i].share();
+                    w.target->store(refs[i].code(), std::memory_order_release);
                     if (w.on_libffi)
                         job.stats->functions_tiered_up.fetch_add(1, std::memory_order_relaxed);
                 }

@@ -70,6 +70,8 @@ enum class TierPhase { Queued, Compiling, Ready, Declined };
 struct TierWaiter {
     std::atomic<jiffi_invoker>* target = nullptr;
     bool on_libffi = true;
+    StubRef* ref = nullptr;  // receives the function's reference to the stub (its code lives
+                             // while some function of the signature holds one)
 };
 
 // The compilation of one signature's stub for AUTO functions: held by the signature and by
@@ -88,7 +90,6 @@ struct TierJob {
     // Guarded by the TierCompiler's mutex.
     TierPhase phase = TierPhase::Queued;
     std::vector<TierWaiter> waiting;  // functions subscribed until the stub is ready
-    StubRef stub;                     // the stub once ready, alive as long as the job
     std::string reason;               // why the JIT declined
 };
 
@@ -131,8 +132,9 @@ private:
     void enqueue_locked(std::shared_ptr<TierJob> job);
     // Handles the first attach of a job: counts a decline or queues it; mu_ is held.
     void start_locked(const std::shared_ptr<TierJob>& job);
-    // Delivers job's phase to waiter: stores the stub, counts a fallback, or subscribes.
-    void deliver_locked(TierJob& job, TierWaiter waiter);
+    // Delivers job's phase to waiter: stores the stub (ready, a reference to it), counts a
+    // fallback, or subscribes.
+    void deliver_locked(TierJob& job, TierWaiter waiter, StubRef ready);
     // The thread's loop: takes every queued job, compiles them as one batch, delivers.
     void run();
 
@@ -151,11 +153,15 @@ private:
 template <class Make>
 TierPhase TierCompiler::attach(std::shared_ptr<TierJob>& slot, Make&& make, TierWaiter waiter) {
     std::lock_guard<std::mutex> lock(mu_);
+    StubRef ready;
     if (!slot) {
         slot = make();
         start_locked(slot);
+    } else if (slot->phase == TierPhase::Ready && !(ready = StubCache::global().find(*slot->spec)).ok()) {
+        // Every function holding the stub went, and its code with them: compile it again.
+        enqueue_locked(slot);
     }
-    deliver_locked(*slot, waiter);
+    deliver_locked(*slot, waiter, std::move(ready));
     return slot->phase;
 }
 

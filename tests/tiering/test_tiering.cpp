@@ -346,3 +346,34 @@ TEST_CASE("the compiler thread stops when idle and starts again on demand") {
     CHECK(jiffi_function_wait_jit(f, 30000) == 1);
     jiffi_function_destroy(f);
 }
+
+TEST_CASE("an AUTO stub's code goes with the last function holding it and is made again for a new one") {
+    Ctx c;
+    const char* text = "double tier_mix(double, float, int)";
+    const StubSpec* spec = c.sig(text)->jit().spec();
+    REQUIRE(spec != nullptr);
+    auto& cache = jiffi::detail::StubCache::global();
+    jiffi_function* f = c.fn(reinterpret_cast<void*>(&tier_mix), text);
+    jiffi_function* g = c.fn(reinterpret_cast<void*>(&tier_mix), text);
+    REQUIRE(jiffi_function_wait_jit(f, 30000) == 1);
+    REQUIRE(jiffi_function_wait_jit(g, 30000) == 1);
+    CHECK(cache.find(*spec).ok());
+    jiffi_function_destroy(f);
+    CHECK(cache.find(*spec).ok());  // g still holds it
+    jiffi_slot args[3], ret{};
+    args[0].f64 = 1.5;
+    args[1].f32 = 2.0f;
+    args[2].i64 = 3;
+    jiffi_function_call(g, args, &ret);
+    CHECK(ret.f64 == tier_mix(1.5, 2.0f, 3));
+    jiffi_function_destroy(g);
+    CHECK_FALSE(cache.find(*spec).ok());  // the last holder went: the code is freed
+
+    // A new function of the signature starts on libffi and gets a stub again.
+    jiffi_function* h = c.fn(reinterpret_cast<void*>(&tier_mix), text);
+    REQUIRE(jiffi_function_wait_jit(h, 30000) == 1);
+    jiffi_function_call(h, args, &ret);
+    CHECK(ret.f64 == tier_mix(1.5, 2.0f, 3));
+    CHECK(stats_of(c.ctx).stubs_compiled == 2);
+    jiffi_function_destroy(h);
+}

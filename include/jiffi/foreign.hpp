@@ -80,10 +80,71 @@ inline std::string show(const Value& v) {
     return "value";
 }
 
+// What is being converted (an argument of a function, a struct field, a result), put
+// into words only when an error message needs it.
+class Where {
+public:
+    Where(const char* text) : text_(text) {}
+    // Argument index (from 0) named param (may be empty) of the function fn.
+    Where(const std::string* fn, const std::string* param, size_t index) : fn_(fn), param_(param), index_(index) {}
+    // The field path of the struct type.
+    static Where field(std::string_view path, const std::string& type) {
+        Where w("");
+        w.path_ = path;
+        w.fn_ = &type;
+        w.is_field_ = true;
+        return w;
+    }
+    Where element(size_t i) const {
+        Where w = *this;
+        w.element_ = i;
+        return w;
+    }
+    Where initial() const {
+        Where w = *this;
+        w.initial_ = true;
+        return w;
+    }
+    std::string str() const {
+        std::string s;
+        if (is_field_) {
+            s = "field '" + std::string(path_) + "' of " + *fn_;
+        } else if (fn_) {
+            s = "argument " + std::to_string(index_ + 1);
+            if (param_ && !param_->empty()) s += " (" + *param_ + ")";
+            s += " of " + *fn_;
+        } else {
+            s = text_;
+        }
+        if (element_ != SIZE_MAX) s += ", element " + std::to_string(element_);
+        if (initial_) s += " (in-out initial value)";
+        return s;
+    }
+
+private:
+    const char* text_ = "";
+    const std::string* fn_ = nullptr;
+    const std::string* param_ = nullptr;
+    size_t index_ = 0;
+    std::string_view path_;
+    bool is_field_ = false;
+    size_t element_ = SIZE_MAX;
+    bool initial_ = false;
+};
+
+// The expected C type in words: a prefix ("element of ") and a spelling, joined on demand.
+struct Text {
+    Text(const char* s) : spelling(s) {}
+    Text(const char* p, const char* s) : prefix(p), spelling(s) {}
+    std::string str() const { return std::string(prefix) + spelling; }
+    const char* prefix = "";
+    const char* spelling;
+};
+
 // Throws ARG_TYPE: "<where>: expected <C type>, given <value> (<why>)".
-[[noreturn]] inline void type_error(const std::string& where, const std::string& expected,
-                                  const Value& v, const std::string& why = "") {
-    throw Error(Errc::ARG_TYPE, where + ": expected " + expected + ", given " + show(v) +
+[[noreturn]] inline void type_error(const Where& where, const Text& expected, const Value& v,
+                                    const std::string& why = "") {
+    throw Error(Errc::ARG_TYPE, where.str() + ": expected " + expected.str() + ", given " + show(v) +
                                     (why.empty() ? "" : " (" + why + ")"));
 }
 
@@ -92,16 +153,17 @@ struct Scalar {
     jiffi_type_kind kind;
     size_t size;
     bool is_signed;
-    std::string spelling;
+    const char* spelling;  // the TypeDesc's, which outlives the Scalar's use
+    const char* prefix = "";
+    Text text() const { return Text(prefix, spelling); }
 };
 
 inline Scalar scalar_of(const TypeDesc& t) { return {t.kind, t.size, t.is_signed != 0, t.spelling}; }
 
 // The element (of an array) or pointee (of a pointer) of t.
 inline Scalar element_of(const TypeDesc& t) {
-    return {t.elem_kind, t.elem_size, t.elem_is_signed != 0,
-            std::string(t.kind == JIFFI_KIND_ARRAY ? "element of " : "object pointed to by ") +
-                t.spelling};
+    return {t.elem_kind, t.elem_size, t.elem_is_signed != 0, t.spelling,
+            t.kind == JIFFI_KIND_ARRAY ? "element of " : "object pointed to by "};
 }
 
 inline bool is_scalar_kind(jiffi_type_kind k) {
@@ -112,7 +174,7 @@ inline bool is_scalar_kind(jiffi_type_kind k) {
 // The integer v as the two's complement bits of a C integer of bits width and signedness,
 // checked to be in range (Bool counts as 0 or 1).
 inline uint64_t integer_bits(const Value& v, unsigned bits, bool is_signed,
-                             const std::string& where, const std::string& expected) {
+                             const Where& where, const Text& expected) {
     bool neg = false;
     uint64_t mag = 0;  // the value if nonnegative, else its two's complement bits
     switch (v.kind()) {
@@ -139,8 +201,7 @@ inline uint64_t integer_bits(const Value& v, unsigned bits, bool is_signed,
 }
 
 // The number v as a double for a C floating type of size bytes, checked to fit a float.
-inline double float_value(const Value& v, size_t size, const std::string& where,
-                          const std::string& expected) {
+inline double float_value(const Value& v, size_t size, const Where& where, const Text& expected) {
     double d;
     switch (v.kind()) {
     case Value::Kind::Double: d = v.as_double(); break;
@@ -154,19 +215,19 @@ inline double float_value(const Value& v, size_t size, const std::string& where,
 }
 
 // Stores v into the C object of scalar type s at dst, with the checks of marshalling.
-inline void store_scalar(void* dst, const Scalar& s, const Value& v, const std::string& where) {
+inline void store_scalar(void* dst, const Scalar& s, const Value& v, const Where& where) {
     switch (s.kind) {
     case JIFFI_KIND_BOOL: {
-        uint64_t b = integer_bits(v, 1, false, where, s.spelling);
+        uint64_t b = integer_bits(v, 1, false, where, s.text());
         std::memset(dst, 0, s.size);
         *static_cast<unsigned char*>(dst) = static_cast<unsigned char>(b);
         return;
     }
     case JIFFI_KIND_CHAR:
     case JIFFI_KIND_INTEGER: {
-        if (s.size == 0 || s.size > 16) type_error(where, s.spelling, v, "not a storable integer");
+        if (s.size == 0 || s.size > 16) type_error(where, s.text(), v, "not a storable integer");
         unsigned bits = static_cast<unsigned>(s.size > 8 ? 64 : s.size * 8);
-        uint64_t u = integer_bits(v, bits, s.is_signed, where, s.spelling);
+        uint64_t u = integer_bits(v, bits, s.is_signed, where, s.text());
         unsigned char bytes[16];
         std::memcpy(bytes, &u, 8);  // little-endian hosts (x86-64, AArch64 Linux)
         bool neg = s.is_signed && static_cast<int64_t>(u) < 0;
@@ -175,7 +236,7 @@ inline void store_scalar(void* dst, const Scalar& s, const Value& v, const std::
         return;
     }
     case JIFFI_KIND_FLOAT: {
-        double d = float_value(v, s.size, where, s.spelling);
+        double d = float_value(v, s.size, where, s.text());
         if (s.size == sizeof(float)) {
             float f = static_cast<float>(d);
             std::memcpy(dst, &f, sizeof f);
@@ -186,18 +247,18 @@ inline void store_scalar(void* dst, const Scalar& s, const Value& v, const std::
             std::memset(dst, 0, s.size);
             std::memcpy(dst, &l, sizeof l);
         } else {
-            type_error(where, s.spelling, v, "floating type of an unsupported size");
+            type_error(where, s.text(), v, "floating type of an unsupported size");
         }
         return;
     }
     case JIFFI_KIND_POINTER: {
         if (v.kind() != Value::Kind::Pointer)
-            type_error(where, s.spelling, v, "a pointer is needed; strings and arrays are passed by pointer only as arguments");
+            type_error(where, s.text(), v, "a pointer is needed; strings and arrays are passed by pointer only as arguments");
         void* p = v.as_pointer();
         std::memcpy(dst, &p, sizeof p);
         return;
     }
-    default: type_error(where, s.spelling, v, "not a scalar type");
+    default: type_error(where, s.text(), v, "not a scalar type");
     }
 }
 
@@ -269,7 +330,7 @@ inline void write_bits(unsigned char* base, uint64_t off, unsigned width, uint64
 
 // Fails when a C string would be cut short by a NUL inside it.
 template <class S>
-void check_no_nul(const S& s, const std::string& where, const std::string& expected, const Value& v) {
+void check_no_nul(const S& s, const Where& where, const Text& expected, const Value& v) {
     for (size_t i = 0; i < s.size(); ++i)
         if (s[i] == 0) type_error(where, expected, v, "NUL at position " + std::to_string(i));
 }
@@ -279,8 +340,9 @@ class CallScratch {
 public:
     // Zeroed, 16-byte aligned storage of bytes bytes.
     void* alloc(size_t bytes) {
-        blocks_.emplace_back(bytes / sizeof(std::max_align_t) + 1);
-        return blocks_.back().data();
+        size_t n = bytes / sizeof(std::max_align_t) + 1;
+        blocks_.push_back(std::make_unique<std::max_align_t[]>(n));
+        return blocks_.back().get();
     }
     template <class S>
     void* keep(S s) {
@@ -291,7 +353,7 @@ public:
     }
 
 private:
-    std::deque<std::vector<std::max_align_t>> blocks_;
+    std::vector<std::unique_ptr<std::max_align_t[]>> blocks_;
     std::vector<std::shared_ptr<void>> kept_;
 };
 
@@ -305,8 +367,8 @@ struct OutRead {
 // Converts argument v for the C type t into slot (the rules of C_API.md), keeping any
 // memory it needs in scratch and recording out arguments in outs.
 inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratch& scratch,
-                        std::vector<OutRead>& outs, const std::string& where) {
-    const std::string expected = t.spelling;
+                        std::vector<OutRead>& outs, const Where& where) {
+    const Text expected(t.spelling);
     if (v.kind() == Value::Kind::None) type_error(where, expected, v, "an argument is missing");
     switch (t.value_class) {
     case JIFFI_CLASS_SINT: {
@@ -399,7 +461,7 @@ inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, Cal
             type_error(where, expected, v, "arrays are passed to pointers to complete scalar types");
         auto* p = static_cast<unsigned char*>(scratch.alloc(e.size * (a.size() ? a.size() : 1)));
         for (size_t i = 0; i < a.size(); ++i)
-            store_scalar(p + i * e.size, e, a[i], where + ", element " + std::to_string(i));
+            store_scalar(p + i * e.size, e, a[i], where.element(i));
         slot.ptr = p;
         return;
     }
@@ -412,10 +474,10 @@ inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, Cal
         if (!o.initial.empty()) {
             const Value& init = o.initial.front();
             if (scalar) {
-                store_scalar(p, e, init, where + " (in-out initial value)");
+                store_scalar(p, e, init, where.initial());
             } else {
                 if (init.kind() != Value::Kind::Bytes || init.as_bytes().size() != e.size)
-                    type_error(where + " (in-out initial value)", e.spelling, init,
+                    type_error(where.initial(), e.text(), init,
                              std::to_string(e.size) + " bytes needed");
                 std::memcpy(p, init.as_bytes().data(), e.size);
             }
@@ -491,7 +553,7 @@ struct Converter<T, std::enable_if_t<(std::is_integral_v<T> && !std::is_same_v<T
             return static_cast<T>(static_cast<U>(d));
         }
         uint64_t bits = detail_ff::integer_bits(v, sizeof(U) * 8, std::is_signed_v<U>, "result",
-                                                t.spelling[0] ? std::string(t.spelling) : "an integer");
+                                                t.spelling[0] ? t.spelling : "an integer");
         return static_cast<T>(static_cast<U>(bits));
     }
 };
@@ -501,7 +563,7 @@ struct Converter<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     static Value to_foreign(T x, const TypeDesc&) { return Value(static_cast<double>(x)); }
     static T from_foreign(const Value& v, const TypeDesc& t) {
         return static_cast<T>(detail_ff::float_value(v, sizeof(T) == 4 ? 4 : 8, "result",
-                                                     t.spelling[0] ? std::string(t.spelling) : "a number"));
+                                                     t.spelling[0] ? t.spelling : "a number"));
     }
 };
 
@@ -943,10 +1005,9 @@ inline Value StructRef::get(std::string_view path) const {
 inline void StructRef::set_value(std::string_view path, const Value& v) const {
     jiffi_field_info f = type_.field(path);
     const TypeDesc& t = f.type;
-    std::string where = "field '" + std::string(path) + "' of " + type_.name();
+    detail_ff::Where where = detail_ff::Where::field(path, type_.name());
     if (f.is_bitfield) {
-        uint64_t bits = detail_ff::integer_bits(v, f.bit_width, t.is_signed != 0, where,
-                                                std::string(t.spelling) + " : " + std::to_string(f.bit_width));
+        uint64_t bits = detail_ff::integer_bits(v, f.bit_width, t.is_signed != 0, where, t.spelling);
         detail_ff::write_bits(data_, f.bit_offset, f.bit_width, bits);
         return;
     }
@@ -975,7 +1036,7 @@ inline void StructRef::set_value(std::string_view path, const Value& v) const {
             // Checked into a copy first, so a bad element leaves the field unchanged.
             std::vector<unsigned char> tmp(t.size, 0);
             for (size_t i = 0; i < a.size(); ++i)
-                detail_ff::store_scalar(tmp.data() + i * e.size, e, a[i], where + ", element " + std::to_string(i));
+                detail_ff::store_scalar(tmp.data() + i * e.size, e, a[i], where.element(i));
             std::memcpy(p, tmp.data(), t.size);
             return;
         }
@@ -992,7 +1053,7 @@ public:
     // A copy of a struct's bytes (a by-value result, say) as an owning struct.
     static CStruct from_bytes(const StructType& type, const Value& bytes) {
         if (bytes.kind() != Value::Kind::Bytes || bytes.as_bytes().size() != type.size())
-            detail_ff::type_error("CStruct::from_bytes", type.name(), bytes, std::to_string(type.size()) + " bytes needed");
+            detail_ff::type_error("CStruct::from_bytes", type.name().c_str(), bytes, std::to_string(type.size()) + " bytes needed");
         CStruct s(type);
         std::memcpy(s.pointer(), bytes.as_bytes().data(), type.size());
         return s;
@@ -1207,11 +1268,7 @@ private:
         if (r.kind != JIFFI_KIND_POINTER || r.elem_kind != JIFFI_KIND_CHAR)
             throw Error(Errc::ARG_TYPE, name_ + " returns " + r.spelling + ", not a char pointer");
     }
-    std::string where(size_t i) const {
-        std::string w = "argument " + std::to_string(i + 1);
-        if (!names_[i].empty()) w += " (" + names_[i] + ")";
-        return w + " of " + name_;
-    }
+    detail_ff::Where where(size_t i) const { return detail_ff::Where(&name_, &names_[i], i); }
     Results invoke_with(const std::vector<Value>& args, StringResult strings) const;
     // Calls through jiffi_function_call, or jiffi_function_call_errno when capturing errno.
     void call_raw(const jiffi_slot* slots, void* ret, int& error_number) const {

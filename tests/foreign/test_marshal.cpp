@@ -190,3 +190,11 @@ TEST_CASE("custom converters: a std::filesystem::path where a :string goes") {
     CHECK(convert_to_foreign(std::filesystem::path("/a"), string_type).as_string() == "/a");
     CHECK(convert_from_foreign<std::filesystem::path>(Value("/b"), string_type) == "/b");
 }
+
+TEST_CASE("a writable char array goes as a buffer, a string literal as text") {
+    char buf[16] = "old";
+    SharedFunction strcpy_fn = defshared("strcpy", "libc", "char *strcpy(char *, const char *)");
+    Value r = strcpy_fn(buf, "new text");
+    CHECK(r.as_pointer() == buf);
+    CHECK(std::string(buf) == "new text");
+}

@@ -496,9 +496,8 @@ void fill_access(LayoutDump& dump) {
     for (DumpRecord& r : dump.records) {
         if (!r.complete) continue;
         std::vector<uint32_t> path;
-        DumpRecord copy_src = r;  // walk reads the record while appending to its access list
         r.access.clear();
-        w.walk(r, copy_src, path, 0);
+        w.walk(r, r, path, 0);  // reads r's fields while appending to its access list
     }
 }
 
@@ -730,7 +729,6 @@ LayoutDump discover_layout(const DiscoverOptions& o) {
     for (const std::string& h : o.headers) {
         if (h.empty() || h.find_first_of("\"<>\n") != std::string::npos)
             throw DiscoverError(kExitUsage, "bad header name '" + h + "'");
-        std::error_code ec;
         if (llvm::sys::fs::exists(h)) {
             llvm::SmallString<256> abs(h);
             llvm::sys::fs::make_absolute(abs);

@@ -331,7 +331,11 @@ jiffi_error* jiffi_record_define(jiffi_context* ctx, const char* tag, int is_uni
             text += ";";
         }
         text += " };";
-        ctx->cdef(text.c_str());
+        try {
+            ctx->cdef(text.c_str());
+        } catch (const Error& e) {
+            fail(e.code(), "jiffi_record_define: " + kind + tag + " (" + text + "): " + e.message());
+        }
     });
 }
 

@@ -174,3 +174,17 @@ TEST_CASE("records from define_c_struct_auto (real headers): struct stat filled 
     CHECK(s.get<uint64_t>("st_dev") == ref.st_dev);
     CHECK(s.get<int64_t>("st_size") == ref.st_size);
 }
+
+TEST_CASE("bad struct definitions are errors naming the member") {
+    Runtime rt;
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad1", {{"x", "no_such_type_t"}}),
+                         doctest::Contains("member 1 of struct bad1 ('x')"), Error);
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad2", {{"x", "int"}, {"x", "long"}}),
+                         doctest::Contains("duplicate member 'x'"), Error);
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad3", {{"2x", "int"}}), doctest::Contains("not a valid member name"), Error);
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad 4", {{"x", "int"}}), doctest::Contains("not a valid tag name"), Error);
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad5", {}), doctest::Contains("at least one member"), Error);
+    CHECK_THROWS_WITH_AS(define_c_struct(rt, "bad6", {{"x", "int", 40}}), doctest::Contains("bad6"), Error);
+    CHECK_THROWS_AS(StructRef(define_c_struct(rt, "good", {{"x", "int"}}), nullptr), Error);
+    CHECK_THROWS_WITH_AS(StructType().size(), doctest::Contains("empty StructType"), Error);
+}

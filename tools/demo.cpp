@@ -12,6 +12,7 @@
 
 #include "jiffi/callback.hpp"
 #include "jiffi/foreign.hpp"
+#include "jiffi/registry.hpp"
 
 using namespace jiffi;
 
@@ -222,6 +223,31 @@ void marshalling() {
          sap.as_pointer() ? "\"" + convert_from_foreign<std::string>(sap, TypeDesc{}) + "\"" : "NIL");
 }
 
+void advanced() {
+    section("Advanced features");
+    Signature sig = register_signature("strlen", ":unsigned-long", {":string"});
+    show("(register-signature 'strlen :unsigned-long '(:string))", sig.text());
+    jiffi_invoker t1 = get_or_create_trampoline(":unsigned-long", {":string"});
+    jiffi_invoker t2 = get_or_create_trampoline(":unsigned-long", {":string"});
+    void* strlen_addr = lib_open("libc")->symbol("strlen");
+    jiffi_slot arg;
+    arg.ptr = const_cast<char*>("trampoline");
+    jiffi_slot ret{};
+    t1(strlen_addr, &arg, &ret);
+    show("(get-or-create-trampoline :unsigned-long '(:string)), twice",
+         std::string(t1 == t2 ? "the same cached invoker" : "two invokers") + "; (strlen \"trampoline\") through it = " +
+             std::to_string(ret.u64));
+    SharedFunction my_strlen = defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
+    SharedFunction my_abs = defshared("abs", "libc", "int", {"int"});
+    SharedFunction my_toupper = defshared("toupper", "libc", "int", {"int"});
+    std::vector<Value> results = with_foreign_batch([&](ForeignBatch& b) {
+        b.add(my_strlen, "batch").add(my_abs, -12).add(my_toupper, 'q');
+    });
+    std::string shown;
+    for (const Value& v : results) shown += (shown.empty() ? "(" : " ") + str(v);
+    show("(with-foreign-batch (my-strlen \"batch\") (abs -12) (toupper #\\q))", shown + ")");
+}
+
 void integrations() {
     section("Integration examples");
     // OpenSSL 3 has no SSL_library_init symbol (a macro for OPENSSL_init_ssl(0, NULL)).
@@ -284,6 +310,7 @@ int main() {
         callbacks();
         errors();
         marshalling();
+        advanced();
         integrations();
         migration();
         std::printf("\n");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "jit/abi/call_plan.hpp"
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {
@@ -59,36 +60,6 @@ bool libffi_has_r9_spill_bug() {
     return buggy;
 }
 #endif
-
-// System V eightbyte classes, merged as the psABI's 3.2.3 rule 4 says.
-enum EightbyteClass { kNone = 0, kSse = 1, kInteger = 2, kMemory = 3 };
-
-// Merges the classes of the scalars of t at byte offset into classes[0..1] (size <= 16).
-void classify_eightbytes(const TypeTable& types, const Type* t, uint64_t offset, int classes[2]) {
-    switch (t->kind) {
-    case TypeKind::Record:
-        for (const Field& f : t->record->fields)
-            if (!(f.type->kind == TypeKind::Array && f.type->flexible))
-                classify_eightbytes(types, f.type, offset + f.offset_bits / 8, classes);
-        return;
-    case TypeKind::Array: {
-        uint64_t stride = types.size_of(t->inner);
-        for (uint64_t i = 0; i < t->count; ++i)
-            classify_eightbytes(types, t->inner, offset + i * stride, classes);
-        return;
-    }
-    default: break;
-    }
-    int cls = kInteger;
-    if (t->kind == TypeKind::Prim) {
-        PrimClass pc = prim_class(t->prim);
-        if (t->prim == Prim::LongDouble || t->prim == Prim::ComplexLongDouble) cls = kMemory;
-        else if (pc == PrimClass::Float || pc == PrimClass::Complex) cls = kSse;
-    }
-    uint64_t size = types.size_of(t);
-    for (uint64_t b = offset / 8; b <= (offset + size - 1) / 8 && b < 2; ++b)
-        classes[b] = std::max(classes[b], cls);
-}
 
 }  // namespace
 
@@ -152,29 +123,29 @@ FfiCall::~FfiCall() {
 }
 
 void FfiCall::refuse_r9_spill(const CallSignature& sig) const {
-    // Follows System V register assignment (psABI 3.2.3) for the arguments in order.
-    unsigned gprs = 0, sses = 0;
-    const unsigned kGprs = 6, kSses = 8;
-    if (value_class(types_, sig.ret) == ValueClass::Memory && sig.ret->is_record() &&
-        types_.size_of(sig.ret) > 16)
-        gprs = 1;  // the sret pointer
-    for (size_t i = 0; i < sig.call_args.size(); ++i) {
+    // Register use comes from the x86-64 classifier's plan (the JIT's): the sret pointer
+    // takes the first integer register, then each argument its gprs and fprs.
+    CallPlan plan;
+    try {
+        plan = classifier_for(types_.target()).classify(types_, sig);
+    } catch (const Error&) {
+        return;  // a type the classifier refuses: libffi's own checks decide
+    }
+    const unsigned kLastGpr = 5;
+    unsigned gprs = plan.ret.kind == PassKind::Indirect ? 1 : 0, sses = 0;
+    for (size_t i = 0; i < plan.args.size() && i < sig.call_args.size(); ++i) {
+        const ArgPlan& a = plan.args[i];
         const Type* t = sig.call_args[i];
-        uint64_t size = types_.size_of(t);
-        int classes[2] = {kNone, kNone};
-        if (size > 16) continue;  // in memory
-        classify_eightbytes(types_, t, 0, classes);
-        if (classes[0] == kMemory || classes[1] == kMemory) continue;
-        unsigned need_g = (classes[0] == kInteger) + (classes[1] == kInteger);
-        unsigned need_s = (classes[0] == kSse) + (classes[1] == kSse);
-        if (t->kind == TypeKind::Prim && t->prim == Prim::ComplexDouble) need_s = 2;
-        if (gprs + need_g > kGprs || sses + need_s > kSses) continue;  // all or nothing
-        if (t->is_record() && size > 8 && classes[0] == kInteger && gprs == kGprs - 1 && sses > 0)
+        // A record over 8 bytes whose first eightbyte is INTEGER and lands in r9, after an
+        // SSE argument: libffi 3.4.4 copies it whole into the register area, over xmm0.
+        bool integer_first = a.type.kind == IrType::Kind::Struct && !a.type.elems.empty() &&
+                             (a.type.elems[0].kind == IrType::Kind::Int || a.type.elems[0].kind == IrType::Kind::Ptr);
+        if (t->is_record() && types_.size_of(t) > 8 && a.gprs > 0 && integer_first && gprs == kLastGpr && sses > 0)
             unsupported("argument " + std::to_string(i + 1) + " of type '" + types_.to_string(t) + "'",
                         "it starts in the last integer register after a floating-point argument, "
                         "which this libffi build corrupts (libffi pull request 848)");
-        gprs += need_g;
-        sses += need_s;
+        gprs += a.gprs;
+        sses += a.fprs;
     }
 }
 

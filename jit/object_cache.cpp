@@ -1,14 +1,19 @@
 // The on-disk stub object cache: file format, validation, atomic stores through hard links.
 #include "jit/object_cache.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+#include <vector>
 
 #include "marshal/error.hpp"
 
@@ -126,8 +131,15 @@ bool make_directories(const std::string& dir) {
 
 }  // namespace
 
-ObjectCache::ObjectCache(std::string dir, std::string environment)
-    : dir_(std::move(dir)), environment_(std::move(environment)) {
+uint64_t ObjectCache::default_max_bytes() {
+    const char* mb = std::getenv("JIFFI_JIT_CACHE_MAX_MB");
+    char* end = nullptr;
+    unsigned long long v = mb && *mb ? std::strtoull(mb, &end, 10) : 0;
+    return (v && end && !*end ? v : 256ull) << 20;
+}
+
+ObjectCache::ObjectCache(std::string dir, std::string environment, uint64_t max_bytes)
+    : dir_(std::move(dir)), environment_(std::move(environment)), max_bytes_(max_bytes) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
     if (dir_.empty()) fail(ErrorCode::INVALID_ARGUMENT, "the JIT cache directory is an empty path");
     if (!make_directories(dir_))
@@ -168,6 +180,8 @@ std::optional<CachedObject> ObjectCache::find(const std::string& key) const {
     }
     if (!found || !in.get_string(out.object)) return std::nullopt;
     if (sizeof kMagic + in.offset() != body.size() || out.object.empty()) return std::nullopt;
+    // A hit makes the file recently used, so trimming removes it last.
+    ::utimensat(AT_FDCWD, path_of(key).c_str(), nullptr, 0);
     return out;
 }
 
@@ -189,6 +203,71 @@ void ObjectCache::store(const std::vector<std::string>& keys, std::string_view o
         if (::rename(link.c_str(), path_of(k).c_str()) != 0) ::unlink(link.c_str());
     }
     ::unlink(tmp.c_str());
+    // The directory is scanned only once enough was written to possibly cross the bound
+    // (and at the first store, for what earlier processes left).
+    uint64_t before = written_.fetch_add(bytes.size());
+    if (before == 0 || before + bytes.size() >= max_bytes_ / 8) {
+        written_.store(1);
+        trim();
+    }
+}
+
+namespace {
+
+// A stub file of the directory: its name, inode, size and modification time.
+struct StubFile {
+    std::string path;
+    ino_t inode;
+    uint64_t size;
+    struct timespec mtime;
+};
+
+// The stub files (*.jstub) of dir.
+std::vector<StubFile> list_stub_files(const std::string& dir) {
+    std::vector<StubFile> out;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return out;
+    while (struct dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.size() < 7 || name.compare(name.size() - 6, 6, ".jstub") != 0) continue;
+        struct stat st {};
+        std::string path = dir + "/" + name;
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        out.push_back({path, st.st_ino, static_cast<uint64_t>(st.st_size), st.st_mtim});
+    }
+    ::closedir(d);
+    return out;
+}
+
+// Bytes of files, each inode counted once.
+uint64_t unique_bytes(const std::vector<StubFile>& files) {
+    std::unordered_map<ino_t, uint64_t> sizes;
+    for (const StubFile& f : files) sizes[f.inode] = f.size;
+    uint64_t total = 0;
+    for (auto& [inode, size] : sizes) total += size;
+    return total;
+}
+
+}  // namespace
+
+uint64_t ObjectCache::disk_bytes() const { return unique_bytes(list_stub_files(dir_)); }
+
+void ObjectCache::trim() const {
+    std::vector<StubFile> files = list_stub_files(dir_);
+    uint64_t total = unique_bytes(files);
+    if (total <= max_bytes_) return;
+    std::sort(files.begin(), files.end(), [](const StubFile& a, const StubFile& b) {
+        return a.mtime.tv_sec != b.mtime.tv_sec ? a.mtime.tv_sec < b.mtime.tv_sec : a.mtime.tv_nsec < b.mtime.tv_nsec;
+    });
+    // An inode's space comes back when its last name goes.
+    std::unordered_map<ino_t, int> names;
+    for (const StubFile& f : files) names[f.inode] += 1;
+    uint64_t target = max_bytes_ / 4 * 3;
+    for (const StubFile& f : files) {
+        if (total <= target) break;
+        if (::unlink(f.path.c_str()) != 0) continue;
+        if (--names[f.inode] == 0) total -= f.size;
+    }
 }
 
 }  // namespace jiffi::detail

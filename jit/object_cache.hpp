@@ -1,6 +1,7 @@
 // The on-disk cache of compiled stub objects: one file name per stub key, files shared by hard links.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,12 +23,18 @@ struct CachedObject {
 // whatever batch it was compiled in. A file is replaced atomically (written under a
 // temporary name, then renamed); a file that is truncated, corrupt or from another
 // environment is ignored. The directory holds at most one file name per stub key and
-// environment; a file's space is freed when its last name is replaced. Thread-safe.
+// environment; a file's space is freed when its last name is replaced. The directory is
+// kept under max_bytes: when a store takes it over, the least recently used stub files
+// (by modification time, refreshed on every hit) are removed until it is under three
+// quarters of it. Thread-safe.
 class ObjectCache {
 public:
+    // The default bound: $JIFFI_JIT_CACHE_MAX_MB megabytes when set, else 256 MB.
+    static uint64_t default_max_bytes();
+
     // A cache in dir (created if missing) for objects compiled in environment; throws
     // Error(INVALID_ARGUMENT) when dir cannot be made or is not a directory.
-    ObjectCache(std::string dir, std::string environment);
+    ObjectCache(std::string dir, std::string environment, uint64_t max_bytes = default_max_bytes());
 
     // The cached object holding key's stub, or nothing (missing or invalid file).
     std::optional<CachedObject> find(const std::string& key) const;
@@ -41,9 +48,17 @@ public:
 
     const std::string& dir() const { return dir_; }
 
+    // Bytes the directory's stub files hold (each file counted once, however many names).
+    uint64_t disk_bytes() const;
+
 private:
+    // Removes least recently used files until the directory is under 3/4 of max_bytes_.
+    void trim() const;
+
     std::string dir_;
     std::string environment_;
+    uint64_t max_bytes_;
+    mutable std::atomic<uint64_t> written_{0};  // bytes stored since the last trim check
 };
 
 }  // namespace jiffi::detail

@@ -261,3 +261,21 @@ TEST_CASE("object cache: a second process binding the same signatures compiles n
     CHECK(fourth.stats["compiled"] == 0);
     CHECK(fourth.results == first.results);
 }
+
+TEST_CASE("the disk cache stays under its bound, dropping the least recently used stubs") {
+    TempDir dir;
+    constexpr uint64_t kMax = 64 * 1024;
+    ObjectCache cache(dir.path, "env bound", kMax);
+    std::string object(2000, 'x');
+    // Stored first, then hit again and again: recently used, so it is kept.
+    cache.store({"k-kept"}, object);
+    for (int i = 0; i < 200; ++i) {
+        cache.store({"k" + std::to_string(i)}, object);
+        (void)cache.find("k-kept");
+    }
+    CHECK(cache.disk_bytes() <= kMax);
+    CHECK(cache.disk_bytes() > kMax / 2);
+    CHECK(cache.find("k-kept").has_value());
+    CHECK(cache.find("k199").has_value());
+    CHECK_FALSE(cache.find("k0").has_value());
+}

@@ -16,7 +16,6 @@
 #include <fstream>
 #include <future>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -309,9 +308,11 @@ struct Verdict {
 Verdict check_with(const std::string& cc, const std::string& name, const HeaderChecks& hc, const std::string& dir) {
     Verdict v;
     v.compiler = name;
-    std::string stem = dir + "/" + name + "_" + std::regex_replace(hc.header, std::regex("[/.]"), "_");
+    std::string file_part = hc.header;
+    for (char& c : file_part)
+        if (c == '/' || c == '.') c = '_';
+    std::string stem = dir + "/" + name + "_" + file_part;
     std::set<size_t> runtime_only, dropped;
-    std::regex diag(":([0-9]+):[0-9]+: (fatal )?error: (.*)");
     std::string out;
     for (int attempt = 0; attempt < 4; ++attempt) {
         std::map<unsigned, size_t> line_of_fact;
@@ -322,16 +323,19 @@ Verdict check_with(const std::string& cc, const std::string& name, const HeaderC
         std::istringstream lines(out);
         std::string l;
         while (std::getline(lines, l)) {
+            // "<stem>.c:LINE:COL: error: MESSAGE" (or "fatal error").
             if (l.find(stem + ".c:") != 0) continue;
-            std::smatch m;
-            if (!std::regex_search(l, m, diag)) continue;
-            auto it = line_of_fact.find(unsigned(std::stoul(m[1])));
+            size_t at = stem.size() + 3;
+            size_t err_at = l.find("error: ", at);
+            if (err_at == std::string::npos) continue;
+            unsigned diag_line = unsigned(std::strtoul(l.c_str() + at, nullptr, 10));
+            auto it = line_of_fact.find(diag_line);
             if (it == line_of_fact.end()) {
                 unattributed = true;
                 continue;
             }
             size_t k = it->second;
-            std::string msg = m[3];
+            std::string msg = l.substr(err_at + 7);
             if (msg.find("static assertion failed") != std::string::npos || msg.find("static_assert failed") != std::string::npos) {
                 v.failed.insert(k);
                 v.why[k] = msg;

@@ -7,3 +7,4 @@ JIFFI_BUILD_TYPE=Release bash "$root/scripts/build.sh"
 build="${JIFFI_BUILD_DIR:-$root/build}"
 "$build/tools/jiffi-demo"
 "$build/bench/jiffi-bench" --summary
+"$build/bench/jiffi-bench-foreign" --summary

@@ -72,36 +72,75 @@ inline void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret)
 
 enum class Backend { Auto = JIFFI_BACKEND_AUTO, Jit = JIFFI_BACKEND_JIT, Libffi = JIFFI_BACKEND_LIBFFI };
 
+class Value;
+
+// An out or in-out argument of a dynamic call (jiffi::out(), jiffi::inout(v) in foreign.hpp):
+// the callee fills the object a pointer argument points at; the call returns it as an extra
+// result. initial is empty for an out argument, one value for an in-out argument.
+struct OutParam {
+    std::vector<Value> initial;
+};
+
 // A dynamically typed value for calls whose types are known only at run time.
 class Value {
 public:
     using Bytes = std::vector<unsigned char>;
-    enum class Kind { None, Int, UInt, Double, Pointer, String, Bytes };
+    using Array = std::vector<Value>;
+    // Bytes: a struct or other object by value; Utf16/Utf32/Wide: text for char16_t,
+    // char32_t and wchar_t pointers; Array: elements for a pointer to a C array.
+    enum class Kind { None, Int, UInt, Double, Pointer, String, Bytes, Bool, Utf16, Utf32, Wide, Array, Out };
 
     Value() = default;
     template <class T, std::enable_if_t<std::is_integral_v<T> && std::is_signed_v<T>, int> = 0>
     Value(T v) : v_(static_cast<int64_t>(v)) {}
     template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T>, int> = 0>
     Value(T v) : v_(static_cast<uint64_t>(v)) {}
+    Value(bool b) : v_(b) {}
     Value(double v) : v_(v) {}
     Value(float v) : v_(static_cast<double>(v)) {}
     Value(void* p) : v_(p) {}
     Value(const void* p) : v_(const_cast<void*>(p)) {}
     Value(std::nullptr_t) : v_(static_cast<void*>(nullptr)) {}
-    Value(const char* s) : v_(std::string(s)) {}
+    // A null const char * is a null pointer, not a string.
+    Value(const char* s) {
+        if (s) v_ = std::string(s);
+        else v_ = static_cast<void*>(nullptr);
+    }
     Value(std::string s) : v_(std::move(s)) {}
+    Value(std::u16string s) : v_(std::move(s)) {}
+    Value(std::u32string s) : v_(std::move(s)) {}
+    Value(std::wstring s) : v_(std::move(s)) {}
+    Value(const char16_t* s) : v_(std::u16string(s)) {}
+    Value(const char32_t* s) : v_(std::u32string(s)) {}
+    Value(const wchar_t* s) : v_(std::wstring(s)) {}
     Value(Bytes b) : v_(std::move(b)) {}
+    Value(Array a) : v_(std::move(a)) {}
+    Value(OutParam o) : v_(std::move(o)) {}
 
     Kind kind() const { return static_cast<Kind>(v_.index()); }
     int64_t as_int() const;
     uint64_t as_uint() const { return static_cast<uint64_t>(as_int()); }
     double as_double() const;
     void* as_pointer() const;
-    const std::string& as_string() const { return std::get<std::string>(v_); }
-    const Bytes& as_bytes() const { return std::get<Bytes>(v_); }
+    bool as_bool() const { return get<bool>("a bool"); }
+    const std::string& as_string() const { return get<std::string>("a string"); }
+    const Bytes& as_bytes() const { return get<Bytes>("bytes"); }
+    const std::u16string& as_utf16() const { return get<std::u16string>("UTF-16 text"); }
+    const std::u32string& as_utf32() const { return get<std::u32string>("UTF-32 text"); }
+    const std::wstring& as_wide() const { return get<std::wstring>("wide text"); }
+    const Array& as_array() const { return get<Array>("an array"); }
+    const OutParam& as_out() const { return get<OutParam>("an out argument"); }
 
 private:
-    std::variant<std::monostate, int64_t, uint64_t, double, void*, std::string, Bytes> v_;
+    template <class T>
+    const T& get(const char* what) const {
+        if (auto* p = std::get_if<T>(&v_)) return *p;
+        throw Error(Errc::ARG_TYPE, std::string("value is not ") + what);
+    }
+
+    std::variant<std::monostate, int64_t, uint64_t, double, void*, std::string, Bytes, bool,
+                 std::u16string, std::u32string, std::wstring, Array, OutParam>
+        v_;
 };
 
 inline int64_t Value::as_int() const {
@@ -453,6 +492,7 @@ inline void Function::value_to_slot(size_t index, const Value& v, jiffi_slot& sl
     case Value::Kind::UInt: to_slot(index, v.as_uint(), slot, unused); return;
     case Value::Kind::Double: to_slot(index, v.as_double(), slot, unused); return;
     case Value::Kind::Pointer: to_slot(index, v.as_pointer(), slot, unused); return;
+    case Value::Kind::Bool: to_slot(index, v.as_bool() ? 1u : 0u, slot, unused); return;
     case Value::Kind::String:
         if (info.value_class != JIFFI_CLASS_POINTER) mismatch(index, "a string is given for a non-pointer");
         slot.ptr = const_cast<char*>(v.as_string().c_str());

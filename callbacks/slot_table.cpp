@@ -4,10 +4,13 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "jit/stub_compiler.hpp"
 #include "marshal/error.hpp"
 
 // The released-call trap: a trampoline's target once its slot is released. The slot arrives
@@ -35,30 +38,44 @@ namespace {
 
 // A chunk: kSlots trampolines of kCode bytes, then their data slots. Chunks are aligned to
 // kChunkAlign so a data slot finds its chunk (and its trampoline) by masking its address.
-constexpr size_t kSlots = 4096;
-constexpr size_t kCode = 16;
+constexpr size_t kSlots = 2048;
+constexpr size_t kCode = 24;
 constexpr size_t kCodeBytes = kSlots * kCode;
 constexpr size_t kDataBytes = kSlots * sizeof(SlotData);
 constexpr size_t kChunkAlign = 256 * 1024;
+constexpr int64_t kThreadEntering = offsetof(ThreadRecord, entering);
+
+// Thunks read slots and thread records at the offsets the JIT was given.
+static_assert(offsetof(SlotData, handler) == kSlotHandlerOffset);
+static_assert(offsetof(SlotData, user_data) == kSlotUserDataOffset);
+static_assert(offsetof(ThreadRecord, depth) == kThreadDepthOffset);
+static_assert(offsetof(ThreadRecord, registered) == kThreadRegisteredOffset);
+static_assert(offsetof(ThreadRecord, exits) == kThreadExitsOffset);
+static_assert(offsetof(ThreadRecord, entering) == kThreadEnteringOffset);
 static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
 
 // How each released-call message names its signature.
 std::atomic<OwnerDescriber> describer{nullptr};
 
-// Writes trampoline i of a chunk at code: lea kData+32i-(16i+7)(%rip), %r10;
-// jmp *kData+32i-(16i+13)(%rip), then int3 padding.
-void write_trampoline(unsigned char* code, size_t i) {
+// Writes trampoline i of a chunk at code: marks the thread's record as entering (before the
+// target is read, so that a release that finds the thread idle cannot race the jump), puts
+// the data slot in %r10 and jumps to its target:
+//   movb $1, %fs:entering ; lea slot(%rip), %r10 ; jmp *slot(%rip) ; int3 padding
+void write_trampoline(unsigned char* code, size_t i, int32_t entering_offset) {
     unsigned char* at = code + i * kCode;
     auto disp = [&](size_t from) {
         return static_cast<int32_t>(static_cast<int64_t>(kCodeBytes + i * sizeof(SlotData)) -
                                     static_cast<int64_t>(i * kCode + from));
     };
-    int32_t lea = disp(7), jmp = disp(13);
-    at[0] = 0x4c; at[1] = 0x8d; at[2] = 0x15;  // lea disp32(%rip), %r10
-    std::memcpy(at + 3, &lea, 4);
-    at[7] = 0xff; at[8] = 0x25;                // jmp *disp32(%rip)
-    std::memcpy(at + 9, &jmp, 4);
-    at[13] = at[14] = at[15] = 0xcc;
+    std::memset(at, 0xcc, kCode);
+    at[0] = 0x64; at[1] = 0xc6; at[2] = 0x04; at[3] = 0x25;  // movb $imm8, %fs:disp32
+    std::memcpy(at + 4, &entering_offset, 4);
+    at[8] = 0x01;
+    int32_t lea = disp(16), jmp = disp(22);
+    at[9] = 0x4c; at[10] = 0x8d; at[11] = 0x15;  // lea disp32(%rip), %r10
+    std::memcpy(at + 12, &lea, 4);
+    at[16] = 0xff; at[17] = 0x25;                // jmp *disp32(%rip)
+    std::memcpy(at + 18, &jmp, 4);
 }
 
 }  // namespace
@@ -94,7 +111,12 @@ void SlotTable::grow() {
         fail(ErrorCode::OUT_OF_MEMORY, "cannot make a callback trampoline chunk writable");
     }
     auto* code = reinterpret_cast<unsigned char*>(chunk);
-    for (size_t i = 0; i < kSlots; ++i) write_trampoline(code, i);
+    int64_t record = 0;
+    if (!thread_record_offset(record) || record + kThreadEntering < INT32_MIN || record + kThreadEntering > INT32_MAX) {
+        munmap(chunk, kChunkAlign);
+        fail(ErrorCode::UNSUPPORTED, "callback trampolines cannot reach the thread's callback record");
+    }
+    for (size_t i = 0; i < kSlots; ++i) write_trampoline(code, i, static_cast<int32_t>(record + kThreadEntering));
     if (mprotect(chunk, kCodeBytes, PROT_READ | PROT_EXEC) != 0) {
         munmap(chunk, kChunkAlign);
         fail(ErrorCode::OUT_OF_MEMORY, "cannot make callback trampolines executable");
@@ -137,13 +159,13 @@ SlotData* SlotTable::acquire(void* thunk, jiffi_handler handler, void* user_data
     SlotData* s;
     std::vector<std::pair<void (*)(void*), void*>> disposals;
     {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard<SpinLock> lock(mu_);
         if (!free_ && quarantine_.size() > 1) recycle(disposals);
         if (!free_) grow();
+        if (dispose) disposers_[free_] = dispose;  // may throw: before the slot is taken
         s = free_;
         free_ = static_cast<SlotData*>(s->user_data);
         ++live_;
-        if (dispose) disposers_[s] = dispose;
     }
     // The released callbacks' data goes back to its owners outside the lock.
     for (auto& [fn, data] : disposals) fn(data);
@@ -167,10 +189,10 @@ void SlotTable::release(SlotData* slot) {
     auto* trap = reinterpret_cast<void*>(&jiffi_callbacks_released_trap);
     if (slot->target.exchange(trap, std::memory_order_acq_rel) == trap) return;
 #endif
-    constexpr size_t kBatch = 256;
+    constexpr size_t kBatch = 1024;  // two process-wide barriers per batch, amortized
     std::vector<std::pair<void (*)(void*), void*>> disposals;
     {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard<SpinLock> lock(mu_);
         if (quarantine_.empty() || quarantine_.back().slots.size() == kBatch) {
             // The filled batch's grace period starts now: the calls running now must return.
             if (!quarantine_.empty()) quarantine_.back().in_flight = snapshot_in_flight();
@@ -190,7 +212,7 @@ void SlotTable::release(SlotData* slot) {
 bool SlotTable::is_live(const SlotData* p) const {
     auto addr = reinterpret_cast<uintptr_t>(p);
     uintptr_t base = addr & ~(kChunkAlign - 1);
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<SpinLock> lock(mu_);
     bool ours = std::find(chunks_.begin(), chunks_.end(), reinterpret_cast<char*>(base)) != chunks_.end();
     if (!ours || addr < base + kCodeBytes || addr >= base + kCodeBytes + kDataBytes) return false;
     if ((addr - base - kCodeBytes) % sizeof(SlotData)) return false;
@@ -203,7 +225,7 @@ bool SlotTable::is_live(const SlotData* p) const {
 }
 
 SlotTableStats SlotTable::stats() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<SpinLock> lock(mu_);
     return SlotTableStats{capacity_, live_, quarantined_, chunks_.size()};
 }
 

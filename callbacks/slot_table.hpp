@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -24,6 +25,23 @@ struct SlotData {
     const void* owner;          // the callback's signature record (kept for the trap's message)
 };
 static_assert(sizeof(SlotData) == 32, "thunks and trampolines depend on the slot layout");
+
+// A test-and-set lock for the table's short critical sections (a free-list pop or a
+// quarantine push): cheaper than a mutex when uncontended, yielding when it spins long.
+class SpinLock {
+public:
+    void lock() noexcept {
+        for (int spins = 0; flag_.exchange(true, std::memory_order_acquire); ++spins) {
+            while (flag_.load(std::memory_order_relaxed)) {
+                if (++spins > 64) std::this_thread::yield();
+            }
+        }
+    }
+    void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> flag_{false};
+};
 
 // Counters of the table, for tests and statistics.
 struct SlotTableStats {
@@ -70,7 +88,7 @@ private:
         InFlight in_flight;
     };
 
-    mutable std::mutex mu_;
+    mutable SpinLock mu_;
     std::vector<char*> chunks_;
     SlotData* free_ = nullptr;
     std::vector<Batch> quarantine_;  // oldest first; the last one is still filling

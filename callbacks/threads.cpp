@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -108,7 +109,9 @@ struct ThreadExit {
         std::lock_guard<std::mutex> lock(r.mu);
         auto it = std::find(r.records.begin(), r.records.end(), &tls_record);
         if (it != r.records.end()) r.records.erase(it);
-        std::atomic_ref<uint32_t>(tls_record.registered).store(0, std::memory_order_relaxed);
+        // A callback run later in the thread's teardown must not register it again: the
+        // record is about to be freed with the thread.
+        std::atomic_ref<uint32_t>(tls_record.registered).store(kRetired, std::memory_order_relaxed);
     }
 };
 
@@ -128,14 +131,25 @@ char* thread_pointer() {
 }
 
 // Makes the stores of every thread of the process visible before the caller reads their
-// records (thunks store their depth without a fence); false where the kernel cannot.
-bool process_barrier() {
+// records (trampolines and thunks count calls without a fence): membarrier where the kernel
+// has it, else a TLB shootdown (changing a touched page's protection interrupts every CPU
+// running the process), which serializes each of them the same way.
+void process_barrier() {
 #ifdef __NR_membarrier
     static const bool registered =
         syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    if (registered) return syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+    if (registered && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
 #endif
-    return false;
+    static std::mutex mu;
+    static char* page = [] {
+        void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+    }();
+    if (!page) return;
+    std::lock_guard<std::mutex> lock(mu);
+    mprotect(page, 4096, PROT_READ | PROT_WRITE);
+    *static_cast<volatile char*>(page) = 1;
+    mprotect(page, 4096, PROT_READ);
 }
 
 }  // namespace
@@ -148,23 +162,32 @@ bool thread_record_offset(int64_t& offset) {
 }
 
 extern "C" void jiffi_callbacks_register_thread() {
-    if (tls_record.registered) return;
-    static thread_local ThreadExit on_exit;
-    (void)&on_exit;
-    Registry& r = registry();
-    std::lock_guard<std::mutex> lock(r.mu);
-    r.records.push_back(&tls_record);
-    std::atomic_ref<uint32_t>(tls_record.registered).store(r.next_serial++, std::memory_order_relaxed);
-    if (r.next_serial == 0) r.next_serial = 1;
+    if (tls_record.registered) return;  // registered, or retired by an exiting thread
+    // Reached from thunks, which cannot unwind: out of memory leaves the thread unregistered
+    // (its calls then hold back no reuse) rather than throwing.
+    try {
+        static thread_local ThreadExit on_exit;
+        (void)&on_exit;
+        Registry& r = registry();
+        std::lock_guard<std::mutex> lock(r.mu);
+        r.records.push_back(&tls_record);
+        std::atomic_ref<uint32_t>(tls_record.registered).store(r.next_serial++, std::memory_order_relaxed);
+        if (r.next_serial == 0 || r.next_serial == kRetired) r.next_serial = 1;
+    } catch (...) {
+    }
 }
 
 CallbackScope::CallbackScope() {
-    if (!tls_record.registered) jiffi_callbacks_register_thread();
     depth_ = tls_record.depth;
     std::atomic_ref<uint32_t>(tls_record.depth).store(depth_ + 1, std::memory_order_relaxed);
+    // The count is stored before the caller reads the callback (the releaser's process-wide
+    // barrier orders the hardware; this keeps the compiler from moving those reads up).
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (!tls_record.registered) jiffi_callbacks_register_thread();
 }
 
 CallbackScope::~CallbackScope() {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     std::atomic_ref<uint32_t>(tls_record.depth).store(depth_, std::memory_order_relaxed);
     if (depth_ == 0) {
         std::atomic_ref<uint64_t> exits(tls_record.exits);
@@ -178,7 +201,9 @@ InFlight snapshot_in_flight() {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
     for (ThreadRecord* rec : r.records) {
-        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0) continue;
+        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0 &&
+            std::atomic_ref<uint8_t>(rec->entering).load(std::memory_order_relaxed) == 0)
+            continue;
         snap.busy.push_back({rec, std::atomic_ref<uint32_t>(rec->registered).load(std::memory_order_relaxed),
                              std::atomic_ref<uint64_t>(rec->exits).load(std::memory_order_relaxed)});
     }
@@ -195,7 +220,10 @@ bool has_returned(const InFlight& snap) {
         auto* rec = const_cast<ThreadRecord*>(b.record);
         if (std::find(r.records.begin(), r.records.end(), rec) == r.records.end()) continue;
         if (std::atomic_ref<uint32_t>(rec->registered).load(std::memory_order_relaxed) != b.serial) continue;
-        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0) continue;
+        // Idle now, or an outermost call returned since: what ran at the snapshot is over.
+        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0 &&
+            std::atomic_ref<uint8_t>(rec->entering).load(std::memory_order_relaxed) == 0)
+            continue;
         if (std::atomic_ref<uint64_t>(rec->exits).load(std::memory_order_relaxed) != b.exits) continue;
         return false;
     }

@@ -12,9 +12,14 @@ namespace jiffi::detail {
 // offsets), so its layout is fixed.
 struct ThreadRecord {
     uint32_t depth;       // callbacks running on the thread now (nested ones included)
-    uint32_t registered;  // the thread's registration serial, 0 before its first callback
+    uint32_t registered;  // the thread's registration serial, 0 before its first callback,
+                          // kRetired once the thread is exiting (never registered again)
     uint64_t exits;       // outermost callbacks that have returned on the thread
+    uint8_t entering;     // 1 from a trampoline's jump until its thunk counted the call
 };
+
+// The registered value of a record whose thread is exiting.
+constexpr uint32_t kRetired = UINT32_MAX;
 
 // The record's offset from the thread pointer, the same in every thread; false when this
 // host has no way for compiled code to reach it (thunks then count nothing).

@@ -709,7 +709,8 @@ void StubBuilder::build_thunk(const std::string& name) {
         llvm::Value* slot = thunk->getArg(0);
         llvm::Value* depth = nullptr;
         if (rt.tls) {
-            // Count the call in the thread's record, registering the thread on its first call.
+            // Count the call in the thread's record (registering the thread on its first
+            // callback), then clear the mark the trampoline set before it read the slot.
             llvm::Value* registered =
                 b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadRegisteredOffset), llvm::Align(4));
             auto* slow = llvm::BasicBlock::Create(ctx_, "register", thunk);
@@ -726,6 +727,9 @@ void StubBuilder::build_thunk(const std::string& name) {
             depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));
             b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(kThreadDepthOffset),
                                   llvm::Align(4));
+            b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
+            b_.CreateAlignedStore(b_.getInt8(0), thread_field(kThreadEnteringOffset), llvm::Align(1));
+            b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
         }
         llvm::Value* handler = b_.CreateAlignedLoad(
             ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, kSlotHandlerOffset), llvm::Align(8));
@@ -752,8 +756,10 @@ void StubBuilder::build_thunk(const std::string& name) {
         b_.CreateCall(handler_type, handler, {user, slots, buf});
         llvm::Value* result = ret_type->isVoidTy() ? nullptr : load_result(buf, ret_type);
         if (depth) {
+            // The call is over: nothing of the slot is read after this. An outermost call
+            // moves the thread's exit count on.
+            b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
             b_.CreateAlignedStore(depth, thread_field(kThreadDepthOffset), llvm::Align(4));
-            // An outermost call that returns moves the thread's exit count on.
             llvm::Value* exits_at = thread_field(kThreadExitsOffset);
             llvm::Value* exits = b_.CreateAlignedLoad(b_.getInt64Ty(), exits_at, llvm::Align(8));
             llvm::Value* outermost = b_.CreateZExt(b_.CreateICmpEQ(depth, b_.getInt32(0)), b_.getInt64Ty());

@@ -27,9 +27,10 @@ namespace {
 // JIT callbacks are 32-byte aligned), so that one C type serves both.
 class FfiCallback {
 public:
-    FfiCallback(const FfiCall& call, std::string text, jiffi_handler handler, void* user_data,
+    FfiCallback(std::shared_ptr<const FfiCall> call, std::string text, jiffi_handler handler, void* user_data,
                 void (*dispose)(void*))
-        : call_(call), text_(std::move(text)), handler_(handler), user_data_(user_data), dispose_(dispose) {
+        : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), handler_(handler),
+          user_data_(user_data), dispose_(dispose) {
         closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
         if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
         if (ffi_prep_closure_loc(closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
@@ -47,13 +48,15 @@ public:
     FfiCallback& operator=(const FfiCallback&) = delete;
 
     void* code() const { return code_; }
-    void mark_released() { released_.store(true, std::memory_order_release); }
+    // Marks the callback released; false when it already was.
+    bool mark_released() { return !released_.exchange(true, std::memory_order_acq_rel); }
     bool released() const { return released_.load(std::memory_order_acquire); }
 
 private:
     // The closure's body: native arguments to slots, the handler, its result to libffi's.
     static void entry(ffi_cif* cif, void* ret, void** args, void* self);
 
+    std::shared_ptr<const FfiCall> owner_;  // the cif and slot classes outlive the context
     const FfiCall& call_;
     std::string text_;
     jiffi_handler handler_;
@@ -101,8 +104,10 @@ jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
 
 void FfiCallback::entry(ffi_cif* cif, void* ret, void** args, void* self) {
     auto* cb = static_cast<FfiCallback*>(self);
-    if (cb->released()) released_call(cb->text_, self);
+    // Counted before the released flag is read: a release that finds this thread idle has
+    // set the flag where this call sees it.
     CallbackScope scope;
+    if (cb->released()) released_call(cb->text_, self);
     const FfiCall& call = cb->call_;
     unsigned n = cif->nargs;
     auto* slots = static_cast<jiffi_slot*>(alloca((n + 1) * sizeof(jiffi_slot)));
@@ -143,8 +148,7 @@ FfiCallback* ffi_of(jiffi_callback* cb) {
 
 jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data,
                                   void (*dispose)(void*)) {
-    const FfiCall& call = sig->ffi();
-    auto* cb = new FfiCallback(call, sig->sig.text, handler, user_data, dispose);
+    auto* cb = new FfiCallback(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
     return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb) | 1);
 }
 
@@ -183,8 +187,7 @@ void release_callback(jiffi_callback* cb) {
     if (!cb) return;
     if (!is_ffi_handle(cb)) return SlotTable::instance().release(reinterpret_cast<SlotData*>(cb));
     FfiCallback* f = ffi_of(cb);
-    if (f->released()) return;
-    f->mark_released();
+    if (!f->mark_released()) return;  // released before: nothing more to do
     FfiQuarantine& q = ffi_quarantine();
     InFlight snap = snapshot_in_flight();
     std::vector<FfiCallback*> done;

@@ -13,13 +13,18 @@ using namespace jiffi::detail;
 const FfiCall& jiffi_signature::ffi() const {
     std::call_once(ffi_once_, [this] {
         try {
-            ffi_ = std::make_unique<FfiCall>(ctx->types, sig);
+            ffi_ = std::make_shared<FfiCall>(ctx->types, sig);
         } catch (const Error& e) {
             ffi_error_ = std::make_unique<Error>(e);
         }
     });
     if (ffi_error_) throw *ffi_error_;
     return *ffi_;
+}
+
+std::shared_ptr<const FfiCall> jiffi_signature::ffi_shared() const {
+    ffi();
+    return ffi_;
 }
 
 const JitSignature& jiffi_signature::jit() const {

@@ -27,6 +27,8 @@ struct jiffi_signature {
 
     // The libffi preparation of sig, made once; throws the Error it failed with.
     const jiffi::detail::FfiCall& ffi() const;
+    // The same, shared with owners that may outlive the signature (libffi callbacks).
+    std::shared_ptr<const jiffi::detail::FfiCall> ffi_shared() const;
     // The JIT classification of sig, made once (a refusal is reported by its acquire()).
     const jiffi::detail::JitSignature& jit() const;
     // The callback thunk of sig, compiled once (its error() says why the JIT cannot).
@@ -38,7 +40,7 @@ struct jiffi_signature {
 
 private:
     mutable std::once_flag ffi_once_;
-    mutable std::unique_ptr<jiffi::detail::FfiCall> ffi_;
+    mutable std::shared_ptr<jiffi::detail::FfiCall> ffi_;
     mutable std::unique_ptr<jiffi::detail::Error> ffi_error_;
     mutable std::once_flag jit_once_;
     mutable std::unique_ptr<jiffi::detail::JitSignature> jit_;

@@ -195,7 +195,7 @@ JIFFI_API jiffi_error *jiffi_signature_invoker(const jiffi_signature *sig, jiffi
 JIFFI_API jiffi_error *jiffi_batch_create(jiffi_function *const *fns, size_t count,
                                           jiffi_batch **out);
 /* Makes the batch's calls in order: call i takes args[i] and stores its result in rets[i]
-   (rets or rets[i] may be NULL to discard). */
+   (rets or rets[i] may be NULL to discard). A NULL b or args makes no call. */
 JIFFI_API void jiffi_batch_call(jiffi_batch *b, const jiffi_slot *const *args,
                                 void *const *rets);
 /* 1 when the batch runs as one compiled function. */

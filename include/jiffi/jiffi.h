@@ -228,6 +228,83 @@ JIFFI_API void         jiffi_callback_release(jiffi_callback *cb);
 JIFFI_API void         jiffi_callback_table_stats(size_t *capacity, size_t *live,
                                                   size_t *quarantined);
 
+/* ---- Foreign surface: type facts, records by field, search paths ----------------- */
+
+/* What kind of C type a jiffi_type_detail describes. */
+typedef enum jiffi_type_kind {
+    JIFFI_KIND_VOID     = 0,
+    JIFFI_KIND_BOOL     = 1,  /* _Bool */
+    JIFFI_KIND_CHAR     = 2,  /* char, signed char, unsigned char */
+    JIFFI_KIND_INTEGER  = 3,  /* the other integer types and enums */
+    JIFFI_KIND_FLOAT    = 4,  /* float, double, long double */
+    JIFFI_KIND_COMPLEX  = 5,  /* _Complex types */
+    JIFFI_KIND_POINTER  = 6,
+    JIFFI_KIND_ARRAY    = 7,
+    JIFFI_KIND_RECORD   = 8,  /* struct or union */
+    JIFFI_KIND_FUNCTION = 9
+} jiffi_type_kind;
+
+/* The facts about one C type that marshalling needs. */
+typedef struct jiffi_type_detail {
+    jiffi_type_kind   kind;
+    jiffi_value_class value_class;  /* how it travels in a slot */
+    size_t size;                    /* sizeof (0 for void, functions, incomplete types) */
+    size_t align;                   /* _Alignof (1 where size is 0) */
+    int    is_signed;               /* integers: signed (plain char by the target) */
+    size_t count;                   /* arrays: element count (0 for a flexible array) */
+    /* Arrays: the element; pointers: the pointee (size 0 when void or incomplete). */
+    jiffi_type_kind   elem_kind;
+    jiffi_value_class elem_class;
+    size_t elem_size;
+    int    elem_is_signed;
+    int    elem_is_const;           /* pointers: the pointee is const-qualified */
+    char   spelling[128];           /* the type in C syntax, truncated to fit */
+} jiffi_type_detail;
+
+/* Describes a type name in C or keyword syntax ("struct timespec", ":unsigned-long"). */
+JIFFI_API jiffi_error *jiffi_type_describe(jiffi_context *ctx, const char *type_name,
+                                           jiffi_type_detail *out);
+/* Describes argument index of sig, or its return type for index -1. */
+JIFFI_API jiffi_error *jiffi_signature_type_detail(const jiffi_signature *sig, long index,
+                                                   jiffi_type_detail *out);
+
+/* One field reached by a path from the start of a record. */
+typedef struct jiffi_field_info {
+    size_t   offset;       /* byte offset (for a bitfield: of the byte holding its first bit) */
+    uint64_t bit_offset;   /* offset in bits from the record's start */
+    unsigned bit_width;    /* bitfields: width in bits; 0 otherwise */
+    int      is_bitfield;
+    jiffi_type_detail type;
+} jiffi_field_info;
+
+/* Finds the field a path names in a record type: members by name (anonymous members'
+   fields included), nested with '.', array elements with [i] ("a.b[2]", "items[1].x"). */
+JIFFI_API jiffi_error *jiffi_record_field(jiffi_context *ctx, const char *record_type,
+                                          const char *path, jiffi_field_info *out);
+/* The name of the index-th named member of a record type (anonymous members' fields
+   flattened in order): copies it NUL-terminated and truncated to len bytes into buf (when
+   len > 0) and returns its length plus one; 0 when index is past the last one. */
+JIFFI_API size_t jiffi_record_member_name(jiffi_context *ctx, const char *record_type,
+                                          size_t index, char *buf, size_t len);
+
+/* One member of a record defined in code: its name, type name (C or keyword syntax) and,
+   for a bitfield, its width (0 for an ordinary member). */
+typedef struct jiffi_field_spec {
+    const char *name;
+    const char *type;
+    unsigned    bit_width;
+} jiffi_field_spec;
+
+/* Defines "struct tag" (or "union tag") with the given members, laid out by the C rules.
+   Defining the same tag again with the same members is a no-op; other members are a
+   JIFFI_E_REDEFINITION error. */
+JIFFI_API jiffi_error *jiffi_record_define(jiffi_context *ctx, const char *tag, int is_union,
+                                           const jiffi_field_spec *fields, size_t count);
+
+/* The context's library search paths joined by ':': copies them NUL-terminated and
+   truncated to len bytes into buf (when len > 0) and returns their length plus one. */
+JIFFI_API size_t jiffi_context_search_paths(const jiffi_context *ctx, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

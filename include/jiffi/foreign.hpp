@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -749,16 +750,16 @@ public:
     }
 
     // The binding shared_call uses for symbol in library with the signature text, made once.
-    std::shared_ptr<const SharedFunction> cached(const std::string& library, const std::string& symbol,
-                                                 const std::string& ret,
-                                                 const std::vector<std::string>& arg_types);
+    std::shared_ptr<const SharedFunction> cached(std::string_view library, std::string_view symbol,
+                                                 std::string_view ret, const std::string_view* arg_types,
+                                                 size_t arg_count);
 
 private:
     friend class SharedFunction;
     Context ctx_;
     std::mutex mu_;
     std::map<std::string, std::shared_ptr<Library>> libs_;
-    std::map<std::string, std::shared_ptr<const SharedFunction>> bindings_;
+    std::unordered_map<std::string, std::shared_ptr<const SharedFunction>> bindings_;
 };
 
 // The process's default runtime (made on first use, never destroyed: bindings may outlive
@@ -1396,18 +1397,23 @@ inline SharedFunction defshared(const std::string& symbol, const std::string& li
     return defshared(default_runtime(), symbol, library, prototype);
 }
 
-inline std::shared_ptr<const SharedFunction> Runtime::cached(const std::string& library, const std::string& symbol,
-                                                             const std::string& ret,
-                                                             const std::vector<std::string>& arg_types) {
-    std::string key = library + '\n' + symbol + '\n' + ret;
-    for (const std::string& a : arg_types) key += '\n' + a;
+inline std::shared_ptr<const SharedFunction> Runtime::cached(std::string_view library, std::string_view symbol,
+                                                             std::string_view ret, const std::string_view* arg_types,
+                                                             size_t arg_count) {
+    // The key is built in a per-thread buffer, so a warm lookup allocates nothing.
+    thread_local std::string key;
+    key.clear();
+    key.append(library).append(1, '\n').append(symbol).append(1, '\n').append(ret);
+    for (size_t i = 0; i < arg_count; ++i) key.append(1, '\n').append(arg_types[i]);
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = bindings_.find(key);
         if (it != bindings_.end()) return it->second;
     }
-    std::vector<Param> params(arg_types.begin(), arg_types.end());
-    auto made = std::make_shared<const SharedFunction>(defshared(*this, symbol, library, ret, params));
+    std::vector<Param> params;
+    for (size_t i = 0; i < arg_count; ++i) params.emplace_back(std::string(arg_types[i]));
+    auto made = std::make_shared<const SharedFunction>(
+        defshared(*this, std::string(symbol), std::string(library), std::string(ret), params));
     std::lock_guard<std::mutex> lock(mu_);
     return bindings_.emplace(key, std::move(made)).first->second;
 }
@@ -1451,23 +1457,36 @@ inline SharedFunction defshared_with_errno(const std::string& symbol, const std:
 
 // The function a shared_call names: {"strlen", "libc"}.
 struct SymbolSpec {
-    std::string symbol;
-    std::string library;
+    std::string_view symbol;
+    std::string_view library;
 };
 
 // shared-call: (shared-call '("strlen" "libc") :unsigned-long '(:string) "hello") is
 // shared_call({"strlen", "libc"}, "unsigned-long", {"string"}, "hello"); the binding is made
 // once per runtime and reused. R converts the result (Value by default).
 template <class R = Value, class... A>
-R shared_call(Runtime& rt, const SymbolSpec& fn, const std::string& ret, const std::vector<std::string>& arg_types,
-              A&&... args) {
-    std::shared_ptr<const SharedFunction> b = rt.cached(fn.library, fn.symbol, ret, arg_types);
+R shared_call(Runtime& rt, const SymbolSpec& fn, std::string_view ret,
+              std::initializer_list<std::string_view> arg_types, A&&... args) {
+    std::shared_ptr<const SharedFunction> b = rt.cached(fn.library, fn.symbol, ret, arg_types.begin(), arg_types.size());
     if constexpr (std::is_same_v<R, Value>) return (*b)(std::forward<A>(args)...);
     else return b->template call_as<R>(std::forward<A>(args)...);
 }
 template <class R = Value, class... A>
-R shared_call(const SymbolSpec& fn, const std::string& ret, const std::vector<std::string>& arg_types,
+R shared_call(const SymbolSpec& fn, std::string_view ret, std::initializer_list<std::string_view> arg_types,
               A&&... args) {
+    return shared_call<R>(default_runtime(), fn, ret, arg_types, std::forward<A>(args)...);
+}
+// The same with the argument types in a vector.
+template <class R = Value, class... A>
+R shared_call(Runtime& rt, const SymbolSpec& fn, std::string_view ret, const std::vector<std::string>& arg_types,
+              A&&... args) {
+    std::vector<std::string_view> views(arg_types.begin(), arg_types.end());
+    std::shared_ptr<const SharedFunction> b = rt.cached(fn.library, fn.symbol, ret, views.data(), views.size());
+    if constexpr (std::is_same_v<R, Value>) return (*b)(std::forward<A>(args)...);
+    else return b->template call_as<R>(std::forward<A>(args)...);
+}
+template <class R = Value, class... A>
+R shared_call(const SymbolSpec& fn, std::string_view ret, const std::vector<std::string>& arg_types, A&&... args) {
     return shared_call<R>(default_runtime(), fn, ret, arg_types, std::forward<A>(args)...);
 }
 

@@ -129,3 +129,9 @@ TEST_CASE("a separate runtime has its own bindings and declarations") {
     SharedFunction labs_fn = defshared(rt, "labs", "libc", "long labs(long)");
     CHECK(labs_fn(-9000000000LL).as_int() == 9000000000LL);
 }
+
+TEST_CASE("shared_call with the argument types in a vector and an empty list") {
+    std::vector<std::string> types = {"string"};
+    CHECK(shared_call<int>({"strlen", "libc"}, "int", types, "vector") == 6);
+    CHECK(shared_call<int>({"getpid", "libc"}, "int", {}) > 0);
+}

@@ -305,6 +305,70 @@ JIFFI_API jiffi_error *jiffi_record_define(jiffi_context *ctx, const char *tag, 
    truncated to len bytes into buf (when len > 0) and returns their length plus one. */
 JIFFI_API size_t jiffi_context_search_paths(const jiffi_context *ctx, char *buf, size_t len);
 
+/* ---- Layout discovery (define-c-struct-auto) ----------------------------------- */
+
+/* A record to take from real C headers: by name, or by a declaration snippet
+   ("struct stat { dev_t st_dev; ino_t st_ino; };", optionally after #include lines) whose
+   members must exist in the headers' record with compatible types. */
+typedef struct jiffi_layout_request {
+    const char *name;                 /* "stat", "struct stat", "union sigval", a typedef
+                                         name ("div_t"); NULL: the snippet's struct or union */
+    const char *const *headers;       /* "sys/stat.h" (searched like <...>) or file paths */
+    size_t header_count;
+    const char *snippet;              /* NULL, or declarations parsed after the headers */
+    const char *const *include_dirs;  /* -I */
+    size_t include_dir_count;
+    const char *const *defines;       /* -D: "NAME" or "NAME=VALUE" */
+    size_t define_count;
+    const char *cache_dir;            /* NULL: $JIFFI_LAYOUT_CACHE_DIR, else
+                                         $XDG_CACHE_HOME/jiffi/layout, else
+                                         ~/.cache/jiffi/layout; "": no cache */
+} jiffi_layout_request;
+
+/* What jiffi_layout_discover registered. */
+typedef struct jiffi_auto_record {
+    char   type_name[128];  /* how signatures name it: "struct stat", "div_t" */
+    size_t size;
+    size_t align;
+    size_t member_count;    /* named members, anonymous members' fields flattened */
+    int    from_cache;      /* 1: read from the layout cache, without Clang */
+} jiffi_auto_record;
+
+/* One named member of a record (anonymous members' fields flattened). */
+typedef struct jiffi_auto_member {
+    char     name[64];
+    size_t   offset;        /* bytes (a bitfield: the byte holding its first bit) */
+    uint64_t bit_offset;    /* bits from the start of the record */
+    unsigned bit_width;     /* bitfields only */
+    int      is_bitfield;
+    size_t   size;          /* sizeof the member (0 for bitfields and flexible arrays) */
+} jiffi_auto_member;
+
+/* define-c-struct-auto: lays the record out as Clang does for the context's target, with
+   the headers' real definitions, and defines it in ctx (with the records its members use)
+   like a jiffi_cdef definition, so that signatures ("int f(struct stat *)") and by-value
+   calls use it. Layouts are cached on disk, keyed by the request and validated by the
+   content of every header read, so a repeated request needs no Clang: Clang is loaded
+   (dlopen of libjiffi-discover.so: $JIFFI_DISCOVER_LIB, else next to libjiffi, else the
+   build's path) only on a cache miss. Errors: a missing header or one that does not
+   compile (JIFFI_E_PARSE, with Clang's diagnostics), an unknown name (JIFFI_E_UNKNOWN_TYPE),
+   a snippet member the header lacks or types differently (JIFFI_E_PARSE), a record already
+   defined in ctx with another layout (JIFFI_E_REDEFINITION), a member type jiffi cannot
+   represent (JIFFI_E_INVALID_TYPE), no discoverer (JIFFI_E_NOT_AVAILABLE). */
+JIFFI_API jiffi_error *jiffi_layout_discover(jiffi_context *ctx, const jiffi_layout_request *req,
+                                             jiffi_auto_record *out);
+/* The index-th named member of a complete struct or union type of ctx ("struct stat"). */
+JIFFI_API jiffi_error *jiffi_layout_member(jiffi_context *ctx, const char *type_name,
+                                           size_t index, jiffi_auto_member *out);
+
+/* Process-wide counters of jiffi_layout_discover. */
+typedef struct jiffi_layout_stats {
+    uint64_t cache_hits;        /* requests served from the layout cache */
+    uint64_t cache_misses;      /* requests that ran the discoverer */
+    uint64_t discoverer_loads;  /* times libjiffi-discover.so was loaded (0 or 1) */
+} jiffi_layout_stats;
+JIFFI_API void jiffi_layout_cache_stats(jiffi_layout_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -533,3 +533,92 @@ inline Value Function::call_values(const std::vector<Value>& args) const {
 }
 
 }  // namespace jiffi
+
+// ---- Layout discovery (define-c-struct-auto) -------------------------------------------
+
+namespace jiffi {
+
+// Where and how to find a record's layout: headers, -I, -D, the cache directory.
+struct LayoutRequest {
+    std::vector<std::string> headers;       // "sys/stat.h" or paths
+    std::vector<std::string> include_dirs;  // -I
+    std::vector<std::string> defines;       // -D: "NAME" or "NAME=VALUE"
+    std::string snippet;                    // declarations after the headers (may be empty)
+    const char* cache_dir = nullptr;        // nullptr: the default; "": no cache
+};
+
+// One named member of a discovered record (anonymous members' fields flattened).
+struct AutoMember {
+    std::string name;
+    size_t offset = 0;
+    uint64_t bit_offset = 0;
+    unsigned bit_width = 0;
+    bool is_bitfield = false;
+    size_t size = 0;
+};
+
+// A record define_c_struct_auto defined in a context.
+struct AutoRecord {
+    std::string type_name;  // how signatures name it: "struct stat", "div_t"
+    size_t size = 0, align = 1;
+    bool from_cache = false;
+    std::vector<AutoMember> members;
+    // The member named name; throws Error(INVALID_ARGUMENT) when there is none.
+    const AutoMember& member(const std::string& name) const {
+        for (const AutoMember& m : members)
+            if (m.name == name) return m;
+        throw Error(Errc::INVALID_ARGUMENT, "'" + type_name + "' has no member '" + name + "'");
+    }
+};
+
+namespace detail_api {
+
+// Calls jiffi_layout_discover with req and name (nullptr: the snippet's record).
+inline AutoRecord discover(Context& ctx, const char* name, const LayoutRequest& req) {
+    auto ptrs = [](const std::vector<std::string>& v) {
+        std::vector<const char*> p;
+        for (const std::string& s : v) p.push_back(s.c_str());
+        return p;
+    };
+    std::vector<const char*> h = ptrs(req.headers), i = ptrs(req.include_dirs), d = ptrs(req.defines);
+    jiffi_layout_request r{};
+    r.name = name;
+    r.headers = h.data();
+    r.header_count = h.size();
+    r.snippet = req.snippet.empty() ? nullptr : req.snippet.c_str();
+    r.include_dirs = i.data();
+    r.include_dir_count = i.size();
+    r.defines = d.data();
+    r.define_count = d.size();
+    r.cache_dir = req.cache_dir;
+    jiffi_auto_record out{};
+    check(jiffi_layout_discover(ctx.get(), &r, &out));
+    AutoRecord rec;
+    rec.type_name = out.type_name;
+    rec.size = out.size;
+    rec.align = out.align;
+    rec.from_cache = out.from_cache != 0;
+    for (size_t k = 0; k < out.member_count; ++k) {
+        jiffi_auto_member m{};
+        check(jiffi_layout_member(ctx.get(), out.type_name, k, &m));
+        rec.members.push_back({m.name, m.offset, m.bit_offset, m.bit_width, m.is_bitfield != 0, m.size});
+    }
+    return rec;
+}
+
+}  // namespace detail_api
+
+// define-c-struct-auto: defines the record name ("stat", "struct stat", a typedef) in ctx with
+// the layout Clang gives it in the headers, so that signatures and by-value calls use it.
+inline AutoRecord define_c_struct_auto(Context& ctx, const std::string& name, const LayoutRequest& req) {
+    return detail_api::discover(ctx, name.c_str(), req);
+}
+
+// define-c-struct-auto's snippet form: snippet is "struct T { members... };" (after the
+// #include lines it needs, or with req.headers); T's members must be the headers' ones.
+inline AutoRecord define_c_struct_auto_snippet(Context& ctx, const std::string& snippet, LayoutRequest req = {}) {
+    req.snippet = snippet;
+    return detail_api::discover(ctx, nullptr, req);
+}
+
+}  // namespace jiffi

@@ -182,7 +182,8 @@ private:
                 if (pos_ + 4 > s_.size()) error("short \\u escape");
                 unsigned cp = std::stoul(std::string(s_.substr(pos_, 4)), nullptr, 16);
                 pos_ += 4;
-                if (cp < 0x80) {
+                if (cp < 0x100) {
+                    // json_quote writes each byte outside printable ASCII as \u00XX: one byte.
                     out += char(cp);
                 } else if (cp < 0x800) {
                     out += char(0xC0 | (cp >> 6));

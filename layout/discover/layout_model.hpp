@@ -193,9 +193,10 @@ struct JsonValue {
 };
 
 // Parses JSON text; throws std::runtime_error naming the byte offset of a syntax error.
+// "\u0000" to "\u00ff" decode to one byte each (json_quote writes bytes so), others to UTF-8.
 JsonValue parse_json(std::string_view text);
 
-// Appends s to out as a JSON string literal.
+// Appends s to out as a JSON string literal; bytes outside printable ASCII become \u00XX.
 void json_quote(std::string& out, std::string_view s);
 
 // The dump in jiffi's format (docs/layout-format.md), indented when pretty.

@@ -93,6 +93,7 @@ extern int u_counter;
 #define U_ADDR (&u_counter)
 #define U_STMT do { } while (0)
 #define U_WHERE __LINE__
+#define U_BYTES "\xff\xe2\x82\xac"
 )";
 
 }  // namespace
@@ -235,6 +236,15 @@ TEST_CASE("discover: macros evaluated by clang, the others skipped with the reas
     CHECK(skipped(d, "U_STMT")->reason.find("not an expression") != std::string::npos);
     CHECK(skipped(d, "U_WHERE")->reason.find("where it is expanded") != std::string::npos);
     CHECK(skipped(d, "U_INT") == nullptr);
+    // Any bytes of a string survive the JSON round trip.
+    REQUIRE(macro(d, "U_BYTES"));
+    CHECK(macro(d, "U_BYTES")->str == "\xff\xe2\x82\xac");
+    LayoutDump back = read_jiffi_json(write_jiffi_json(d));
+    REQUIRE(macro(back, "U_BYTES"));
+    CHECK(macro(back, "U_BYTES")->str == "\xff\xe2\x82\xac");
+    CHECK(macro(back, "U_TRANSIENT")->bits == ~uint64_t(0));
+    CHECK(macro(back, "U_NEG_L")->value_text() == "-5");
+    CHECK(back.skipped.size() == d.skipped.size());
 }
 
 TEST_CASE("discover: --only keeps the named declarations and what their types reach") {

@@ -141,7 +141,7 @@ void SlotTable::recycle(std::vector<std::pair<void (*)(void*), void*>>& disposal
             if (!disposers_.empty()) {
                 auto it = disposers_.find(s);
                 if (it != disposers_.end()) {
-                    disposals.emplace_back(it->second, s->user_data);
+                    disposals.push_back(it->second);
                     disposers_.erase(it);
                 }
             }
@@ -162,7 +162,7 @@ SlotData* SlotTable::acquire(void* thunk, jiffi_handler handler, void* user_data
         std::lock_guard<SpinLock> lock(mu_);
         if (!free_ && quarantine_.size() > 1) recycle(disposals);
         if (!free_) grow();
-        if (dispose) disposers_[free_] = dispose;  // may throw: before the slot is taken
+        if (dispose) disposers_[free_] = {dispose, user_data};  // may throw: before the slot is taken
         s = free_;
         free_ = static_cast<SlotData*>(s->user_data);
         ++live_;

@@ -95,7 +95,9 @@ private:
     size_t quarantined_ = 0;
     size_t capacity_ = 0;
     size_t live_ = 0;
-    std::unordered_map<const SlotData*, void (*)(void*)> disposers_;  // slots created with one
+    // Slots created with a dispose function, with their user data (kept here too, so that
+    // leak checkers, which do not scan the mapped slots, see it referenced).
+    std::unordered_map<const SlotData*, std::pair<void (*)(void*), void*>> disposers_;
 };
 
 // Reports a call through a released slot (naming its signature) and aborts; reached from

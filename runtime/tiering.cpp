@@ -247,7 +247,6 @@ void TierCompiler::run() {
             failure = std::string("compiling its stub failed: ") + e.what();
         }
         lock.lock();
-        compiling_ = false;
         for (size_t i = 0; i < batch.size(); ++i) {
             TierJob& job = *batch[i];
             if (failure.empty() && refs[i].ok()) {
@@ -283,6 +282,9 @@ void TierCompiler::run() {
         batch.clear();
         refs.clear();
         lock.lock();
+        // Only now is the batch over for quiesce(): the stubs are held by their functions alone.
+        compiling_ = false;
+        done_.notify_all();
     }
 }
 

@@ -117,15 +117,19 @@ void structs() {
     show("(define-c-struct timespec (sec :long) (nsec :long))",
          timespec.name() + ", " + std::to_string(timespec.size()) + " bytes, nsec at offset " +
              std::to_string(timespec.field("nsec").offset));
-    // The snippet laid out by the C rules (jiffi_cdef); records from real headers come from
-    // the layout discoverer (jiffi-layout) when its API is in the build.
+    // A runtime of its own: <sys/stat.h>'s struct timespec differs from the one above.
     Runtime rt;
-    rt.context().cdef("typedef unsigned long dev_t_; typedef unsigned long ino_t_;\n"
-                      "struct stat_like { dev_t_ st_dev; ino_t_ st_ino; /* ... */ };");
-    StructType st(rt, "struct stat_like");
+    LayoutRequest req;
+    req.headers = {"sys/stat.h"};
+    AutoRecord rec = define_c_struct_auto_snippet(rt.context(), "struct stat { dev_t st_dev; ino_t st_ino; /* ... */ };", req);
+    StructType st(rt, rec.type_name);
+    SharedFunction stat_fn = defshared(rt, "stat", "libc", "int stat(const char *, struct stat *)");
+    CStruct root(st);
+    stat_fn("/", root);
     show("(define-c-struct-auto stat-struct \"struct stat { dev_t st_dev; ino_t st_ino; /* ... */ };\")",
-         st.name() + ", " + std::to_string(st.size()) + " bytes, st_ino at offset " +
-             std::to_string(st.field("st_ino").offset));
+         st.name() + ", " + std::to_string(st.size()) + " bytes from <sys/stat.h>" +
+             (rec.from_cache ? " (layout cache)" : " (Clang)") + "; (stat \"/\") st_ino = " +
+             std::to_string(root.get<uint64_t>("st_ino")));
     SharedFunction nanosleep_fn = defshared("nanosleep", "libc", "int", {"pointer", "pointer"});
     with_c_struct(timespec, [&](CStruct& ts) {
         ts["sec"] = 0;

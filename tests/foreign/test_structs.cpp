@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <sys/stat.h>
 
 #include "jiffi/foreign.hpp"
 
@@ -152,6 +153,25 @@ TEST_CASE("structs by value: div returns div_t, inet_ntoa takes struct in_addr")
     CHECK(ntoa(addr.bytes()).as_string() == "127.0.0.1");
     CHECK_THROWS_WITH_AS(ntoa(d), doctest::Contains("struct in_addr"), Error);  // wrong struct
     CHECK_THROWS_WITH_AS(ntoa(Value(Value::Bytes(3))), doctest::Contains("4 bytes needed"), Error);
+}
+
+TEST_CASE("records from define_c_struct_auto (real headers): struct stat filled by stat()") {
+    Runtime rt;
+    LayoutRequest req;
+    req.headers = {"sys/stat.h"};
+    AutoRecord rec = define_c_struct_auto_snippet(rt.context(), "struct stat { dev_t st_dev; ino_t st_ino; };", req);
+    StructType stat_type(rt, rec.type_name);
+    CHECK(stat_type.size() == sizeof(struct stat));
+    CHECK(stat_type.field("st_ino").offset == offsetof(struct stat, st_ino));
+    CHECK(stat_type.field("st_size").offset == offsetof(struct stat, st_size));
+    SharedFunction stat_fn = defshared(rt, "stat", "libc", "int stat(const char *, struct stat *)");
+    CStruct s(stat_type);
+    REQUIRE(stat_fn("/", s).as_int() == 0);
+    struct stat ref;
+    REQUIRE(::stat("/", &ref) == 0);
+    CHECK(s.get<uint64_t>("st_ino") == ref.st_ino);
+    CHECK(s.get<uint64_t>("st_dev") == ref.st_dev);
+    CHECK(s.get<int64_t>("st_size") == ref.st_size);
 }
 
 TEST_CASE("bad struct definitions are errors naming the member") {

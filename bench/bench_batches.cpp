@@ -28,12 +28,6 @@ BatchWorld& bw() {
     return w;
 }
 
-void must(jiffi_error* err, const char* what) {
-    if (!err) return;
-    std::fprintf(stderr, "jiffi-bench: %s: %s\n", what, jiffi_error_message(err));
-    std::exit(1);
-}
-
 // n calls of add3, each through jiffi_function_call.
 void bench_single(benchmark::State& s, int n) {
     BatchWorld& w = bw();

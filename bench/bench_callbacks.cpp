@@ -38,21 +38,6 @@ CallbackWorld& cw() {
     return w;
 }
 
-void must(jiffi_error* err, const char* what) {
-    if (!err) return;
-    std::fprintf(stderr, "jiffi-bench: %s: %s\n", what, jiffi_error_message(err));
-    std::exit(1);
-}
-
-void* must_sym(void* lib, const char* name) {
-    void* p = dlsym(lib, name);
-    if (!p) {
-        std::fprintf(stderr, "jiffi-bench: %s: %s\n", name, dlerror());
-        std::exit(1);
-    }
-    return p;
-}
-
 // C's loop calling f kCallsPerIteration times per iteration.
 void bench_invoke(benchmark::State& s, Binop f) {
     for (auto _ : s) benchmark::DoNotOptimize(cw().loop(f, kCallsPerIteration));
@@ -66,15 +51,6 @@ void bench_create_release(benchmark::State& s, jiffi_context* ctx, jiffi_signatu
         benchmark::DoNotOptimize(cb);
         jiffi_callback_release(cb);
     }
-}
-
-size_t resident_bytes() {
-    FILE* f = std::fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long pages = 0, resident = 0;
-    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-    return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace

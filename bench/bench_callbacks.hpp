@@ -1,11 +1,45 @@
-// Benchmarks beside the call table: callbacks (invocation from C of a JIT thunk, a libffi
+// What the benchmark files share, and the benchmarks beside the call table: callbacks (invocation from C of a JIT thunk, a libffi
 // closure and a plain C function; create + release; memory per live callback) and batches.
 #pragma once
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 
+#include "jiffi/jiffi.h"
+
 namespace jiffi_bench {
+
+// Exits with a message if err is set: a benchmark cannot run without its setup.
+inline void must(jiffi_error* err, const char* what) {
+    if (!err) return;
+    std::fprintf(stderr, "jiffi-bench: %s: %s\n", what, jiffi_error_message(err));
+    std::exit(1);
+}
+
+// The symbol name of the library handle, or an exit with dlerror's message.
+inline void* must_sym(void* handle, const char* name) {
+    void* p = dlsym(handle, name);
+    if (!p) {
+        std::fprintf(stderr, "jiffi-bench: symbol %s: %s\n", name, dlerror());
+        std::exit(1);
+    }
+    return p;
+}
+
+// Resident set size of the process in bytes.
+inline size_t resident_bytes() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long pages = 0, resident = 0;
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+    return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
 
 // Registers the callback benchmarks with Google Benchmark.
 void register_callback_benchmarks(const char* fixture_path);

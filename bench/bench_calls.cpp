@@ -21,6 +21,10 @@
 #include "jit/stub_cache.hpp"
 #include "runtime/context.hpp"
 
+using jiffi_bench::must;
+using jiffi_bench::must_sym;
+using jiffi_bench::resident_bytes;
+
 namespace {
 
 struct Vec2f {
@@ -29,22 +33,6 @@ struct Vec2f {
 struct Vec3d {
     double x, y, z;
 };
-
-// Exits with a message if err is set: a benchmark cannot run without its setup.
-void must(jiffi_error* err, const char* what) {
-    if (!err) return;
-    std::fprintf(stderr, "jiffi-bench: %s: %s\n", what, jiffi_error_message(err));
-    std::exit(1);
-}
-
-void* must_sym(void* handle, const char* name) {
-    void* p = dlsym(handle, name);
-    if (!p) {
-        std::fprintf(stderr, "jiffi-bench: symbol %s: %s\n", name, dlerror());
-        std::exit(1);
-    }
-    return p;
-}
 
 // Everything the benchmarks share: the fixture library, jiffi objects, libffi cifs.
 struct World {
@@ -410,16 +398,6 @@ void print_summary(const Collector& col) {
     std::printf("columns: direct C call through a function pointer; libffi ffi_call with a prepared cif;\n"
                 "jiffi on the libffi backend; the JIT stub via jiffi_function_call and via the raw\n"
                 "invoker; AUTO after warm-up (tiered up from libffi to the JIT stub).\n");
-}
-
-// Resident set size of the process in bytes.
-size_t resident_bytes() {
-    FILE* f = std::fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long pages = 0, resident = 0;
-    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-    return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 // A variadic argument type list never used before in this process (bijective base 6 over

@@ -66,6 +66,12 @@ private:
     void lower_argument(size_t index, Lowered& out);
     void store_result(llvm::Value* result, llvm::Value* ret);
     void check_plan() const;
+    llvm::Type* direct_type(const ArgPlan& a, const std::string& what, llvm::AttrBuilder& attrs) const;
+    llvm::Type* direct_param(size_t index, const std::string& what, llvm::AttrBuilder& attrs) const;
+    void push_direct(const ArgPlan& a, llvm::Type* type, llvm::AttrBuilder& attrs, Lowered& out,
+                     const std::vector<llvm::Value*>& values);
+    llvm::AttributeSet indirect_attrs(const ArgPlan& a, uint64_t size, const std::string& what) const;
+    llvm::AttributeSet sret_attrs(const ArgPlan& r, uint64_t size, const std::string& what) const;
     void emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret, llvm::Value* err);
     llvm::Type* callee_param(size_t index, Lowered& out);
     void store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots);
@@ -205,6 +211,71 @@ llvm::Value* StubBuilder::value_from_bytes(llvm::Value* bytes, uint64_t size, ll
     return b_.CreateLoad(type, tmp);
 }
 
+// The IR type of a Direct or Extend value, adding its signext/zeroext and noundef to attrs.
+llvm::Type* StubBuilder::direct_type(const ArgPlan& a, const std::string& what, llvm::AttrBuilder& attrs) const {
+    llvm::Type* type = lower(a.type, what);
+    if (a.kind == PassKind::Extend) {
+        if (!type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
+        attrs.addAttribute(a.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
+    }
+    if (a.noundef && !type->isVoidTy()) attrs.addAttribute(llvm::Attribute::NoUndef);
+    return type;
+}
+
+// direct_type for argument index, checked against its slot (no void, an offset only into
+// a memory slot).
+llvm::Type* StubBuilder::direct_param(size_t index, const std::string& what, llvm::AttrBuilder& attrs) const {
+    const ArgPlan& a = spec_.plan.args[index];
+    const SlotInfo& s = spec_.args[index];
+    llvm::Type* type = direct_type(a, what, attrs);
+    if (type->isVoidTy()) unsupported(what, "a void parameter type");
+    if (a.offset && (s.cls != ValueClass::Memory || a.offset >= s.size))
+        unsupported(what, "a direct offset of " + std::to_string(a.offset) + " bytes into it");
+    return type;
+}
+
+// Appends a Direct or Extend argument of type to out: a flattened coerce struct as one
+// parameter per member, else one parameter (with its alignstack). values are the parameter
+// values (empty when only the types are wanted).
+void StubBuilder::push_direct(const ArgPlan& a, llvm::Type* type, llvm::AttrBuilder& attrs, Lowered& out,
+                              const std::vector<llvm::Value*>& values) {
+    if (a.kind == PassKind::Direct && a.flatten && type->isStructTy()) {
+        for (unsigned i = 0; i < type->getStructNumElements(); ++i) {
+            if (!values.empty()) out.values.push_back(values[i]);
+            out.types.push_back(type->getStructElementType(i));
+            out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        }
+        return;
+    }
+    if (a.kind == PassKind::Direct && a.align) attrs.addStackAlignmentAttr(a.align);
+    if (!values.empty()) out.values.push_back(values[0]);
+    out.types.push_back(type);
+    out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+}
+
+// The attributes of an Indirect argument of size bytes: byval with its pointee and
+// alignment, or those of a plain pointer to a copy.
+llvm::AttributeSet StubBuilder::indirect_attrs(const ArgPlan& a, uint64_t size, const std::string& what) const {
+    llvm::AttrBuilder attrs(ctx_);
+    uint64_t align = std::max<uint64_t>(a.align, 1);
+    if (a.byval) {
+        attrs.addByValAttr(pointee_type(a, size, what));
+        attrs.addAlignmentAttr(llvm::Align(align));
+    } else {
+        if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
+        if (a.align) attrs.addAlignmentAttr(llvm::Align(align));
+    }
+    return llvm::AttributeSet::get(ctx_, attrs);
+}
+
+// The attributes of the sret pointer of a return of size bytes.
+llvm::AttributeSet StubBuilder::sret_attrs(const ArgPlan& r, uint64_t size, const std::string& what) const {
+    llvm::AttrBuilder a(ctx_);
+    a.addStructRetAttr(pointee_type(r, size, what));
+    a.addAlignmentAttr(llvm::Align(std::max<uint64_t>(r.align, 1)));
+    return llvm::AttributeSet::get(ctx_, a);
+}
+
 // Lowers C argument index into the call's parameters per its plan.
 void StubBuilder::lower_argument(size_t index, Lowered& out) {
     const ArgPlan& a = spec_.plan.args[index];
@@ -212,36 +283,22 @@ void StubBuilder::lower_argument(size_t index, Lowered& out) {
     std::string what = describe_value(static_cast<long>(index));
     bool memory = s.cls == ValueClass::Memory;
     auto bytes = [&] { return b_.CreateAlignedLoad(b_.getPtrTy(), slot_address(index), llvm::Align(8)); };
-    llvm::AttrBuilder attrs(ctx_);
     switch (a.kind) {
     case PassKind::Ignore: return;
     case PassKind::Extend:
     case PassKind::Direct: {
-        llvm::Type* type = lower(a.type, what);
-        if (type->isVoidTy()) unsupported(what, "a void parameter type");
-        if (a.kind == PassKind::Extend) {
-            if (!type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
-            attrs.addAttribute(a.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
-        }
-        if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
-        if (a.offset && (!memory || a.offset >= s.size))
-            unsupported(what, "a direct offset of " + std::to_string(a.offset) + " bytes into it");
+        llvm::AttrBuilder attrs(ctx_);
+        llvm::Type* type = direct_param(index, what, attrs);
         llvm::Value* v = memory ? value_from_bytes(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), bytes(), a.offset),
                                                    s.size - a.offset, type)
                                 : scalar_from_slot(index, type);
+        std::vector<llvm::Value*> values;
         if (a.kind == PassKind::Direct && a.flatten && type->isStructTy()) {
-            // A flattened coerce struct: one parameter per member.
-            for (unsigned i = 0; i < type->getStructNumElements(); ++i) {
-                out.values.push_back(b_.CreateExtractValue(v, i));
-                out.types.push_back(type->getStructElementType(i));
-                out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
-            }
-            return;
+            for (unsigned i = 0; i < type->getStructNumElements(); ++i) values.push_back(b_.CreateExtractValue(v, i));
+        } else {
+            values.push_back(v);
         }
-        if (a.kind == PassKind::Direct && a.align) attrs.addStackAlignmentAttr(a.align);
-        out.values.push_back(v);
-        out.types.push_back(type);
-        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        push_direct(a, type, attrs, out, values);
         return;
     }
     case PassKind::Indirect: {
@@ -250,27 +307,21 @@ void StubBuilder::lower_argument(size_t index, Lowered& out) {
             unsupported(what, "the plan's size " + std::to_string(a.size) + " differs from the C size");
         llvm::Value* p = bytes();
         uint64_t align = std::max<uint64_t>(a.align, 1);
-        if (a.byval) {
+        if (a.byval && align > 8) {
             // The callee's copy is made by the call from p; over-aligned values are first
             // copied to memory aligned as the plan promises.
-            if (align > 8) {
-                llvm::AllocaInst* copy = temporary(s.size, std::max<uint64_t>(align, s.align));
-                b_.CreateMemCpy(copy, copy->getAlign(), p, llvm::Align(1), s.size);
-                p = copy;
-            }
-            attrs.addByValAttr(pointee_type(a, s.size, what));
-            attrs.addAlignmentAttr(llvm::Align(align));
-        } else {
+            llvm::AllocaInst* copy = temporary(s.size, std::max<uint64_t>(align, s.align));
+            b_.CreateMemCpy(copy, copy->getAlign(), p, llvm::Align(1), s.size);
+            p = copy;
+        } else if (!a.byval) {
             // A pointer to a copy the callee may modify (AAPCS64 composites over 16 bytes).
             llvm::AllocaInst* copy = temporary(s.size, std::max<uint64_t>({align, s.align, 16}));
             b_.CreateMemCpy(copy, copy->getAlign(), p, llvm::Align(1), s.size);
             p = copy;
-            if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
-            if (a.align) attrs.addAlignmentAttr(llvm::Align(align));
         }
         out.values.push_back(p);
         out.types.push_back(b_.getPtrTy());
-        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        out.attrs.push_back(indirect_attrs(a, s.size, what));
         return;
     }
     }
@@ -424,24 +475,14 @@ void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret
             dest = tmp;
             sret_copy_from = tmp;
         }
-        llvm::AttrBuilder a(ctx_);
-        a.addStructRetAttr(pointee_type(r, size, what));
-        a.addAlignmentAttr(llvm::Align(align));
         params.values.push_back(dest);
         params.types.push_back(ptr);
-        params.attrs.push_back(llvm::AttributeSet::get(ctx_, a));
+        params.attrs.push_back(sret_attrs(r, size, what));
         fixed_params = 1;
         break;
     }
     case PassKind::Extend:
-    case PassKind::Direct:
-        ret_type = lower(r.type, what);
-        if (r.kind == PassKind::Extend) {
-            if (!ret_type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
-            ret_attrs.addAttribute(r.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
-        }
-        if (r.noundef && !ret_type->isVoidTy()) ret_attrs.addAttribute(llvm::Attribute::NoUndef);
-        break;
+    case PassKind::Direct: ret_type = direct_type(r, what, ret_attrs); break;
     }
 
     for (size_t i = 0; i < plan.args.size(); ++i) {
@@ -483,47 +524,21 @@ llvm::Type* StubBuilder::callee_param(size_t index, Lowered& out) {
     const ArgPlan& a = spec_.plan.args[index];
     const SlotInfo& s = spec_.args[index];
     std::string what = describe_value(static_cast<long>(index));
-    llvm::AttrBuilder attrs(ctx_);
     switch (a.kind) {
     case PassKind::Ignore: return nullptr;
     case PassKind::Extend:
     case PassKind::Direct: {
-        llvm::Type* type = lower(a.type, what);
-        if (type->isVoidTy()) unsupported(what, "a void parameter type");
-        if (a.kind == PassKind::Extend) {
-            if (!type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
-            attrs.addAttribute(a.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
-        }
-        if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
         if (s.cls == ValueClass::Void) unsupported(what, "a void slot");
-        if (a.offset && (s.cls != ValueClass::Memory || a.offset >= s.size))
-            unsupported(what, "a direct offset of " + std::to_string(a.offset) + " bytes into it");
-        if (a.kind == PassKind::Direct && a.flatten && type->isStructTy()) {
-            for (unsigned i = 0; i < type->getStructNumElements(); ++i) {
-                out.types.push_back(type->getStructElementType(i));
-                out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
-            }
-            return type;
-        }
-        if (a.kind == PassKind::Direct && a.align) attrs.addStackAlignmentAttr(a.align);
-        out.types.push_back(type);
-        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        llvm::AttrBuilder attrs(ctx_);
+        llvm::Type* type = direct_param(index, what, attrs);
+        push_direct(a, type, attrs, out, {});
         return type;
     }
-    case PassKind::Indirect: {
+    case PassKind::Indirect:
         if (s.cls != ValueClass::Memory) unsupported(what, "an indirect argument must come from a memory slot");
-        uint64_t align = std::max<uint64_t>(a.align, 1);
-        if (a.byval) {
-            attrs.addByValAttr(pointee_type(a, s.size, what));
-            attrs.addAlignmentAttr(llvm::Align(align));
-        } else {
-            if (a.noundef) attrs.addAttribute(llvm::Attribute::NoUndef);
-            if (a.align) attrs.addAlignmentAttr(llvm::Align(align));
-        }
         out.types.push_back(b_.getPtrTy());
-        out.attrs.push_back(llvm::AttributeSet::get(ctx_, attrs));
+        out.attrs.push_back(indirect_attrs(a, s.size, what));
         return nullptr;
-    }
     }
     return nullptr;
 }
@@ -674,22 +689,14 @@ void StubBuilder::build_thunk(const std::string& name) {
     case PassKind::Ignore: break;
     case PassKind::Indirect: {
         if (spec_.ret.cls != ValueClass::Memory) unsupported(what, "an sret return must go to a memory slot");
-        llvm::AttrBuilder a(ctx_);
-        a.addStructRetAttr(pointee_type(r, spec_.ret.size, what));
-        a.addAlignmentAttr(llvm::Align(std::max<uint64_t>(r.align, 1)));
         params.types.push_back(ptr);
-        params.attrs.push_back(llvm::AttributeSet::get(ctx_, a));
+        params.attrs.push_back(sret_attrs(r, spec_.ret.size, what));
         sret = true;
         break;
     }
     case PassKind::Extend:
     case PassKind::Direct:
-        ret_type = lower(r.type, what);
-        if (r.kind == PassKind::Extend) {
-            if (!ret_type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
-            ret_attrs.addAttribute(r.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);
-        }
-        if (r.noundef && !ret_type->isVoidTy()) ret_attrs.addAttribute(llvm::Attribute::NoUndef);
+        ret_type = direct_type(r, what, ret_attrs);
         if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void)
             unsupported(what, "a value returned for a void return type");
         break;

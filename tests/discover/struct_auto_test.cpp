@@ -69,6 +69,12 @@ TEST_CASE("define-c-struct-auto: struct stat from <sys/stat.h> as the compiler l
     CHECK(S_ISDIR(mode));
     // "struct timespec" came with it, complete.
     CHECK(ctx.signature("struct timespec f(void)").type_info(-1).size == sizeof(struct timespec));
+    // Field access by path (the foreign surface's jiffi_record_field) sees the same record.
+    jiffi_field_info fi{};
+    jiffi_error* err = jiffi_record_field(ctx.get(), "struct stat", "st_mtim.tv_nsec", &fi);
+    REQUIRE_MESSAGE(err == nullptr, (err ? jiffi_error_message(err) : ""));
+    CHECK(fi.offset == offsetof(struct stat, st_mtim) + offsetof(struct timespec, tv_nsec));
+    CHECK(fi.type.size == sizeof(long));
 }
 
 TEST_CASE("define-c-struct-auto: a typedef'd record returned by value (div_t div(int, int))") {
@@ -131,6 +137,14 @@ TEST_CASE("define-c-struct-auto: bit-fields, #pragma pack, anonymous members, al
     CHECK(a.member("c2").offset == offsetof(jd_anon_t, c2));
     CHECK(a.member("named").offset == offsetof(jd_anon_t, named));
     CHECK(ctx.signature("int f(jd_anon_t *)").arg_count() == 1);
+    jiffi_field_info fi{};
+    REQUIRE(jiffi_record_field(ctx.get(), "jd_anon_t", "named.s2", &fi) == nullptr);
+    CHECK(fi.offset == offsetof(jd_anon_t, named.s2));
+    jiffi_field_info bits{};
+    REQUIRE(jiffi_record_field(ctx.get(), "struct jd_bits", "d", &bits) == nullptr);
+    CHECK(bits.is_bitfield);
+    CHECK(bits.bit_offset == b.member("d").bit_offset);
+    CHECK(bits.bit_width == 40);
 
     jiffi::AutoRecord al = jiffi::define_c_struct_auto(ctx, "jd_aligned", req);
     CHECK(al.align == 32);

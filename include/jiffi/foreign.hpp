@@ -8,7 +8,6 @@
 #include <concepts>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -1222,19 +1221,14 @@ public:
     // Calls and returns the result and the out arguments' values.
     template <class... A>
     Results call_all(A&&... args) const {
-        std::vector<Value> vals;
-        vals.reserve(sizeof...(A));
-        size_t i = 0;
-        (vals.push_back(to_value(i++, std::forward<A>(args))), ...);
-        return invoke(vals);
+        return invoke(pack(std::forward<A>(args)...));
     }
     // Calls a function returning a char pointer and gives the text marked borrowed or owned
     // (owned with the free function set by returns_owned_string).
     template <class... A>
     ForeignString call_string(A&&... args) const {
         require_char_pointer_result();
-        StringResult saved = StringResult::Pointer;
-        Results r = invoke_with(pack(std::forward<A>(args)...), saved);
+        Results r = invoke_with(pack(std::forward<A>(args)...), StringResult::Pointer);
         char* p = static_cast<char*>(r.value.as_pointer());
         if (strings_ == StringResult::Owned) return ForeignString::owned(p, free_);
         return ForeignString::borrowed(p);

@@ -17,7 +17,7 @@ public:
     ThunkSignature(std::string text, const StubSpec* invoker_spec, const Error* refused);
 
     // The thunk's code, or null when it could not be made (error() says why).
-    void* code() const { return ref_.ok() ? reinterpret_cast<void*>(ref_.code()) : nullptr; }
+    void* code() const { return ref_.ok() ? ref_.address() : nullptr; }
     const Error* error() const { return error_.get(); }
     // The signature as written, for messages.
     const std::string& text() const { return text_; }

@@ -33,6 +33,8 @@ public:
     bool ok() const { return code_ != nullptr; }
     // The stub: an invoker calling its function by the spec's plan.
     jiffi_invoker code() const { return code_; }
+    // The stub's address, for code of another shape (thunks, batches, errno invokers).
+    void* address() const { return reinterpret_cast<void*>(code_); }
     // Why the stub could not be made, or null.
     const Error* error() const { return error_.get(); }
     // Drops the reference now (as the destructor does).

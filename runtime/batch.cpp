@@ -35,7 +35,7 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
         std::vector<StubRef> refs = StubCache::global().acquire_batch({&spec});
         if (refs[0].ok()) {
             b->code = std::move(refs[0]);
-            b->compiled = reinterpret_cast<jiffi_batch::BatchFn>(b->code.code());
+            b->compiled = reinterpret_cast<jiffi_batch::BatchFn>(b->code.address());
         }
     }
     return b.release();

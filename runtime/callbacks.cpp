@@ -221,7 +221,7 @@ jiffi::detail::ErrnoInvoker jiffi_signature::errno_stub() const {
         std::vector<jiffi::detail::StubRef> refs = jiffi::detail::StubCache::global().acquire_batch({&spec});
         errno_ref_ = std::move(refs[0]);
     });
-    return errno_ref_.ok() ? reinterpret_cast<jiffi::detail::ErrnoInvoker>(errno_ref_.code()) : nullptr;
+    return errno_ref_.ok() ? reinterpret_cast<jiffi::detail::ErrnoInvoker>(errno_ref_.address()) : nullptr;
 }
 
 jiffi_invoker jiffi_signature::jit_invoker() const {

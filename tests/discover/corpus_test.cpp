@@ -34,6 +34,24 @@ const char* const kCorpus[] = {
     "signal.h", "ucontext.h", "link.h", "elf.h", "regex.h", "pthread.h", "setjmp.h", "time.h",
     "dirent.h", "termios.h", "linux/perf_event.h", "linux/bpf.h", "linux/io_uring.h",
     "linux/videodev2.h", "sqlite3.h", "openssl/ssl.h", "zlib.h", "ffi.h",
+    // More of glibc and the kernel's UAPI, so that the corpus holds thousands of records.
+    "sys/resource.h", "sys/statvfs.h", "sys/sysinfo.h", "sys/timex.h", "sys/user.h", "sys/procfs.h",
+    "sys/msg.h", "sys/sem.h", "sys/shm.h", "sys/inotify.h", "sys/signalfd.h", "netdb.h", "ifaddrs.h",
+    "net/if.h", "glob.h", "aio.h", "mqueue.h", "utmp.h", "pwd.h", "grp.h", "spawn.h",
+    "linux/kvm.h", "linux/v4l2-subdev.h", "linux/fuse.h", "linux/pkt_sched.h", "linux/rtnetlink.h",
+    "sound/asound.h", "linux/vfio.h", "linux/ethtool.h", "linux/btrfs.h", "linux/netfilter_ipv4/ip_tables.h",
+    "linux/openvswitch.h", "linux/cdrom.h", "linux/uinput.h", "linux/vhost.h", "linux/if_packet.h",
+    "linux/fs.h", "linux/gpio.h", "linux/usbdevice_fs.h", "linux/dvb/frontend.h", "linux/fb.h",
+    "linux/media.h", "linux/nl80211.h", "linux/ptp_clock.h", "linux/userfaultfd.h", "linux/cec.h",
+    "linux/dm-ioctl.h", "linux/can.h", "linux/seccomp.h", "linux/if_tun.h", "linux/virtio_net.h",
+    "rdma/ib_user_verbs.h", "linux/rkisp1-config.h", "linux/xfrm.h", "linux/virtio_crypto.h", "rdma/mlx5-abi.h",
+    "linux/virtio_gpu.h", "linux/v4l2-controls.h", "linux/btrfs_tree.h", "linux/usb/ch9.h", "rdma/rdma_user_cm.h",
+    "linux/firewire-cdev.h", "sound/asequencer.h", "linux/omap3isp.h", "sound/asoc.h", "linux/usb/cdc.h",
+    "linux/if_link.h", "linux/pfkeyv2.h", "linux/acrn.h", "linux/rds.h", "linux/batadv_packet.h",
+    "linux/cryptouser.h", "linux/android/binder.h", "linux/wireless.h", "linux/if_bridge.h", "linux/gfs2_ondisk.h",
+    "linux/usb/video.h", "linux/nilfs2_ondisk.h", "linux/hyperv.h", "rdma/vmw_pvrdma-abi.h", "rdma/mlx4-abi.h",
+    "sound/firewire.h", "rdma/rdma_user_rxe.h", "linux/virtio_snd.h", "linux/vduse.h", "mtd/mtd-abi.h",
+    "linux/uhid.h", "linux/kd.h", "linux/ipmi.h", "linux/input.h", "linux/virtio_iommu.h",
 };
 
 // One check of the generated program.
@@ -55,6 +73,7 @@ struct HeaderChecks {
     std::vector<std::string> unnamed;  // complete records no C expression names (not anonymous members)
     std::vector<std::string> field_names;  // the member names the layout facts use
     std::vector<std::string> macro_names;  // every macro the dump names, evaluated or not
+    std::vector<std::string> enumerator_names;  // the enum constants the enum facts use
 };
 
 std::string c_string_literal(const std::string& s) {
@@ -172,9 +191,11 @@ HeaderChecks make_checks(const std::string& header, const LayoutDump& d) {
     }
     for (const DumpEnum& e : d.enums) {
         if (!e.complete) continue;
-        for (const DumpEnumerator& v : e.values)
+        for (const DumpEnumerator& v : e.values) {
             hc.facts.push_back({Fact::Static, "enum constant " + v.name, "(" + v.name + ")", c_int(v.negative, v.bits), "",
                                 0, 0, "enum", v.name + "@" + e.loc.text()});
+            hc.enumerator_names.push_back(v.name);
+        }
     }
     for (const DumpSkipped& k : d.skipped)
         if (k.kind == "macro") hc.macro_names.push_back(k.name);
@@ -210,8 +231,12 @@ HeaderChecks make_checks(const std::string& header, const LayoutDump& d) {
 
 // True for the facts about layouts (checked after the member names that are also macros are
 // #undef'd: glibc spells sa_handler and si_pid as macros for member paths).
+// Layout facts and enum constants are checked after the macros, with every macro that
+// shadows a member or enumerator name undefined (linux/pkt_sched.h defines
+// __TC_MQPRIO_MODE_MAX as a macro over the enumerator of the same name).
 bool is_layout(const Fact& f) {
-    return f.kind == Fact::Bitfield || f.category == "record" || f.category == "field" || f.category.empty();
+    return f.kind == Fact::Bitfield || f.category == "record" || f.category == "field" || f.category == "enum" ||
+           f.category.empty();
 }
 
 // Renders the program: line numbers of each fact are recorded for error attribution.
@@ -238,9 +263,10 @@ std::string render(const HeaderChecks& hc, const std::set<size_t>& runtime_only,
     std::vector<size_t> probes;
     for (int section = 0; section < 2; ++section) {
         if (section == 1) {
-            std::set<std::string> fields(hc.field_names.begin(), hc.field_names.end());
+            std::set<std::string> names(hc.field_names.begin(), hc.field_names.end());
+            names.insert(hc.enumerator_names.begin(), hc.enumerator_names.end());
             for (const std::string& m : hc.macro_names)
-                if (fields.count(m)) plain("#undef " + m);
+                if (names.count(m)) plain("#undef " + m);
         }
         for (size_t k = 0; k < hc.facts.size(); ++k) {
             const Fact& f = hc.facts[k];

@@ -66,6 +66,7 @@ private:
     void lower_argument(size_t index, Lowered& out);
     void store_result(llvm::Value* result, llvm::Value* ret);
     void check_plan() const;
+    llvm::Type* sse_scalar(llvm::Type* type) const;
     llvm::Type* direct_type(const ArgPlan& a, const std::string& what, llvm::AttrBuilder& attrs) const;
     llvm::Type* direct_param(size_t index, const std::string& what, llvm::AttrBuilder& attrs) const;
     void push_direct(const ArgPlan& a, llvm::Type* type, llvm::AttrBuilder& attrs, Lowered& out,
@@ -211,9 +212,32 @@ llvm::Value* StubBuilder::value_from_bytes(llvm::Value* bytes, uint64_t size, ll
     return b_.CreateLoad(type, tmp);
 }
 
+// type with every <2 x float> (at the top or as a struct member) made a double on x86-64:
+// both travel in the low 8 bytes of one SSE register (an eightbyte of class SSE), but LLVM's
+// fast instruction selector gives up on vector arguments and returns, and the slow one costs
+// several times more compile time per stub.
+llvm::Type* StubBuilder::sse_scalar(llvm::Type* type) const {
+    auto is_v2f = [](llvm::Type* t) {
+        auto* v = llvm::dyn_cast<llvm::FixedVectorType>(t);
+        return v && v->getNumElements() == 2 && v->getElementType()->isFloatTy();
+    };
+    if (llvm::Triple(Target::host().triple).getArch() != llvm::Triple::x86_64) return type;
+    if (is_v2f(type)) return llvm::Type::getDoubleTy(ctx_);
+    if (auto* st = llvm::dyn_cast<llvm::StructType>(type)) {
+        std::vector<llvm::Type*> members;
+        bool changed = false;
+        for (llvm::Type* m : st->elements()) {
+            members.push_back(is_v2f(m) ? llvm::Type::getDoubleTy(ctx_) : m);
+            changed |= members.back() != m;
+        }
+        if (changed) return llvm::StructType::get(ctx_, members, st->isPacked());
+    }
+    return type;
+}
+
 // The IR type of a Direct or Extend value, adding its signext/zeroext and noundef to attrs.
 llvm::Type* StubBuilder::direct_type(const ArgPlan& a, const std::string& what, llvm::AttrBuilder& attrs) const {
-    llvm::Type* type = lower(a.type, what);
+    llvm::Type* type = sse_scalar(lower(a.type, what));
     if (a.kind == PassKind::Extend) {
         if (!type->isIntegerTy()) unsupported(what, "an extended value that is not an integer");
         attrs.addAttribute(a.sign ? llvm::Attribute::SExt : llvm::Attribute::ZExt);

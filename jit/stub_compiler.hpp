@@ -13,7 +13,7 @@ namespace jiffi::detail {
 
 // The version of the code emit_stub generates: bump it whenever a stub's code changes for the
 // same spec, so that the disk cache (keyed by it) never serves an old stub.
-constexpr int kStubFormatVersion = 3;
+constexpr int kStubFormatVersion = 4;
 
 // What thunks need of the process they run in: where each thread's callback record lives
 // (an initial-exec TLS variable at a fixed offset from the thread pointer) and the function

@@ -12,46 +12,14 @@
 #include "callbacks/slot_table.hpp"
 #include "runtime/batch.hpp"
 #include "runtime/callbacks.hpp"
+#include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 
 using namespace jiffi::detail;
 
+jiffi_error jiffi::detail::oom_error{JIFFI_E_OUT_OF_MEMORY, "out of memory"};
+
 namespace {
-
-// Returned when even the error cannot be allocated; jiffi_error_dispose never frees it.
-jiffi_error oom_error{JIFFI_E_OUT_OF_MEMORY, "out of memory"};
-
-jiffi_error* make_error(int code, std::string message) {
-    try {
-        return new jiffi_error{code, std::move(message)};
-    } catch (...) {
-        return &oom_error;
-    }
-}
-
-// Runs body, converting any exception it throws into a jiffi_error.
-template <class F>
-jiffi_error* guarded(F&& body) noexcept {
-    try {
-        body();
-        return nullptr;
-    } catch (const Error& e) {
-        return make_error(static_cast<int>(e.code()), e.message());
-    } catch (const std::bad_alloc&) {
-        return make_error(JIFFI_E_OUT_OF_MEMORY, "out of memory");
-    } catch (const std::exception& e) {
-        return make_error(JIFFI_E_INTERNAL, std::string("internal error: ") + e.what());
-    } catch (...) {
-        return make_error(JIFFI_E_INTERNAL, "internal error: unknown exception");
-    }
-}
-
-// Fails with INVALID_ARGUMENT naming the function and parameter when p is null.
-void require(const void* p, const char* function, const char* param) {
-    if (!p)
-        fail(ErrorCode::INVALID_ARGUMENT,
-             std::string(function) + ": argument '" + param + "' is NULL");
-}
 
 void attach_tier(jiffi_function& fn);
 

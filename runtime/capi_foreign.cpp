@@ -10,6 +10,7 @@
 #include "marshal/cparse.hpp"
 #include "marshal/error.hpp"
 #include "marshal/signature.hpp"
+#include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 
 using namespace jiffi::detail;
@@ -20,38 +21,6 @@ const Type* jiffi_context::parse_type(const char* text) {
 }
 
 namespace {
-
-jiffi_error oom_error{JIFFI_E_OUT_OF_MEMORY, "out of memory"};
-
-// Runs body, converting any exception it throws into a jiffi_error (as capi.cpp does).
-template <class F>
-jiffi_error* guarded(F&& body) noexcept {
-    try {
-        body();
-        return nullptr;
-    } catch (const Error& e) {
-        try {
-            return new jiffi_error{static_cast<int>(e.code()), e.message()};
-        } catch (...) {
-            return &oom_error;
-        }
-    } catch (const std::bad_alloc&) {
-        return &oom_error;
-    } catch (const std::exception& e) {
-        try {
-            return new jiffi_error{JIFFI_E_INTERNAL, std::string("internal error: ") + e.what()};
-        } catch (...) {
-            return &oom_error;
-        }
-    }
-}
-
-// Fails with INVALID_ARGUMENT naming the function and parameter when p is null.
-void require(const void* p, const char* function, const char* param) {
-    if (!p)
-        fail(ErrorCode::INVALID_ARGUMENT,
-             std::string(function) + ": argument '" + param + "' is NULL");
-}
 
 // Copies text NUL-terminated and truncated into buf[len]; returns its length plus one.
 size_t copy_out(const std::string& text, char* buf, size_t len) {

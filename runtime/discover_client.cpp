@@ -27,6 +27,7 @@
 #include "jiffi/jiffi.h"
 #include "layout/discover/layout_model.hpp"
 #include "marshal/error.hpp"
+#include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 
 #ifndef JIFFI_DISCOVER_LIB_PATH
@@ -591,21 +592,6 @@ void flatten(const Record& rec, uint64_t base, std::vector<std::pair<const Field
     for (const Field& f : rec.fields) {
         if (f.anonymous && f.type->is_record()) flatten(*f.type->record, base + f.offset_bits, out);
         else if (!f.name.empty()) out.emplace_back(&f, base + f.offset_bits);
-    }
-}
-
-// Runs body, converting exceptions to a jiffi_error (as capi.cpp does).
-template <class F>
-jiffi_error* guarded(F&& body) noexcept {
-    try {
-        body();
-        return nullptr;
-    } catch (const Error& e) {
-        return new (std::nothrow) jiffi_error{static_cast<int>(e.code()), e.message()};
-    } catch (const std::exception& e) {
-        return new (std::nothrow) jiffi_error{JIFFI_E_INTERNAL, std::string("internal error: ") + e.what()};
-    } catch (...) {
-        return new (std::nothrow) jiffi_error{JIFFI_E_INTERNAL, "internal error: unknown exception"};
     }
 }
 

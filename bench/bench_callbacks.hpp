@@ -7,8 +7,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "jiffi/jiffi.h"
 
@@ -29,6 +31,19 @@ inline void* must_sym(void* handle, const char* name) {
         std::exit(1);
     }
     return p;
+}
+
+// The arguments for benchmark::Initialize: a 0.1 s minimum time per benchmark, then argv
+// without "--summary", whose presence goes to summary.
+inline std::vector<char*> benchmark_args(int argc, char** argv, bool& summary) {
+    static std::string min_time = "--benchmark_min_time=0.1";
+    std::vector<char*> args{argv[0], min_time.data()};
+    summary = false;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--summary")) summary = true;
+        else args.push_back(argv[i]);
+    }
+    return args;
 }
 
 // Resident set size of the process in bytes.

@@ -491,14 +491,7 @@ void print_compile_summary() {
 
 int main(int argc, char** argv) {
     bool summary = false;
-    std::vector<char*> args;
-    std::string min_time = "--benchmark_min_time=0.1";
-    args.push_back(argv[0]);
-    args.push_back(min_time.data());
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--summary")) summary = true;
-        else args.push_back(argv[i]);
-    }
+    std::vector<char*> args = jiffi_bench::benchmark_args(argc, argv, summary);
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
     register_all();

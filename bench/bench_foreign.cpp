@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_callbacks.hpp"
 #include "jiffi/foreign.hpp"
 
 namespace {
@@ -115,14 +116,7 @@ private:
 
 int main(int argc, char** argv) {
     bool summary = false;
-    std::vector<char*> args;
-    std::string min_time = "--benchmark_min_time=0.1";
-    args.push_back(argv[0]);
-    args.push_back(min_time.data());
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--summary")) summary = true;
-        else args.push_back(argv[i]);
-    }
+    std::vector<char*> args = jiffi_bench::benchmark_args(argc, argv, summary);
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
     Collector col;

@@ -464,6 +464,7 @@ void print_compile_summary() {
     size_t rss0 = resident_bytes();
     size_t stubs = 0;
     std::vector<double> per_stub;
+    jiffi::detail::JitEngineStats engine0 = jiffi::detail::JitEngine::instance().stats();
     for (int batch = 0; batch < 5; ++batch) {
         std::vector<const jiffi::detail::StubSpec*> specs;
         for (int i = 0; i < 100; ++i) {
@@ -483,6 +484,14 @@ void print_compile_summary() {
     size_t rss1 = resident_bytes();
     std::printf("  JIT compile time per stub in batches of 100: median %.1f us (%zu stubs)\n", median(per_stub),
                 stubs);
+    // Where the time goes, per stub over all batches: the engine's own phase clocks.
+    jiffi::detail::JitEngineStats engine1 = jiffi::detail::JitEngine::instance().stats();
+    double per = stubs ? 1e6 / static_cast<double>(stubs) : 0.0;
+    std::printf("    of which: IR %.1f us, IR passes %.1f us, machine code %.1f us, linking %.1f us\n",
+                (engine1.emit_seconds - engine0.emit_seconds) * per,
+                (engine1.optimize_seconds - engine0.optimize_seconds) * per,
+                (engine1.codegen_seconds - engine0.codegen_seconds) * per,
+                (engine1.link_seconds - engine0.link_seconds) * per);
     std::printf("  memory per cached stub: %.0f bytes (resident-set growth over %zu stubs, IR and code)\n",
                 stubs ? static_cast<double>(rss1 - rss0) / static_cast<double>(stubs) : 0.0, stubs);
 }

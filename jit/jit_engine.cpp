@@ -6,6 +6,7 @@
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -84,7 +85,7 @@ struct JitEngine::Impl {
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::ModulePassManager passes;
+    llvm::FunctionPassManager passes;
     std::string environment;  // what a cached object depends on besides its spec keys
     std::unique_ptr<ObjectCache> cache;
     std::unordered_map<uint64_t, LoadedObject> loaded;  // by CachedObject id
@@ -93,9 +94,9 @@ struct JitEngine::Impl {
 
     // A module for the JIT's target.
     std::unique_ptr<llvm::Module> new_module();
-    // Runs the stub passes over module: the stubs are straight-line code whose only waste is
-    // stack temporaries, so SROA (keeping the CFG: one block suits O0 codegen), early CSE and
-    // instcombine do all that O2 would.
+    // Runs the stub passes over the functions of module that need them: the stubs are
+    // straight-line code whose only waste is stack temporaries, so SROA (keeping the CFG: one
+    // block suits O0 codegen), early CSE and instcombine do all that O2 would.
     void optimize(llvm::Module& module);
     // The relocatable object file of module.
     llvm::SmallVector<char, 0> codegen(llvm::Module& module, llvm::TargetMachine& machine);
@@ -122,8 +123,29 @@ std::unique_ptr<llvm::Module> JitEngine::Impl::new_module() {
     return module;
 }
 
+namespace {
+
+// Whether f has work for the IR passes: stack temporaries, memory intrinsics, or values of
+// aggregate or vector type, which the fast instruction selector hands to the slow one. A
+// stub of scalar loads, a call and stores is left as it is: O0 codegen makes the same code
+// of it, and the passes would cost a sixth of its compile time.
+bool needs_passes(const llvm::Function& f) {
+    for (const llvm::BasicBlock& block : f) {
+        for (const llvm::Instruction& inst : block) {
+            if (llvm::isa<llvm::AllocaInst>(inst) || llvm::isa<llvm::MemIntrinsic>(inst)) return true;
+            llvm::Type* t = inst.getType();
+            if (t->isAggregateType() || t->isVectorTy()) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
 void JitEngine::Impl::optimize(llvm::Module& module) {
-    passes.run(module, mam);
+    for (llvm::Function& f : module) {
+        if (!f.isDeclaration() && needs_passes(f)) passes.run(f, fam);
+    }
     // The analyses cached for this module's functions die with the module.
     lam.clear();
     fam.clear();
@@ -324,11 +346,9 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
     d.pb->registerFunctionAnalyses(d.fam);
     d.pb->registerLoopAnalyses(d.lam);
     d.pb->crossRegisterProxies(d.lam, d.fam, d.cgam, d.mam);
-    llvm::FunctionPassManager fpm;
-    fpm.addPass(llvm::SROAPass(llvm::SROAOptions::PreserveCFG));
-    fpm.addPass(llvm::EarlyCSEPass());
-    fpm.addPass(llvm::InstCombinePass());
-    d.passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    d.passes.addPass(llvm::SROAPass(llvm::SROAOptions::PreserveCFG));
+    d.passes.addPass(llvm::EarlyCSEPass());
+    d.passes.addPass(llvm::InstCombinePass());
 
     if (const char* dir = std::getenv("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
         // A cache the environment names but that cannot be used only costs recompilation.

@@ -76,6 +76,12 @@ void register_callback_benchmarks(const char* fixture_path) {
                                  reinterpret_cast<Binop>(jiffi_callback_code(w.jit_cb)));
     benchmark::RegisterBenchmark("callback/libffi_closure", bench_invoke,
                                  reinterpret_cast<Binop>(jiffi_callback_code(w.ffi_cb)));
+#if JIFFI_BENCH_FLOORS
+    // The callback shape written by hand (slot lookup, thunk, handler; no counting, no
+    // realignment): the least a callback of this design can cost.
+    benchmark::RegisterBenchmark("callback/floor_thunk", bench_invoke,
+                                 reinterpret_cast<Binop>(must_sym(lib, "bench_floor_callback")));
+#endif
     benchmark::RegisterBenchmark("callback/create_release_jit", bench_create_release, w.jit, w.jit_sig);
     benchmark::RegisterBenchmark("callback/create_release_libffi", bench_create_release, w.ffi, w.ffi_sig);
 }
@@ -92,6 +98,9 @@ void print_callback_summary(const std::map<std::string, double>& ns) {
     std::printf("  invocation: direct C %.2f ns, JIT thunk %.2f ns (%.2fx direct), libffi closure %.2f ns "
                 "(%.2fx direct, %.1fx the thunk)\n",
                 d, j, d > 0 ? j / d : 0.0, f, d > 0 ? f / d : 0.0, j > 0 ? f / j : 0.0);
+    if (double fl = get("callback/floor_thunk") / per; fl > 0 && d > 0)
+        std::printf("  floor of the callback shape (hand-written, no counting, no realignment): %.2f ns (%.2fx direct)\n",
+                    fl, fl / d);
     std::printf("  create + release, seen signature: JIT %.1f ns, libffi %.1f ns\n",
                 get("callback/create_release_jit"), get("callback/create_release_libffi"));
     // Resident-set growth over 100,000 live JIT callbacks.

@@ -202,6 +202,18 @@ void register_all() {
         cs.args[1].i64 = b;
         cs.args[2].i64 = c;
         register_case(std::move(cs));
+#if JIFFI_BENCH_FLOORS
+        // The invoker shape written by hand: the least a call through it can cost.
+        auto floor = reinterpret_cast<jiffi_invoker>(must_sym(w.fixture, "bench_floor_invoker"));
+        static jiffi_slot floor_args[3] = {{.i64 = a}, {.i64 = b}, {.i64 = c}};
+        benchmark::RegisterBenchmark("add3/floor_invoker", [floor, f](benchmark::State& s) {
+            alignas(16) unsigned char ret[16];
+            for (auto _ : s) {
+                floor(reinterpret_cast<void*>(f), floor_args, ret);
+                benchmark::DoNotOptimize(ret);
+            }
+        });
+#endif
     }
     {
         Case cs;
@@ -398,6 +410,11 @@ void print_summary(const Collector& col) {
     std::printf("columns: direct C call through a function pointer; libffi ffi_call with a prepared cif;\n"
                 "jiffi on the libffi backend; the JIT stub via jiffi_function_call and via the raw\n"
                 "invoker; AUTO after warm-up (tiered up from libffi to the JIT stub).\n");
+    auto floor = col.ns.find("add3/floor_invoker");
+    auto direct = col.ns.find("add3/direct");
+    if (floor != col.ns.end() && direct != col.ns.end() && direct->second > 0)
+        std::printf("floor of the invoker shape (hand-written, add3): %.2f ns, %.2fx direct\n", floor->second,
+                    floor->second / direct->second);
 }
 
 // A variadic argument type list never used before in this process (bijective base 6 over

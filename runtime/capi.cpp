@@ -98,6 +98,24 @@ void attach_tier(jiffi_function& fn) {
     code(fn->address, args, scratch.data());
 }
 
+// Calls fn through its stub code, or through libffi when code is null.
+inline void call_through(jiffi_function* fn, jiffi_invoker code, const jiffi_slot* args, void* ret) {
+    if (code) {
+        if (!ret && fn->ret_size) return call_discarding(fn, code, args);
+        code(fn->address, args, ret);
+    } else {
+        fn->ffi->call(fn->address, args, ret);
+    }
+}
+
+// A call from a thread whose counter shard for fn's context is not in its cache: counted on
+// the slow path (which makes the shard), then made.
+[[gnu::noinline, gnu::cold]] void call_counting_slowly(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
+    fn->stats->count(code != nullptr);
+    call_through(fn, code, args, ret);
+}
+
 }  // namespace
 
 extern "C" {
@@ -294,14 +312,11 @@ jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
 void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
     // A null function or missing arguments cannot be reported here: the call is skipped.
     if (!fn || (!args && !fn->sig->sig.args.empty())) return;
-    if (jiffi_invoker code = fn->jit.load(std::memory_order_acquire)) {
-        count_call(fn->calls.jit);
-        if (!ret && fn->ret_size) return call_discarding(fn, code, args);
-        code(fn->address, args, ret);
-    } else {
-        count_call(fn->calls.libffi);
-        fn->ffi->call(fn->address, args, ret);
-    }
+    CallShard* shard = fn->stats->cached_shard();
+    if (!shard) [[unlikely]] return call_counting_slowly(fn, args, ret);
+    jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
+    count_call(code ? shard->jit : shard->libffi);
+    call_through(fn, code, args, ret);
 }
 
 jiffi_invoker jiffi_function_invoker(jiffi_function* fn) {
@@ -369,10 +384,10 @@ jiffi_error* jiffi_function_call_errno(jiffi_function* fn, const jiffi_slot* arg
         // inside the stub (or right after ffi_call), before any of jiffi's own work.
         ErrnoInvoker code = fn->jit.load(std::memory_order_acquire) ? fn->sig->errno_stub() : nullptr;
         if (code) {
-            count_call(fn->calls.jit);
+            fn->stats->count(true);
             code(fn->address, args, ret, errno_out);
         } else {
-            count_call(fn->calls.libffi);
+            fn->stats->count(false);
             const FfiCall* ffi = fn->ffi ? fn->ffi : &fn->sig->ffi();
             ffi->call(fn->address, args, ret, errno_out);
         }

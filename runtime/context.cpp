@@ -97,13 +97,11 @@ void jiffi_context::set_search_paths(std::vector<std::string> paths) {
 }
 
 jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
-    : ctx(c), sig(s), address(a) {
+    : ctx(c), sig(s), address(a), stats(c->stats.get()) {
     const Type* r = sig->sig.ret;
     ret_size = r->is_void() ? 0 : ctx->types.size_of(r);
-    ctx->stats->attach(&calls);
 }
 
 jiffi_function::~jiffi_function() {
     if (tier) TierCompiler::instance().detach(*tier, &jit);
-    ctx->stats->detach(&calls);
 }

@@ -101,9 +101,9 @@ struct jiffi_library {
 // A C function bound to a signature and ready to call: through its JIT stub when it has
 // one, else through libffi.
 struct jiffi_function {
-    // Registers the function's call counters with ctx's statistics.
+    // A function of context c at address a, called by signature s.
     jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a);
-    // Leaves its tiering job (the compiler never touches it after) and its context's counters.
+    // Leaves its tiering job (the compiler never touches it after).
     ~jiffi_function();
     jiffi_function(const jiffi_function&) = delete;
     jiffi_function& operator=(const jiffi_function&) = delete;
@@ -116,7 +116,7 @@ struct jiffi_function {
     std::atomic<jiffi_invoker> jit{nullptr};  // the stub, once calls go through it
     jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives
     std::shared_ptr<jiffi::detail::TierJob> tier;  // AUTO: the job delivering the stub
-    jiffi::detail::CallCounters calls;
+    jiffi::detail::ContextStats* stats = nullptr;  // ctx's counters, one load from the call path
 };
 
 // The error object handed to C callers.

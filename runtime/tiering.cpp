@@ -57,25 +57,84 @@ void ContextStats::fallback(const std::string& signature, const std::string& rea
                      reason.c_str());
 }
 
-void ContextStats::attach(const CallCounters* c) {
-    std::lock_guard<std::mutex> lock(mu_);
-    live_.insert(c);
+__thread ShardCacheEntry tls_shard_cache[kShardCacheSize] __attribute__((tls_model("initial-exec")));
+
+namespace {
+
+std::atomic<uint64_t> next_context_id{1};
+
+// Set once the thread's shard owner has been destroyed (the thread is exiting).
+__thread bool tls_shards_gone __attribute__((tls_model("initial-exec")));
+
+// The shards a thread made, folded into their contexts' totals when the thread exits.
+struct ThreadShards {
+    std::vector<std::pair<std::weak_ptr<ContextStats>, CallShard*>> held;
+    ~ThreadShards() {
+        tls_shards_gone = true;
+        for (ShardCacheEntry& e : tls_shard_cache) e = ShardCacheEntry{};
+        for (auto& [stats, shard] : held)
+            if (std::shared_ptr<ContextStats> s = stats.lock()) s->retire(shard);
+    }
+};
+
+}  // namespace
+
+ContextStats::ContextStats() : id(next_context_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+ContextStats::~ContextStats() = default;
+
+CallShard* ContextStats::attach_thread() noexcept {
+    CallShard* raw = nullptr;
+    try {
+        auto shard = std::make_unique<CallShard>();
+        raw = shard.get();
+        std::lock_guard<std::mutex> lock(mu_);
+        shards_.push_back(std::move(shard));
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+    // A thread already past its shard owner (calling from a later TLS destructor), or one
+    // without memory to record the shard, leaves it in the context until the context goes.
+    if (!tls_shards_gone) {
+        try {
+            static thread_local ThreadShards owner;
+            auto& held = owner.held;
+            held.erase(std::remove_if(held.begin(), held.end(), [](const auto& h) { return h.first.expired(); }),
+                       held.end());
+            held.emplace_back(weak_from_this(), raw);
+        } catch (const std::bad_alloc&) {
+        }
+    }
+    tls_shard_cache[id % kShardCacheSize] = ShardCacheEntry{id, raw};
+    return raw;
 }
 
-void ContextStats::detach(const CallCounters* c) {
+void ContextStats::count(bool jit) noexcept {
+    CallShard* shard = cached_shard();
+    if (!shard) shard = attach_thread();
+    if (shard) {
+        count_call(jit ? shard->jit : shard->libffi);
+    } else {
+        (jit ? unattached_.jit : unattached_.libffi).fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void ContextStats::retire(CallShard* shard) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!live_.erase(c)) return;
-    retired_jit_ += c->jit.load(std::memory_order_relaxed);
-    retired_libffi_ += c->libffi.load(std::memory_order_relaxed);
+    auto it = std::find_if(shards_.begin(), shards_.end(), [&](const auto& s) { return s.get() == shard; });
+    if (it == shards_.end()) return;
+    retired_jit_ += shard->jit.load(std::memory_order_relaxed);
+    retired_libffi_ += shard->libffi.load(std::memory_order_relaxed);
+    shards_.erase(it);
 }
 
 jiffi_stats ContextStats::snapshot() const {
     jiffi_stats s{};
     {
         std::lock_guard<std::mutex> lock(mu_);
-        s.calls_jit = retired_jit_;
-        s.calls_libffi = retired_libffi_;
-        for (const CallCounters* c : live_) {
+        s.calls_jit = retired_jit_ + unattached_.jit.load(std::memory_order_relaxed);
+        s.calls_libffi = retired_libffi_ + unattached_.libffi.load(std::memory_order_relaxed);
+        for (const auto& c : shards_) {
             s.calls_jit += c->jit.load(std::memory_order_relaxed);
             s.calls_libffi += c->libffi.load(std::memory_order_relaxed);
         }

@@ -19,18 +19,38 @@
 
 namespace jiffi::detail {
 
-// The calls one function served, by backend; bumped by jiffi_function_call.
-struct CallCounters {
+// The calls one thread made through one context, by backend. Only that thread writes them
+// (a plain load and store of a relaxed atomic: no locked instruction on the call path);
+// snapshots read them from any thread.
+struct CallShard {
     std::atomic<uint64_t> jit{0};
     std::atomic<uint64_t> libffi{0};
 };
 
-// Adds one to a call counter: a relaxed atomic increment (no ordering, never lost).
-inline void count_call(std::atomic<uint64_t>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+// Adds one to a counter of the calling thread's own shard.
+inline void count_call(std::atomic<uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// A thread's most recent shards, by context id modulo the cache size: the call path finds
+// its shard with one compare. Trivial and in initial-exec TLS, so reading it costs no call.
+struct ShardCacheEntry {
+    uint64_t context_id;
+    CallShard* shard;
+};
+constexpr size_t kShardCacheSize = 4;
+extern __thread ShardCacheEntry tls_shard_cache[kShardCacheSize] __attribute__((tls_model("initial-exec")));
 
 // The counters of one context; shared with the compile jobs, which may outlive it.
-class ContextStats {
+class ContextStats : public std::enable_shared_from_this<ContextStats> {
 public:
+    ContextStats();
+    ~ContextStats();
+    ContextStats(const ContextStats&) = delete;
+    ContextStats& operator=(const ContextStats&) = delete;
+
+    const uint64_t id;  // unique in the process, never reused: the key of the shard caches
+
     std::atomic<uint64_t> stubs_compiled{0};       // stubs made ready for the context's signatures
     std::atomic<uint64_t> functions_tiered_up{0};  // functions switched from libffi to a stub
     std::atomic<uint64_t> jit_declined{0};         // signatures the JIT declined
@@ -41,10 +61,19 @@ public:
     // Counts a function served by libffi because the JIT declined its signature (and logs it).
     void fallback(const std::string& signature, const std::string& reason);
 
-    // Registers a function's call counters, summed into every snapshot while it lives.
-    void attach(const CallCounters* c);
-    // Unregisters a function's call counters, keeping their totals.
-    void detach(const CallCounters* c);
+    // The calling thread's shard of this context's call counters when its cache holds it.
+    CallShard* cached_shard() const noexcept {
+        const ShardCacheEntry& e = tls_shard_cache[id % kShardCacheSize];
+        return e.context_id == id ? e.shard : nullptr;
+    }
+    // Makes the calling thread a shard (kept until the thread exits, then folded into the
+    // totals) and puts it in the thread's cache; null when out of memory.
+    CallShard* attach_thread() noexcept;
+    // Counts one call served by the JIT (jit) or libffi in the calling thread's shard, made
+    // when missing; a thread without one (out of memory) counts in a shared, locked counter.
+    void count(bool jit) noexcept;
+    // Folds a departing thread's shard into the totals and frees it.
+    void retire(CallShard* shard);
 
     // All the counters at once.
     jiffi_stats snapshot() const;
@@ -52,8 +81,9 @@ public:
     bool reason(size_t index, std::string& text, uint64_t& count) const;
 
 private:
-    mutable std::mutex mu_;  // guards live_, retired_* and reasons_
-    std::set<const CallCounters*> live_;
+    mutable std::mutex mu_;  // guards shards_, retired_* and reasons_
+    std::vector<std::unique_ptr<CallShard>> shards_;
+    CallShard unattached_;  // calls of threads that got no shard, counted by fetch_add
     uint64_t retired_jit_ = 0;
     uint64_t retired_libffi_ = 0;
     std::vector<std::pair<std::string, uint64_t>> reasons_;

@@ -378,3 +378,43 @@ TEST_CASE("an AUTO stub's code goes with the last function holding it and is mad
     CHECK(stats_of(c.ctx).stubs_compiled == 2);
     jiffi_function_destroy(h);
 }
+
+TEST_CASE("call counts stay exact across exited threads, destroyed functions and many contexts") {
+    // Nine contexts: more than a thread's shard cache holds, so their entries collide.
+    constexpr int kContexts = 9;
+    std::vector<jiffi_context*> ctxs(kContexts);
+    std::vector<jiffi_function*> fns(kContexts);
+    for (int i = 0; i < kContexts; ++i) {
+        check(jiffi_context_create(i % 2 ? JIFFI_BACKEND_LIBFFI : JIFFI_BACKEND_JIT, &ctxs[i]));
+        jiffi_signature* s = nullptr;
+        check(jiffi_signature_parse(ctxs[i], kAdd3, &s));
+        check(jiffi_function_create(ctxs[i], reinterpret_cast<void*>(&tier_add3), s, &fns[i]));
+    }
+    // Threads that call every context, round robin, then exit before the counts are read.
+    constexpr int kThreads = 4, kRounds = 500;
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int r = 0; r < kRounds; ++r)
+                for (int i = 0; i < kContexts; ++i)
+                    if (call_add3(fns[i], r, t, i) != tier_add3(r, t, i)) wrong.fetch_add(1);
+        });
+    for (auto& t : threads) t.join();
+    CHECK(wrong.load() == 0);
+    // This thread adds calls of its own, to every other context, then destroys the functions.
+    for (int i = 0; i < kContexts; i += 2) CHECK(call_add3(fns[i], 1, 2, 3) == tier_add3(1, 2, 3));
+    for (jiffi_function* f : fns) jiffi_function_destroy(f);
+    for (int i = 0; i < kContexts; ++i) {
+        jiffi_stats s = stats_of(ctxs[i]);
+        uint64_t expected = kThreads * kRounds + (i % 2 ? 0 : 1);
+        if (i % 2) {
+            CHECK(s.calls_libffi == expected);
+            CHECK(s.calls_jit == 0);
+        } else {
+            CHECK(s.calls_jit == expected);
+            CHECK(s.calls_libffi == 0);
+        }
+        jiffi_context_destroy(ctxs[i]);
+    }
+}

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "jit/stub_compiler.hpp"
 #include "marshal/error.hpp"
@@ -36,14 +37,17 @@ namespace jiffi::detail {
 
 namespace {
 
-// A chunk: kSlots trampolines of kCode bytes, then their data slots. Chunks are aligned to
+// A chunk: kSlots code places of kCode bytes, then their data slots. The first kEntrySlots
+// places hold the chunk's entry code, the others a trampoline each. Chunks are aligned to
 // kChunkAlign so a data slot finds its chunk (and its trampoline) by masking its address.
 constexpr size_t kSlots = 2048;
-constexpr size_t kCode = 24;
+constexpr size_t kCode = 16;
+constexpr size_t kEntrySlots = 4;
 constexpr size_t kCodeBytes = kSlots * kCode;
 constexpr size_t kDataBytes = kSlots * sizeof(SlotData);
 constexpr size_t kChunkAlign = 256 * 1024;
 constexpr int64_t kThreadEntering = offsetof(ThreadRecord, entering);
+constexpr int64_t kThreadRegistered = offsetof(ThreadRecord, registered);
 
 // Thunks read slots and thread records at the offsets the JIT was given.
 static_assert(offsetof(SlotData, handler) == kSlotHandlerOffset);
@@ -57,25 +61,54 @@ static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
 // How each released-call message names its signature.
 std::atomic<OwnerDescriber> describer{nullptr};
 
-// Writes trampoline i of a chunk at code: marks the thread's record as entering (before the
-// target is read, so that a release that finds the thread idle cannot race the jump), puts
-// the data slot in %r10 and jumps to its target:
-//   movb $1, %fs:entering ; lea slot(%rip), %r10 ; jmp *slot(%rip) ; int3 padding
-void write_trampoline(unsigned char* code, size_t i, int32_t entering_offset) {
-    unsigned char* at = code + i * kCode;
-    auto disp = [&](size_t from) {
-        return static_cast<int32_t>(static_cast<int64_t>(kCodeBytes + i * sizeof(SlotData)) -
-                                    static_cast<int64_t>(i * kCode + from));
+// Writes the chunk's entry code at code, which every trampoline of the chunk jumps to with
+// its data slot in %r10. It marks the thread's record as entering (before the target is
+// read, so that a release that finds the thread idle cannot race the jump), registers the
+// thread on its first callback (before the target is read: what a thread reads of a slot,
+// releasers can see it reading), and jumps to the slot's target:
+//   movb $1, %fs:entering ; cmpl $0, %fs:registered ; je 1f ; jmp *(%r10)
+//   1: movabs $register, %r11 ; call *%r11 ; jmp *(%r10)
+// register keeps every register but r11, so the arguments reach the target untouched.
+void write_entry(unsigned char* code, int32_t entering, int32_t registered, void (*register_thread)()) {
+    unsigned char* at = code;
+    std::memset(code, 0xcc, kEntrySlots * kCode);
+    auto put = [&](std::initializer_list<unsigned char> bytes) {
+        for (unsigned char b : bytes) *at++ = b;
     };
+    auto put32 = [&](int32_t v) {
+        std::memcpy(at, &v, 4);
+        at += 4;
+    };
+    put({0x64, 0xc6, 0x04, 0x25});  // movb $imm8, %fs:disp32
+    put32(entering);
+    put({0x01});
+    put({0x64, 0x83, 0x3c, 0x25});  // cmpl $imm8, %fs:disp32
+    put32(registered);
+    put({0x00});
+    put({0x74, 0x03});              // je +3
+    put({0x41, 0xff, 0x22});        // jmp *(%r10)
+    put({0x49, 0xbb});              // movabs $imm64, %r11
+    auto address = reinterpret_cast<uint64_t>(register_thread);
+    std::memcpy(at, &address, 8);
+    at += 8;
+    put({0x41, 0xff, 0xd3});        // call *%r11
+    put({0x41, 0xff, 0x22});        // jmp *(%r10)
+    if (at > code + kEntrySlots * kCode) std::abort();  // the entry code outgrew its places
+}
+
+// Writes trampoline i of a chunk at code: puts the data slot in %r10 and jumps to the
+// chunk's entry code:
+//   lea slot(%rip), %r10 ; jmp entry ; int3 padding
+void write_trampoline(unsigned char* code, size_t i) {
+    unsigned char* at = code + i * kCode;
     std::memset(at, 0xcc, kCode);
-    at[0] = 0x64; at[1] = 0xc6; at[2] = 0x04; at[3] = 0x25;  // movb $imm8, %fs:disp32
-    std::memcpy(at + 4, &entering_offset, 4);
-    at[8] = 0x01;
-    int32_t lea = disp(16), jmp = disp(22);
-    at[9] = 0x4c; at[10] = 0x8d; at[11] = 0x15;  // lea disp32(%rip), %r10
-    std::memcpy(at + 12, &lea, 4);
-    at[16] = 0xff; at[17] = 0x25;                // jmp *disp32(%rip)
-    std::memcpy(at + 18, &jmp, 4);
+    auto lea = static_cast<int32_t>(static_cast<int64_t>(kCodeBytes + i * sizeof(SlotData)) -
+                                    static_cast<int64_t>(i * kCode + 7));
+    auto jmp = static_cast<int32_t>(-static_cast<int64_t>(i * kCode + 12));
+    at[0] = 0x4c; at[1] = 0x8d; at[2] = 0x15;  // lea disp32(%rip), %r10
+    std::memcpy(at + 3, &lea, 4);
+    at[7] = 0xe9;                              // jmp rel32
+    std::memcpy(at + 8, &jmp, 4);
 }
 
 }  // namespace
@@ -112,23 +145,27 @@ void SlotTable::grow() {
     }
     auto* code = reinterpret_cast<unsigned char*>(chunk);
     int64_t record = 0;
-    if (!thread_record_offset(record) || record + kThreadEntering < INT32_MIN || record + kThreadEntering > INT32_MAX) {
+    if (!thread_record_offset(record) || record < INT32_MIN || record + kThreadEntering > INT32_MAX) {
         munmap(chunk, kChunkAlign);
         fail(ErrorCode::UNSUPPORTED, "callback trampolines cannot reach the thread's callback record");
     }
-    for (size_t i = 0; i < kSlots; ++i) write_trampoline(code, i, static_cast<int32_t>(record + kThreadEntering));
+#if defined(__x86_64__)
+    write_entry(code, static_cast<int32_t>(record + kThreadEntering), static_cast<int32_t>(record + kThreadRegistered),
+                &jiffi_callbacks_register_thread_preserving);
+#endif
+    for (size_t i = kEntrySlots; i < kSlots; ++i) write_trampoline(code, i);
     if (mprotect(chunk, kCodeBytes, PROT_READ | PROT_EXEC) != 0) {
         munmap(chunk, kChunkAlign);
         fail(ErrorCode::OUT_OF_MEMORY, "cannot make callback trampolines executable");
     }
     // New slots join the free list in address order.
     auto* data = reinterpret_cast<SlotData*>(chunk + kCodeBytes);
-    for (size_t i = kSlots; i-- > 0;) {
+    for (size_t i = kSlots; i-- > kEntrySlots;) {
         data[i].user_data = free_;
         free_ = &data[i];
     }
     chunks_.push_back(chunk);
-    capacity_ += kSlots;
+    capacity_ += kSlots - kEntrySlots;
 }
 
 void SlotTable::recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals) {
@@ -214,7 +251,8 @@ bool SlotTable::is_live(const SlotData* p) const {
     uintptr_t base = addr & ~(kChunkAlign - 1);
     std::lock_guard<SpinLock> lock(mu_);
     bool ours = std::find(chunks_.begin(), chunks_.end(), reinterpret_cast<char*>(base)) != chunks_.end();
-    if (!ours || addr < base + kCodeBytes || addr >= base + kCodeBytes + kDataBytes) return false;
+    if (!ours || addr < base + kCodeBytes + kEntrySlots * sizeof(SlotData) || addr >= base + kCodeBytes + kDataBytes)
+        return false;
     if ((addr - base - kCodeBytes) % sizeof(SlotData)) return false;
 #if defined(__x86_64__)
     void* target = p->target.load(std::memory_order_acquire);

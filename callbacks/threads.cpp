@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 // jiffi_callbacks_register_thread behind a wrapper that preserves every register but r11, so
-// that a thunk calls it (preserve_all convention) on a thread's first callback without
-// spilling its arguments on every call.
+// that the trampolines' entry code calls it on a thread's first callback with the callback's
+// arguments in place.
 #if defined(__x86_64__)
 asm(R"(
     .text

@@ -25,9 +25,9 @@ constexpr uint32_t kRetired = UINT32_MAX;
 // host has no way for compiled code to reach it (thunks then count nothing).
 bool thread_record_offset(int64_t& offset);
 
-// Registers the calling thread's record (thunks call it on a thread's first callback).
+// Registers the calling thread's record (on a thread's first callback).
 extern "C" void jiffi_callbacks_register_thread();
-// The same, preserving every register but r11 (x86-64 only): what thunks call.
+// The same, preserving every register but r11 (x86-64 only): what trampolines call.
 extern "C" void jiffi_callbacks_register_thread_preserving();
 
 // Counts a callback call on the calling thread for the life of the scope (libffi closures).

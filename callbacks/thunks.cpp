@@ -40,12 +40,6 @@ void init_callbacks() {
     std::call_once(once, [] {
         ThunkRuntime rt;
         rt.tls = thread_record_offset(rt.tls_offset);
-#if defined(__x86_64__)
-        rt.register_thread = &jiffi_callbacks_register_thread_preserving;
-        rt.register_preserves_all = true;
-#else
-        rt.register_thread = &jiffi_callbacks_register_thread;
-#endif
         set_thunk_runtime(rt);
         set_owner_describer([](const void* owner) {
             return static_cast<const ThunkSignature*>(owner)->text().c_str();

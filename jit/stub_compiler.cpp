@@ -740,21 +740,8 @@ void StubBuilder::build_thunk(const std::string& name) {
         llvm::Value* slot = thunk->getArg(0);
         llvm::Value* depth = nullptr;
         if (rt.tls) {
-            // Count the call in the thread's record (registering the thread on its first
-            // callback), then clear the mark the trampoline set before it read the slot.
-            llvm::Value* registered =
-                b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadRegisteredOffset), llvm::Align(4));
-            auto* slow = llvm::BasicBlock::Create(ctx_, "register", thunk);
-            auto* body = llvm::BasicBlock::Create(ctx_, "body", thunk);
-            b_.CreateCondBr(b_.CreateICmpEQ(registered, b_.getInt32(0)), slow, body);
-            b_.SetInsertPoint(slow);
-            auto* reg_type = llvm::FunctionType::get(b_.getVoidTy(), {}, false);
-            llvm::CallInst* reg = b_.CreateCall(
-                reg_type, b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(rt.register_thread)), ptr));
-            // A register function that keeps every register spares the fast path the spills.
-            if (rt.register_preserves_all) reg->setCallingConv(llvm::CallingConv::PreserveAll);
-            b_.CreateBr(body);
-            b_.SetInsertPoint(body);
+            // Count the call in the thread's record (the trampoline's entry code registered
+            // the thread), then clear the mark the trampoline set before it read the slot.
             depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));
             b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(kThreadDepthOffset),
                                   llvm::Align(4));

@@ -16,20 +16,18 @@ namespace jiffi::detail {
 constexpr int kStubFormatVersion = 4;
 
 // What thunks need of the process they run in: where each thread's callback record lives
-// (an initial-exec TLS variable at a fixed offset from the thread pointer) and the function
-// that registers a thread on its first callback. The trampoline in front of a thunk marks the
-// record as entering before it reads the slot's target; the thunk counts the call in the
-// record's depth, then clears the mark (plain stores: no chain of read-modify-writes).
+// (an initial-exec TLS variable at a fixed offset from the thread pointer). The trampoline in
+// front of a thunk marks the record as entering and registers the thread on its first
+// callback before it reads the slot's target; the thunk counts the call in the record's
+// depth, then clears the mark (plain stores: no chain of read-modify-writes).
 struct ThunkRuntime {
     bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
     int64_t tls_offset = 0;        // the record's address minus the thread pointer
-    void (*register_thread)() = nullptr;
-    bool register_preserves_all = false;  // register_thread keeps every register (preserve_all)
 };
 
 // Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).
 constexpr int kThreadDepthOffset = 0;       // uint32_t: callbacks running on the thread
-constexpr int kThreadRegisteredOffset = 4;  // uint32_t: nonzero once registered
+constexpr int kThreadRegisteredOffset = 4;  // uint32_t: nonzero once registered (tested by trampolines)
 constexpr int kThreadExitsOffset = 8;       // uint64_t: outermost callbacks that returned
 constexpr int kThreadEnteringOffset = 16;   // uint8_t: set by a trampoline, cleared by its thunk
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "abi_suite.h"
@@ -26,8 +27,9 @@ struct Tally {
     int failed = 0;
 };
 
-// Runs every non-variadic case of suite through callbacks of backend b.
-Tally run_backend(jiffi_backend b, const char* name) {
+// Runs every non-variadic case of suite through callbacks of backend b; with fresh_threads,
+// each callback is called from a new thread, for which it is the first callback.
+Tally run_backend(jiffi_backend b, const char* name, bool fresh_threads = false) {
     Tally t;
     jiffi_context* ctx = nullptr;
     REQUIRE(jiffi_context_create(b, &ctx) == nullptr);
@@ -80,7 +82,8 @@ Tally run_backend(jiffi_backend b, const char* name) {
         c.reference(real, want.data());
         uint64_t want_sum = *suite->checksum;
         *suite->checksum = 0;
-        c.reference(jiffi_callback_code(cb), got.data());
+        if (fresh_threads) std::thread([&] { c.reference(jiffi_callback_code(cb), got.data()); }).join();
+        else c.reference(jiffi_callback_code(cb), got.data());
         uint64_t got_sum = *suite->checksum;
         bool same_return = c.types[0].value_class == ABI_MEMORY ? c.equal(want.data(), got.data()) != 0
                                                                  : std::memcmp(want.data(), got.data(), 8) == 0;
@@ -101,6 +104,15 @@ Tally run_backend(jiffi_backend b, const char* name) {
 
 TEST_CASE("generated callback signatures through JIT thunks") {
     Tally t = run_backend(JIFFI_BACKEND_JIT, "jit");
+    CHECK(t.failed == 0);
+    CHECK(t.refused == 0);
+    CHECK(t.called >= 2000);
+}
+
+TEST_CASE("generated callback signatures through JIT thunks, each the first callback of its thread") {
+    // A thread's first callback registers the thread in the trampolines' entry code, before the
+    // slot is read.
+    Tally t = run_backend(JIFFI_BACKEND_JIT, "jit, fresh threads", true);
     CHECK(t.failed == 0);
     CHECK(t.refused == 0);
     CHECK(t.called >= 2000);

@@ -183,6 +183,8 @@ CallbackScope::CallbackScope() {
     // The count is stored before the caller reads the callback (the releaser's process-wide
     // barrier orders the hardware; this keeps the compiler from moving those reads up).
     std::atomic_signal_fence(std::memory_order_seq_cst);
+    // Counted: the mark a trampoline in front of the closure set is no longer needed.
+    std::atomic_ref<uint8_t>(tls_record.entering).store(0, std::memory_order_relaxed);
     if (!tls_record.registered) jiffi_callbacks_register_thread();
 }
 

@@ -30,7 +30,8 @@ extern "C" void jiffi_callbacks_register_thread();
 // The same, preserving every register but r11 (x86-64 only): what trampolines call.
 extern "C" void jiffi_callbacks_register_thread_preserving();
 
-// Counts a callback call on the calling thread for the life of the scope (libffi closures).
+// Counts a callback call on the calling thread for the life of the scope (libffi closures),
+// clearing the entering mark of a trampoline in front of it.
 class CallbackScope {
 public:
     CallbackScope();

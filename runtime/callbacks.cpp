@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -23,8 +24,9 @@ namespace jiffi::detail {
 namespace {
 
 // A callback made by libffi: a closure over the signature's cif that calls the handler.
-// Handles of libffi callbacks carry this object's address with bit 0 set (slot handles of
-// JIT callbacks are 32-byte aligned), so that one C type serves both.
+// Where trampolines exist it sits behind a trampoline slot like a JIT callback, and its
+// handle is the slot. Elsewhere its handle is this object's address with bit 0 set (slot
+// handles are 32-byte aligned), so that one C type serves both.
 class FfiCallback {
 public:
     FfiCallback(std::shared_ptr<const FfiCall> call, std::string text, jiffi_handler handler, void* user_data,
@@ -48,6 +50,11 @@ public:
     FfiCallback& operator=(const FfiCallback&) = delete;
 
     void* code() const { return code_; }
+    // Leaves user_data to the caller: the callback's creation failed after this was made.
+    void keep_user_data() { dispose_ = nullptr; }
+    // Frees a callback behind a trampoline slot: its slot's disposer, run when the slot's
+    // quarantine ends.
+    static void dispose_slot(void* self) { delete static_cast<FfiCallback*>(self); }
     // Marks the callback released; false when it already was.
     bool mark_released() { return !released_.exchange(true, std::memory_order_acq_rel); }
     bool released() const { return released_.load(std::memory_order_acquire); }
@@ -146,10 +153,29 @@ FfiCallback* ffi_of(jiffi_callback* cb) {
     return reinterpret_cast<FfiCallback*>(reinterpret_cast<uintptr_t>(cb) & ~uintptr_t(1));
 }
 
+// The record naming a libffi callback's signature in the released-call message of its slot.
+const ThunkSignature& ffi_owner(const std::string& text) {
+    static const Error kLibffi(ErrorCode::UNSUPPORTED, "called through libffi");
+    return intern_thunk(text, nullptr, &kLibffi);
+}
+
 jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data,
                                   void (*dispose)(void*)) {
-    auto* cb = new FfiCallback(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
-    return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb) | 1);
+    auto cb = std::make_unique<FfiCallback>(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
+    if (!SlotTable::supported()) return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb.release()) | 1);
+    // Behind a trampoline slot, whose entry code counts the call before libffi reads the
+    // closure (libffi's own trampoline would read it unseen): the closure is freed by the
+    // slot's disposer once every call in flight at its release has returned.
+    SlotData* slot = nullptr;
+    try {
+        slot = SlotTable::instance().acquire(cb->code(), nullptr, cb.get(), &ffi_owner(sig->sig.text),
+                                             &FfiCallback::dispose_slot);
+    } catch (...) {
+        cb->keep_user_data();
+        throw;
+    }
+    cb.release();
+    return reinterpret_cast<jiffi_callback*>(slot);
 }
 
 }  // namespace

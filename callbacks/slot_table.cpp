@@ -54,7 +54,8 @@ static_assert(offsetof(SlotData, handler) == kSlotHandlerOffset);
 static_assert(offsetof(SlotData, user_data) == kSlotUserDataOffset);
 static_assert(offsetof(ThreadRecord, depth) == kThreadDepthOffset);
 static_assert(offsetof(ThreadRecord, registered) == kThreadRegisteredOffset);
-static_assert(offsetof(ThreadRecord, exits) == kThreadExitsOffset);
+static_assert(offsetof(ThreadRecord, active) == kThreadActiveOffset);
+static_assert(kActiveCallbacks == kThreadActiveSlots);
 static_assert(offsetof(ThreadRecord, entering) == kThreadEnteringOffset);
 static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
 
@@ -170,10 +171,22 @@ void SlotTable::grow() {
 
 void SlotTable::recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals) {
     // Oldest batches first; the filling batch is never recycled.
+    if (quarantine_.size() < 2 || quarantined_ - quarantine_.front().slots.size() < kMinQuarantine) return;
+    std::vector<const void*> running;
+    if (!running_callbacks(running)) return;
     size_t done = 0;
     while (done + 1 < quarantine_.size()) {
         Batch& b = quarantine_[done];
-        if (quarantined_ - b.slots.size() < kMinQuarantine || !has_returned(b.in_flight)) break;
+        if (quarantined_ - b.slots.size() < kMinQuarantine) break;
+        // Both lists are sorted: a merge finds a slot of the batch still running.
+        bool busy = false;
+        for (size_t i = 0, j = 0; i < running.size() && j < b.slots.size() && !busy;) {
+            const void* slot = b.slots[j];
+            if (running[i] < slot) ++i;
+            else if (slot < running[i]) ++j;
+            else busy = true;
+        }
+        if (busy) break;
         for (SlotData* s : b.slots) {
             if (!disposers_.empty()) {
                 auto it = disposers_.find(s);
@@ -209,6 +222,9 @@ SlotData* SlotTable::acquire(void* thunk, jiffi_handler handler, void* user_data
     s->handler = handler;
     s->user_data = user_data;
     s->owner = owner;
+#if defined(__x86_64__)
+    if (!thunk) thunk = reinterpret_cast<void*>(&jiffi_callbacks_released_trap);
+#endif
     s->target.store(thunk, std::memory_order_release);
     return s;
 }
@@ -231,8 +247,8 @@ void SlotTable::release(SlotData* slot) {
     {
         std::lock_guard<SpinLock> lock(mu_);
         if (quarantine_.empty() || quarantine_.back().slots.size() == kBatch) {
-            // The filled batch's grace period starts now: the calls running now must return.
-            if (!quarantine_.empty()) quarantine_.back().in_flight = snapshot_in_flight();
+            // The filled batch is sorted for the checks of the callbacks running.
+            if (!quarantine_.empty()) std::sort(quarantine_.back().slots.begin(), quarantine_.back().slots.end());
             quarantine_.emplace_back();
             quarantine_.back().slots.reserve(kBatch);
             // Batches past the quarantine's minimum go back to the free list once their

@@ -52,8 +52,8 @@ struct SlotTableStats {
 };
 
 // The process's table. Grows by chunks with no cap; released slots wait in quarantine until
-// at least kMinQuarantine later releases happened and every call in flight at their release
-// returned. Thread-safe.
+// at least kMinQuarantine later releases happened and no thread runs their callbacks.
+// Thread-safe.
 class SlotTable {
 public:
     static constexpr size_t kMinQuarantine = 1024;
@@ -63,13 +63,16 @@ public:
     // The table, created on first use; throws Error(UNSUPPORTED) where not supported.
     static SlotTable& instance();
 
-    // A slot calling thunk with the static chain set to it; owner identifies the callback's
-    // signature for the released-call message. Throws Error(OUT_OF_MEMORY) if it cannot grow.
-    // dispose, when not null, gets user_data once the slot leaves quarantine.
+    // A slot calling thunk with the static chain set to it (the released-call trap while
+    // thunk is null, until arm); owner identifies the callback's signature for the
+    // released-call message. Throws Error(OUT_OF_MEMORY) if it cannot grow. dispose, when not
+    // null, gets user_data once the slot leaves quarantine.
     SlotData* acquire(void* thunk, jiffi_handler handler, void* user_data, const void* owner,
                       void (*dispose)(void*) = nullptr);
     // The C function pointer of slot.
     void* code(const SlotData* slot) const;
+    // Points a slot acquired without a target at target.
+    static void arm(SlotData* slot, void* target) { slot->target.store(target, std::memory_order_release); }
     // Points slot at the released-call trap and puts it in quarantine.
     void release(SlotData* slot);
     // True when p is the data slot of a live callback of this table.
@@ -82,10 +85,9 @@ private:
     void grow();
     void recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals);
 
-    // A released batch waiting for its grace period.
+    // A released batch waiting until no thread runs its callbacks; sorted once full.
     struct Batch {
         std::vector<SlotData*> slots;
-        InFlight in_flight;
     };
 
     mutable SpinLock mu_;

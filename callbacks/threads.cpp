@@ -1,4 +1,4 @@
-// Per-thread callback records in initial-exec TLS, their registry, and the grace check.
+// Per-thread callback records in initial-exec TLS, their registry, and the check of the callbacks running.
 #include "callbacks/threads.hpp"
 
 #include <algorithm>
@@ -177,58 +177,50 @@ extern "C" void jiffi_callbacks_register_thread() {
     }
 }
 
-CallbackScope::CallbackScope() {
+CallbackScope::CallbackScope(const void* id) {
+    if (!tls_record.registered) jiffi_callbacks_register_thread();
     depth_ = tls_record.depth;
+    // The callback is named before the depth counts it, and both before the mark a trampoline
+    // in front of the closure set is cleared: a check that sees the mark clear sees the call.
+    std::atomic_ref<const void*>(tls_record.active[std::min(depth_, kActiveCallbacks)])
+        .store(id, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     std::atomic_ref<uint32_t>(tls_record.depth).store(depth_ + 1, std::memory_order_relaxed);
-    // The count is stored before the caller reads the callback (the releaser's process-wide
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    std::atomic_ref<uint8_t>(tls_record.entering).store(0, std::memory_order_relaxed);
+    // The record is written before the caller reads the callback (the checker's process-wide
     // barrier orders the hardware; this keeps the compiler from moving those reads up).
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    // Counted: the mark a trampoline in front of the closure set is no longer needed.
-    std::atomic_ref<uint8_t>(tls_record.entering).store(0, std::memory_order_relaxed);
-    if (!tls_record.registered) jiffi_callbacks_register_thread();
 }
 
 CallbackScope::~CallbackScope() {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     std::atomic_ref<uint32_t>(tls_record.depth).store(depth_, std::memory_order_relaxed);
-    if (depth_ == 0) {
-        std::atomic_ref<uint64_t> exits(tls_record.exits);
-        exits.store(exits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 }
 
-InFlight snapshot_in_flight() {
+bool running_callbacks(std::vector<const void*>& ids) {
+    ids.clear();
+    // Every thread's earlier stores to its record are visible after the barrier, and so is
+    // every released slot's trap to any thread reading a target after it.
     process_barrier();
-    InFlight snap;
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
     for (ThreadRecord* rec : r.records) {
-        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0 &&
-            std::atomic_ref<uint8_t>(rec->entering).load(std::memory_order_relaxed) == 0)
-            continue;
-        snap.busy.push_back({rec, std::atomic_ref<uint32_t>(rec->registered).load(std::memory_order_relaxed),
-                             std::atomic_ref<uint64_t>(rec->exits).load(std::memory_order_relaxed)});
+        // A thread between a trampoline's entry and its thunk may be entering a released
+        // callback (its target read before the release): a few instructions, waited out.
+        std::atomic_ref<uint8_t> entering(rec->entering);
+        for (int spin = 0; spin < 4096 && entering.load(std::memory_order_acquire); ++spin) {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (entering.load(std::memory_order_acquire)) return false;
+        uint32_t depth = std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_acquire);
+        if (depth > kActiveCallbacks) return false;
+        for (uint32_t i = 0; i < depth; ++i)
+            ids.push_back(std::atomic_ref<const void*>(rec->active[i]).load(std::memory_order_relaxed));
     }
-    return snap;
-}
-
-bool has_returned(const InFlight& snap) {
-    if (snap.busy.empty()) return true;
-    process_barrier();
-    Registry& r = registry();
-    std::lock_guard<std::mutex> lock(r.mu);
-    for (const InFlight::Busy& b : snap.busy) {
-        // A record no longer registered (or registered again) belongs to a thread that exited.
-        auto* rec = const_cast<ThreadRecord*>(b.record);
-        if (std::find(r.records.begin(), r.records.end(), rec) == r.records.end()) continue;
-        if (std::atomic_ref<uint32_t>(rec->registered).load(std::memory_order_relaxed) != b.serial) continue;
-        // Idle now, or an outermost call returned since: what ran at the snapshot is over.
-        if (std::atomic_ref<uint32_t>(rec->depth).load(std::memory_order_relaxed) == 0 &&
-            std::atomic_ref<uint8_t>(rec->entering).load(std::memory_order_relaxed) == 0)
-            continue;
-        if (std::atomic_ref<uint64_t>(rec->exits).load(std::memory_order_relaxed) != b.exits) continue;
-        return false;
-    }
+    std::sort(ids.begin(), ids.end());
     return true;
 }
 

@@ -1,12 +1,14 @@
-// Threads that run callbacks: each thread's record of calls in flight, and the grace check
-// that tells when every callback call running at some moment has returned.
+// Threads that run callbacks: each thread's record of the callbacks it is running, and the
+// check that tells when no thread runs any of a set of released callbacks.
 #pragma once
 
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 namespace jiffi::detail {
+
+// How many nested callbacks a thread's record names; deeper ones hold back all reuse.
+constexpr uint32_t kActiveCallbacks = 8;
 
 // One thread's callback record; thunks update it in place (jit/stub_compiler.hpp has the
 // offsets), so its layout is fixed.
@@ -14,10 +16,11 @@ struct ThreadRecord {
     uint32_t depth;       // callbacks running on the thread now (nested ones included)
     uint32_t registered;  // the thread's registration serial, 0 before its first callback,
                           // kRetired once the thread is exiting (never registered again)
-    uint64_t exits;       // outermost callbacks that have returned on the thread
-    uint8_t entering;     // 1 from a trampoline's jump until its thunk counted the call
+    uint8_t entering;     // 1 from a trampoline's entry until its thunk recorded the call
+    // The callbacks running (their data slots, or libffi callback objects), outermost first:
+    // entry i for the call at depth i; calls deeper than kActiveCallbacks all write the last.
+    const void* active[kActiveCallbacks + 1];
 };
-
 // The registered value of a record whose thread is exiting.
 constexpr uint32_t kRetired = UINT32_MAX;
 
@@ -30,11 +33,11 @@ extern "C" void jiffi_callbacks_register_thread();
 // The same, preserving every register but r11 (x86-64 only): what trampolines call.
 extern "C" void jiffi_callbacks_register_thread_preserving();
 
-// Counts a callback call on the calling thread for the life of the scope (libffi closures),
-// clearing the entering mark of a trampoline in front of it.
+// Records a callback call (of the callback named id) on the calling thread for the life of
+// the scope (libffi closures), clearing the entering mark of a trampoline in front of it.
 class CallbackScope {
 public:
-    CallbackScope();
+    explicit CallbackScope(const void* id);
     ~CallbackScope();
     CallbackScope(const CallbackScope&) = delete;
     CallbackScope& operator=(const CallbackScope&) = delete;
@@ -43,21 +46,11 @@ private:
     uint32_t depth_;
 };
 
-// The threads that were inside a callback when it was taken, with their exit counts.
-struct InFlight {
-    struct Busy {
-        const ThreadRecord* record;
-        uint32_t serial;
-        uint64_t exits;
-    };
-    std::vector<Busy> busy;
-};
-
-// The callback calls running now, on any thread.
-InFlight snapshot_in_flight();
-
-// True when every call of snap has returned: each busy thread has left its outermost
-// callback since (or exited).
-bool has_returned(const InFlight& snap);
+// The callbacks running now on any thread, sorted (ids: their data slots, or libffi
+// callback objects); false when some thread may be running one it has not named yet: it is
+// between a trampoline's entry and its thunk, or nested deeper than its record names. A
+// released callback's memory is reused only once it is not among them; a call through its
+// slot starting later finds the trap.
+bool running_callbacks(std::vector<const void*>& ids);
 
 }  // namespace jiffi::detail

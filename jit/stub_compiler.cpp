@@ -740,9 +740,15 @@ void StubBuilder::build_thunk(const std::string& name) {
         llvm::Value* slot = thunk->getArg(0);
         llvm::Value* depth = nullptr;
         if (rt.tls) {
-            // Count the call in the thread's record (the trampoline's entry code registered
-            // the thread), then clear the mark the trampoline set before it read the slot.
+            // Record the call in the thread's record (the trampoline's entry code registered
+            // the thread): the slot in the active entry of its depth, then the depth, then
+            // clear the mark the trampoline set before it read the slot.
             depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));
+            llvm::Value* last = b_.getInt32(kThreadActiveSlots);
+            llvm::Value* entry = b_.CreateSelect(b_.CreateICmpULT(depth, last), depth, last);
+            llvm::Value* at = b_.CreateGEP(ptr, thread_field(kThreadActiveOffset), b_.CreateZExt(entry, b_.getInt64Ty()));
+            b_.CreateAlignedStore(slot, at, llvm::Align(8));
+            b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
             b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(kThreadDepthOffset),
                                   llvm::Align(4));
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
@@ -774,14 +780,9 @@ void StubBuilder::build_thunk(const std::string& name) {
         b_.CreateCall(handler_type, handler, {user, slots, buf});
         llvm::Value* result = ret_type->isVoidTy() ? nullptr : load_result(buf, ret_type);
         if (depth) {
-            // The call is over: nothing of the slot is read after this. An outermost call
-            // moves the thread's exit count on.
+            // The call is over: nothing of the slot is read after this.
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
             b_.CreateAlignedStore(depth, thread_field(kThreadDepthOffset), llvm::Align(4));
-            llvm::Value* exits_at = thread_field(kThreadExitsOffset);
-            llvm::Value* exits = b_.CreateAlignedLoad(b_.getInt64Ty(), exits_at, llvm::Align(8));
-            llvm::Value* outermost = b_.CreateZExt(b_.CreateICmpEQ(depth, b_.getInt32(0)), b_.getInt64Ty());
-            b_.CreateAlignedStore(b_.CreateAdd(exits, outermost), exits_at, llvm::Align(8));
         }
         if (result) b_.CreateRet(result);
         else b_.CreateRetVoid();

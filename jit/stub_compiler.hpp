@@ -18,8 +18,9 @@ constexpr int kStubFormatVersion = 4;
 // What thunks need of the process they run in: where each thread's callback record lives
 // (an initial-exec TLS variable at a fixed offset from the thread pointer). The trampoline in
 // front of a thunk marks the record as entering and registers the thread on its first
-// callback before it reads the slot's target; the thunk counts the call in the record's
-// depth, then clears the mark (plain stores: no chain of read-modify-writes).
+// callback before it reads the slot's target; the thunk names its slot in the record's
+// active entry for its depth, counts the call in the depth, then clears the mark (plain
+// stores: no chain of read-modify-writes).
 struct ThunkRuntime {
     bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
     int64_t tls_offset = 0;        // the record's address minus the thread pointer
@@ -28,8 +29,9 @@ struct ThunkRuntime {
 // Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).
 constexpr int kThreadDepthOffset = 0;       // uint32_t: callbacks running on the thread
 constexpr int kThreadRegisteredOffset = 4;  // uint32_t: nonzero once registered (tested by trampolines)
-constexpr int kThreadExitsOffset = 8;       // uint64_t: outermost callbacks that returned
-constexpr int kThreadEnteringOffset = 16;   // uint8_t: set by a trampoline, cleared by its thunk
+constexpr int kThreadEnteringOffset = 8;    // uint8_t: set by a trampoline, cleared by its thunk
+constexpr int kThreadActiveOffset = 16;     // pointers: the slots of the callbacks running
+constexpr int kThreadActiveSlots = 8;       // entries before the last, shared by deeper calls
 
 // Layout of a callback slot's data the thunk reads through its static chain.
 constexpr int kSlotHandlerOffset = 8;

@@ -5,6 +5,7 @@
 
 #include <alloca.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,8 @@ public:
     FfiCallback& operator=(const FfiCallback&) = delete;
 
     void* code() const { return code_; }
+    // Names the callback in thread records by id: its trampoline slot, when it has one.
+    void set_id(const void* id) { id_.store(id, std::memory_order_release); }
     // Leaves user_data to the caller: the callback's creation failed after this was made.
     void keep_user_data() { dispose_ = nullptr; }
     // Frees a callback behind a trampoline slot: its slot's disposer, run when the slot's
@@ -72,6 +75,7 @@ private:
     ffi_closure* closure_ = nullptr;
     void* code_ = nullptr;
     std::atomic<bool> released_{false};
+    std::atomic<const void*> id_{this};  // what thread records name it by
 };
 
 // The slot value of a scalar argument of cls and size bytes at p (C_API.md widening rules).
@@ -111,9 +115,9 @@ jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
 
 void FfiCallback::entry(ffi_cif* cif, void* ret, void** args, void* self) {
     auto* cb = static_cast<FfiCallback*>(self);
-    // Counted before the released flag is read: a release that finds this thread idle has
-    // set the flag where this call sees it.
-    CallbackScope scope;
+    // Recorded before the released flag is read: a release that finds this thread not
+    // running the callback has set the flag where this call sees it.
+    CallbackScope scope(cb->id_.load(std::memory_order_acquire));
     if (cb->released()) released_call(cb->text_, self);
     const FfiCall& call = cb->call_;
     unsigned n = cif->nargs;
@@ -137,10 +141,10 @@ void FfiCallback::entry(ffi_cif* cif, void* ret, void** args, void* self) {
     }
 }
 
-// Released libffi callbacks waiting for the calls in flight at their release to return.
+// Released libffi callbacks without a slot, waiting until no thread runs them.
 struct FfiQuarantine {
     std::mutex mu;
-    std::deque<std::pair<FfiCallback*, InFlight>> waiting;
+    std::deque<FfiCallback*> waiting;
 };
 
 FfiQuarantine& ffi_quarantine() {
@@ -165,15 +169,18 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
     if (!SlotTable::supported()) return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb.release()) | 1);
     // Behind a trampoline slot, whose entry code counts the call before libffi reads the
     // closure (libffi's own trampoline would read it unseen): the closure is freed by the
-    // slot's disposer once every call in flight at its release has returned.
+    // slot's disposer once no thread runs it.
     SlotData* slot = nullptr;
     try {
-        slot = SlotTable::instance().acquire(cb->code(), nullptr, cb.get(), &ffi_owner(sig->sig.text),
+        // The slot leads to the trap until the closure knows its slot's name.
+        slot = SlotTable::instance().acquire(nullptr, nullptr, cb.get(), &ffi_owner(sig->sig.text),
                                              &FfiCallback::dispose_slot);
     } catch (...) {
         cb->keep_user_data();
         throw;
     }
+    cb->set_id(slot);
+    SlotTable::arm(slot, cb->code());
     cb.release();
     return reinterpret_cast<jiffi_callback*>(slot);
 }
@@ -215,14 +222,17 @@ void release_callback(jiffi_callback* cb) {
     FfiCallback* f = ffi_of(cb);
     if (!f->mark_released()) return;  // released before: nothing more to do
     FfiQuarantine& q = ffi_quarantine();
-    InFlight snap = snapshot_in_flight();
     std::vector<FfiCallback*> done;
     {
         std::lock_guard<std::mutex> lock(q.mu);
-        q.waiting.emplace_back(f, std::move(snap));
-        while (q.waiting.size() > SlotTable::kMinQuarantine && has_returned(q.waiting.front().second)) {
-            done.push_back(q.waiting.front().first);
-            q.waiting.pop_front();
+        q.waiting.push_back(f);
+        std::vector<const void*> running;
+        if (q.waiting.size() > SlotTable::kMinQuarantine && running_callbacks(running)) {
+            while (q.waiting.size() > SlotTable::kMinQuarantine &&
+                   !std::binary_search(running.begin(), running.end(), static_cast<const void*>(q.waiting.front()))) {
+                done.push_back(q.waiting.front());
+                q.waiting.pop_front();
+            }
         }
     }
     for (FfiCallback* d : done) delete d;

@@ -346,6 +346,105 @@ TEST_CASE("releasing a callback while a call is in flight: its code is not reuse
     }
 }
 
+namespace {
+
+// Callbacks that call one another through C: the one at level i calls level i + 1, the last
+// waits at the gate. Each returns the level below's result plus its own level.
+struct Nest {
+    std::vector<Binop> codes;
+    Gate* gate = nullptr;
+};
+
+void nested(void* user, const jiffi_slot* args, void* ret) {
+    auto* n = static_cast<Nest*>(user);
+    int64_t level = args[0].i64;
+    int64_t below = 0;
+    if (level + 1 < static_cast<int64_t>(n->codes.size())) {
+        below = cb_call_binop(n->codes[static_cast<size_t>(level) + 1], level + 1, args[1].i64);
+    } else {
+        std::unique_lock<std::mutex> lock(n->gate->mu);
+        n->gate->inside = true;
+        n->gate->cv.notify_all();
+        n->gate->cv.wait(lock, [n] { return n->gate->open; });
+        below = args[1].i64;
+    }
+    static_cast<jiffi_slot*>(ret)->i64 = below + level;
+}
+
+}  // namespace
+
+TEST_CASE("a callback released while running 10 callbacks deep is not reused until it returns") {
+    for (jiffi_backend b : {JIFFI_BACKEND_JIT, JIFFI_BACKEND_LIBFFI}) {
+        CAPTURE(backend_name(b));
+        Ctx c(b);
+        Gate gate;
+        Nest nest;
+        nest.gate = &gate;
+        std::vector<jiffi_callback*> cbs;
+        for (int i = 0; i < 11; ++i) {
+            cbs.push_back(c.callback("int64_t (int64_t, int64_t)", nested, &nest));
+            nest.codes.push_back(reinterpret_cast<Binop>(jiffi_callback_code(cbs.back())));
+        }
+        int64_t result = 0;
+        std::thread caller([&] { result = cb_call_binop(nest.codes[0], 0, 100); });
+        {
+            std::unique_lock<std::mutex> lock(gate.mu);
+            gate.cv.wait(lock, [&] { return gate.inside; });
+        }
+        // Level 9 is deeper than a thread's record names its callbacks; level 2 is not.
+        void* deep = jiffi_callback_code(cbs[9]);
+        void* shallow = jiffi_callback_code(cbs[2]);
+        jiffi_callback_release(cbs[9]);
+        jiffi_callback_release(cbs[2]);
+        bool reused = false;
+        for (int round = 0; round < 6000; ++round) {
+            jiffi_callback* other = c.callback("int64_t (int64_t, int64_t)", affine, nullptr);
+            void* code = jiffi_callback_code(other);
+            reused |= code == deep || code == shallow;
+            jiffi_callback_release(other);
+        }
+        CHECK_FALSE(reused);
+        {
+            std::lock_guard<std::mutex> lock(gate.mu);
+            gate.open = true;
+        }
+        gate.cv.notify_all();
+        caller.join();
+        CHECK(result == 100 + 55);  // 0 + 1 + ... + 10 over the innermost's 100
+        for (int i = 0; i < 11; ++i)
+            if (i != 9 && i != 2) jiffi_callback_release(cbs[static_cast<size_t>(i)]);
+    }
+}
+
+TEST_CASE("a thread that stays inside a callback does not hold back the reuse of others") {
+    // A thread pool's worker loop run as a callback: it stays inside while others churn.
+    for (jiffi_backend b : {JIFFI_BACKEND_JIT, JIFFI_BACKEND_LIBFFI}) {
+        CAPTURE(backend_name(b));
+        Ctx c(b);
+        Gate gate;
+        jiffi_callback* loop = c.callback("int64_t (int64_t, int64_t)", gated, &gate);
+        int64_t result = 0;
+        std::thread held([&] { result = cb_call_binop(reinterpret_cast<Binop>(jiffi_callback_code(loop)), 1, 2); });
+        {
+            std::unique_lock<std::mutex> lock(gate.mu);
+            gate.cv.wait(lock, [&] { return gate.inside; });
+        }
+        size_t capacity_before = 0, capacity_after = 0;
+        jiffi_callback_table_stats(&capacity_before, nullptr, nullptr);
+        for (int i = 0; i < 20000; ++i) jiffi_callback_release(c.callback("int64_t (int64_t, int64_t)", affine, nullptr));
+        jiffi_callback_table_stats(&capacity_after, nullptr, nullptr);
+        CHECK(capacity_after == capacity_before);
+        {
+            std::lock_guard<std::mutex> lock(gate.mu);
+            gate.open = true;
+        }
+        gate.cv.notify_all();
+        held.join();
+        CHECK(result == 5);
+        jiffi_callback_release(loop);
+    }
+}
+
 TEST_CASE("released code is quarantined, then reused: the table does not grow under churn") {
     // libffi closures sit behind trampoline slots too, freed when their slot is reused.
     for (jiffi_backend b : {JIFFI_BACKEND_JIT, JIFFI_BACKEND_LIBFFI}) {

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -79,6 +80,14 @@ struct JitEngine::Impl {
     // O2 codegen for callback thunks and batches: made once and called in hot loops, they
     // are worth the register allocator O0 lacks (no spills around the calls).
     std::unique_ptr<llvm::TargetMachine> tm_thunks;
+    // A target machine's codegen passes writing object files to a buffer, built once and run
+    // on every module: building them costs more than generating a small module's code.
+    struct CodegenPipeline {
+        llvm::SmallVector<char, 0> object;
+        llvm::raw_svector_ostream os{object};
+        llvm::legacy::PassManager pm;
+    };
+    std::map<const llvm::TargetMachine*, std::unique_ptr<CodegenPipeline>> pipelines;
     llvm::LLVMContext ctx;                    // reused: modules are deleted after codegen
     std::unique_ptr<llvm::PassBuilder> pb;
     llvm::LoopAnalysisManager lam;
@@ -154,13 +163,15 @@ void JitEngine::Impl::optimize(llvm::Module& module) {
 }
 
 llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module, llvm::TargetMachine& machine) {
-    llvm::SmallVector<char, 0> object;
-    llvm::raw_svector_ostream os(object);
-    llvm::legacy::PassManager pm;
-    if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-        fail(ErrorCode::JIT, "LLVM cannot emit object files for the host target");
-    pm.run(module);
-    return object;
+    std::unique_ptr<CodegenPipeline>& p = pipelines[&machine];
+    if (!p) {
+        p = std::make_unique<CodegenPipeline>();
+        if (machine.addPassesToEmitFile(p->pm, p->os, nullptr, llvm::CodeGenFileType::ObjectFile))
+            fail(ErrorCode::JIT, "LLVM cannot emit object files for the host target");
+    }
+    p->object.clear();
+    p->pm.run(module);
+    return llvm::SmallVector<char, 0>(p->object.begin(), p->object.end());
 }
 
 std::shared_ptr<CodeBlock> JitEngine::Impl::link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,

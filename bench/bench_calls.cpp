@@ -501,10 +501,11 @@ void print_compile_summary() {
     size_t rss1 = resident_bytes();
     std::printf("  JIT compile time per stub in batches of 100: median %.1f us (%zu stubs)\n", median(per_stub),
                 stubs);
-    // Where the time goes, per stub over all batches: the engine's own phase clocks.
+    // Where the time goes, per stub over all batches: the engine's phase clocks, summed over
+    // the threads a large batch is built on.
     jiffi::detail::JitEngineStats engine1 = jiffi::detail::JitEngine::instance().stats();
     double per = stubs ? 1e6 / static_cast<double>(stubs) : 0.0;
-    std::printf("    of which: IR %.1f us, IR passes %.1f us, machine code %.1f us, linking %.1f us\n",
+    std::printf("    thread time: IR %.1f us, IR passes %.1f us, machine code %.1f us, linking %.1f us\n",
                 (engine1.emit_seconds - engine0.emit_seconds) * per,
                 (engine1.optimize_seconds - engine0.optimize_seconds) * per,
                 (engine1.codegen_seconds - engine0.codegen_seconds) * per,

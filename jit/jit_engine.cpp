@@ -21,9 +21,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cstdlib>
+#include <future>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "jit/object_cache.hpp"
@@ -66,20 +68,31 @@ public:
     uint64_t cache_id;           // the CachedObject id it was loaded from, or 0
 };
 
-struct JitEngine::Impl {
-    // An object loaded from the disk cache whose code is still mapped, to share, not reload.
-    struct LoadedObject {
-        std::weak_ptr<CodeBlock> block;
-        std::vector<jiffi_invoker> code;  // by stub index in the object
-    };
+namespace {
 
-    // Serializes all LLVM work: one context, one TargetMachine, one pass pipeline.
-    mutable std::mutex mu;
-    std::unique_ptr<llvm::orc::LLJIT> jit;
-    std::unique_ptr<llvm::TargetMachine> tm;  // the host, as codegen and the IR passes see it
-    // O2 codegen for callback thunks and batches: made once and called in hot loops, they
-    // are worth the register allocator O0 lacks (no spills around the calls).
-    std::unique_ptr<llvm::TargetMachine> tm_thunks;
+// What a builder made of a batch: the object (stubs "s0".."s<n-1>"), the spec index of each
+// stub placed in it, the specs it could not emit, and where its time went.
+struct Built {
+    llvm::SmallVector<char, 0> object;
+    std::vector<size_t> placed;
+    std::vector<std::pair<size_t, std::shared_ptr<const Error>>> errors;
+    double emit_seconds = 0, optimize_seconds = 0, codegen_seconds = 0;
+};
+
+// One thread's means of turning stubs into an object file: its own LLVM context, target
+// machines, IR passes and codegen pipelines. Used by one thread at a time.
+class Builder {
+public:
+    Builder(llvm::orc::JITTargetMachineBuilder jtmb, const llvm::DataLayout& layout);
+
+    // The object of the stubs of specs[todo], with the specs it placed and those it refused.
+    Built build(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo);
+    // The IR of spec's stub after the passes, for `jiffi plan`.
+    std::string ir(const StubSpec& spec);
+
+    const llvm::TargetMachine& machine() const { return *tm_; }
+
+private:
     // A target machine's codegen passes writing object files to a buffer, built once and run
     // on every module: building them costs more than generating a small module's code.
     struct CodegenPipeline {
@@ -87,19 +100,6 @@ struct JitEngine::Impl {
         llvm::raw_svector_ostream os{object};
         llvm::legacy::PassManager pm;
     };
-    std::map<const llvm::TargetMachine*, std::unique_ptr<CodegenPipeline>> pipelines;
-    llvm::LLVMContext ctx;                    // reused: modules are deleted after codegen
-    std::unique_ptr<llvm::PassBuilder> pb;
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::FunctionPassManager passes;
-    std::string environment;  // what a cached object depends on besides its spec keys
-    std::unique_ptr<ObjectCache> cache;
-    std::unordered_map<uint64_t, LoadedObject> loaded;  // by CachedObject id
-    uint64_t next_dylib = 0;
-    JitEngineStats stats;
 
     // A module for the JIT's target.
     std::unique_ptr<llvm::Module> new_module();
@@ -109,6 +109,44 @@ struct JitEngine::Impl {
     void optimize(llvm::Module& module);
     // The relocatable object file of module.
     llvm::SmallVector<char, 0> codegen(llvm::Module& module, llvm::TargetMachine& machine);
+
+    llvm::LLVMContext ctx_;  // reused: modules are deleted after codegen
+    llvm::DataLayout layout_;
+    std::unique_ptr<llvm::TargetMachine> tm_;  // the host, as codegen and the IR passes see it
+    // O2 codegen for callback thunks and batches: made once and called in hot loops, they
+    // are worth the register allocator O0 lacks (no spills around the calls).
+    std::unique_ptr<llvm::TargetMachine> tm_thunks_;
+    std::map<const llvm::TargetMachine*, std::unique_ptr<CodegenPipeline>> pipelines_;
+    std::unique_ptr<llvm::PassBuilder> pb_;
+    llvm::LoopAnalysisManager lam_;
+    llvm::FunctionAnalysisManager fam_;
+    llvm::CGSCCAnalysisManager cgam_;
+    llvm::ModuleAnalysisManager mam_;
+    llvm::FunctionPassManager passes_;
+};
+
+}  // namespace
+
+struct JitEngine::Impl {
+    // An object loaded from the disk cache whose code is still mapped, to share, not reload.
+    struct LoadedObject {
+        std::weak_ptr<CodeBlock> block;
+        std::vector<jiffi_invoker> code;  // by stub index in the object
+    };
+
+    // Serializes the engine: the builders, the LLJIT's linking, the cache and the stats.
+    mutable std::mutex mu;
+    std::unique_ptr<llvm::orc::LLJIT> jit;
+    std::unique_ptr<llvm::orc::JITTargetMachineBuilder> jtmb;  // makes the builders' machines
+    // builders[0] serves every compile; builders[1], made on first need, builds the second
+    // half of a large batch on a helper thread.
+    std::unique_ptr<Builder> builders[2];
+    std::string environment;  // what a cached object depends on besides its spec keys
+    std::unique_ptr<ObjectCache> cache;
+    std::unordered_map<uint64_t, LoadedObject> loaded;  // by CachedObject id
+    uint64_t next_dylib = 0;
+    JitEngineStats stats;
+
     // Links object (stubs "s0".."s<count-1>") into a new JITDylib; the stubs' addresses go
     // to code. Returns the block, or null with the reason in why.
     std::shared_ptr<CodeBlock> link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
@@ -120,17 +158,13 @@ struct JitEngine::Impl {
     // The code of obj: shared with a live load of the same file, else linked anew; null when
     // the object does not link.
     std::shared_ptr<CodeBlock> load(CachedObject& obj, std::vector<jiffi_invoker>& code);
-    // Compiles specs[todo] as one module, storing its object in the disk cache when store.
+    // Compiles specs[todo] (as two modules on two threads when the batch is large), storing
+    // the objects in the disk cache when store.
     void compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo, bool store,
                      CompiledBatch& out);
+    // Links the object a builder made and hands its stubs to out.
+    void deliver(const std::vector<const StubSpec*>& specs, Built& built, bool store, CompiledBatch& out);
 };
-
-std::unique_ptr<llvm::Module> JitEngine::Impl::new_module() {
-    auto module = std::make_unique<llvm::Module>("jiffi_stubs", ctx);
-    module->setDataLayout(jit->getDataLayout());
-    module->setTargetTriple(jit->getTargetTriple().str());
-    return module;
-}
 
 namespace {
 
@@ -151,19 +185,42 @@ bool needs_passes(const llvm::Function& f) {
 
 }  // namespace
 
-void JitEngine::Impl::optimize(llvm::Module& module) {
-    for (llvm::Function& f : module) {
-        if (!f.isDeclaration() && needs_passes(f)) passes.run(f, fam);
-    }
-    // The analyses cached for this module's functions die with the module.
-    lam.clear();
-    fam.clear();
-    cgam.clear();
-    mam.clear();
+Builder::Builder(llvm::orc::JITTargetMachineBuilder jtmb, const llvm::DataLayout& layout) : layout_(layout) {
+    tm_ = take(jtmb.createTargetMachine(), "creating a target machine for the host");
+    llvm::orc::JITTargetMachineBuilder thunk_jtmb = jtmb;
+    thunk_jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+    tm_thunks_ = take(thunk_jtmb.createTargetMachine(), "creating a target machine for thunks");
+    pb_ = std::make_unique<llvm::PassBuilder>(tm_.get());
+    pb_->registerModuleAnalyses(mam_);
+    pb_->registerCGSCCAnalyses(cgam_);
+    pb_->registerFunctionAnalyses(fam_);
+    pb_->registerLoopAnalyses(lam_);
+    pb_->crossRegisterProxies(lam_, fam_, cgam_, mam_);
+    passes_.addPass(llvm::SROAPass(llvm::SROAOptions::PreserveCFG));
+    passes_.addPass(llvm::EarlyCSEPass());
+    passes_.addPass(llvm::InstCombinePass());
 }
 
-llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module, llvm::TargetMachine& machine) {
-    std::unique_ptr<CodegenPipeline>& p = pipelines[&machine];
+std::unique_ptr<llvm::Module> Builder::new_module() {
+    auto module = std::make_unique<llvm::Module>("jiffi_stubs", ctx_);
+    module->setDataLayout(layout_);
+    module->setTargetTriple(tm_->getTargetTriple().str());
+    return module;
+}
+
+void Builder::optimize(llvm::Module& module) {
+    for (llvm::Function& f : module) {
+        if (!f.isDeclaration() && needs_passes(f)) passes_.run(f, fam_);
+    }
+    // The analyses cached for this module's functions die with the module.
+    lam_.clear();
+    fam_.clear();
+    cgam_.clear();
+    mam_.clear();
+}
+
+llvm::SmallVector<char, 0> Builder::codegen(llvm::Module& module, llvm::TargetMachine& machine) {
+    std::unique_ptr<CodegenPipeline>& p = pipelines_[&machine];
     if (!p) {
         p = std::make_unique<CodegenPipeline>();
         if (machine.addPassesToEmitFile(p->pm, p->os, nullptr, llvm::CodeGenFileType::ObjectFile))
@@ -172,6 +229,47 @@ llvm::SmallVector<char, 0> JitEngine::Impl::codegen(llvm::Module& module, llvm::
     p->object.clear();
     p->pm.run(module);
     return llvm::SmallVector<char, 0>(p->object.begin(), p->object.end());
+}
+
+Built Builder::build(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo) {
+    Built out;
+    auto start = Clock::now();
+    std::unique_ptr<llvm::Module> module = new_module();
+    for (size_t i : todo) {
+        try {
+            emit_stub(*module, *specs[i], stub_symbol(out.placed.size()));
+            out.placed.push_back(i);
+        } catch (const Error& e) {
+            out.errors.emplace_back(i, std::make_shared<const Error>(e));
+        }
+    }
+    if (out.placed.empty()) return out;
+    auto emitted = Clock::now();
+#ifndef NDEBUG
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyModule(*module, &os)) fail(ErrorCode::INTERNAL, "the JIT generated invalid IR: " + os.str());
+#endif
+    optimize(*module);
+    auto optimized = Clock::now();
+    bool thunks = std::all_of(out.placed.begin(), out.placed.end(),
+                              [&](size_t i) { return !specs[i]->cacheable(); });
+    out.object = codegen(*module, thunks ? *tm_thunks_ : *tm_);
+    auto generated = Clock::now();
+    out.emit_seconds = seconds(start, emitted);
+    out.optimize_seconds = seconds(emitted, optimized);
+    out.codegen_seconds = seconds(optimized, generated);
+    return out;
+}
+
+std::string Builder::ir(const StubSpec& spec) {
+    std::unique_ptr<llvm::Module> module = new_module();
+    emit_stub(*module, spec, stub_symbol(0));
+    optimize(*module);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->getFunction(stub_symbol(0))->print(os);
+    return os.str();
 }
 
 std::shared_ptr<CodeBlock> JitEngine::Impl::link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
@@ -264,42 +362,43 @@ std::shared_ptr<CodeBlock> JitEngine::Impl::load(CachedObject& obj, std::vector<
 
 void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo,
                                   bool store, CompiledBatch& out) {
-    auto start = Clock::now();
-    std::unique_ptr<llvm::Module> module = new_module();
-    std::vector<size_t> placed;  // placed[k]: the spec of stub "s<k>"
-    for (size_t i : todo) {
-        try {
-            emit_stub(*module, *specs[i], stub_symbol(placed.size()));
-            placed.push_back(i);
-        } catch (const Error& e) {
-            out.errors[i] = std::make_shared<const Error>(e);
-        }
+    // A batch this large is worth a second thread: half its stubs built beside the others.
+    constexpr size_t kParallelBatch = 32;
+    std::vector<size_t> first = todo, second;
+    if (todo.size() >= kParallelBatch && std::thread::hardware_concurrency() > 1) {
+        second.assign(todo.begin() + static_cast<long>(todo.size() / 2), todo.end());
+        first.resize(todo.size() / 2);
+        if (!builders[1]) builders[1] = std::make_unique<Builder>(*jtmb, jit->getDataLayout());
     }
-    if (placed.empty()) return;
-    auto emitted = Clock::now();
-#ifndef NDEBUG
-    std::string problems;
-    llvm::raw_string_ostream os(problems);
-    if (llvm::verifyModule(*module, &os)) fail(ErrorCode::INTERNAL, "the JIT generated invalid IR: " + os.str());
-#endif
-    optimize(*module);
-    auto optimized = Clock::now();
-    bool thunks = std::all_of(placed.begin(), placed.end(),
-                              [&](size_t i) { return !specs[i]->cacheable(); });
-    llvm::SmallVector<char, 0> object = codegen(*module, thunks ? *tm_thunks : *tm);
-    module.reset();
-    auto generated = Clock::now();
+    Built built[2];
+    std::future<void> helper;
+    if (!second.empty())
+        helper = std::async(std::launch::async, [&] { built[1] = builders[1]->build(specs, second); });
+    try {
+        built[0] = builders[0]->build(specs, first);
+    } catch (...) {
+        if (helper.valid()) helper.wait();
+        throw;
+    }
+    if (helper.valid()) helper.get();
+    for (Built& b : built) deliver(specs, b, store, out);
+}
 
-    std::string copy = store ? std::string(object.data(), object.size()) : std::string();
-    auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(object), "jiffi-stubs", false);
+void JitEngine::Impl::deliver(const std::vector<const StubSpec*>& specs, Built& built, bool store,
+                              CompiledBatch& out) {
+    for (auto& [i, error] : built.errors) out.errors[i] = std::move(error);
+    if (built.placed.empty()) return;
+    auto start = Clock::now();
+    std::string copy = store ? std::string(built.object.data(), built.object.size()) : std::string();
+    auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(built.object), "jiffi-stubs", false);
     std::vector<jiffi_invoker> code;
     std::string why;
-    std::shared_ptr<CodeBlock> block = link(std::move(buffer), placed.size(), 0, code, why);
+    std::shared_ptr<CodeBlock> block = link(std::move(buffer), built.placed.size(), 0, code, why);
     auto linked = Clock::now();
     if (!block) fail(ErrorCode::JIT, "LLVM failed while linking a stub module: " + why);
     size_t compiled = 0;
-    for (size_t k = 0; k < placed.size(); ++k) {
-        size_t i = placed[k];
+    for (size_t k = 0; k < built.placed.size(); ++k) {
+        size_t i = built.placed[k];
         if (!code[k]) {
             out.errors[i] = std::make_shared<const Error>(ErrorCode::JIT, "the compiled module lacks " + stub_symbol(k));
             continue;
@@ -310,15 +409,15 @@ void JitEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
     }
     if (store) {
         std::vector<std::string> keys;
-        for (size_t i : placed) keys.push_back(specs[i]->key());
+        for (size_t i : built.placed) keys.push_back(specs[i]->key());
         cache->store(keys, copy);
     }
     stats.stubs_compiled += compiled;
     stats.modules_compiled += 1;
-    stats.emit_seconds += seconds(start, emitted);
-    stats.optimize_seconds += seconds(emitted, optimized);
-    stats.codegen_seconds += seconds(optimized, generated);
-    stats.link_seconds += seconds(generated, linked);
+    stats.emit_seconds += built.emit_seconds;
+    stats.optimize_seconds += built.optimize_seconds;
+    stats.codegen_seconds += built.codegen_seconds;
+    stats.link_seconds += seconds(start, linked);
 }
 
 JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
@@ -333,16 +432,7 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
     // After the IR passes a stub is one block of loads, a call and stores, for which O0
     // emits what O1 does but for a spill of ret across the call instead of a push of rbx.
     jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
-    d.tm = take(jtmb.createTargetMachine(), "creating a target machine for the host");
-    {
-        llvm::orc::JITTargetMachineBuilder thunk_jtmb = jtmb;
-        thunk_jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
-        d.tm_thunks = take(thunk_jtmb.createTargetMachine(), "creating a target machine for thunks");
-    }
-    d.environment = "jiffi stubs " + std::to_string(kStubFormatVersion) + "; LLVM " LLVM_VERSION_STRING "; " +
-                    jtmb.getTargetTriple().str() + "; " + d.tm->getTargetCPU().str() + "; " +
-                    d.tm->getTargetFeatureString().str() + "; codegen O" +
-                    std::to_string(static_cast<int>(d.tm->getOptLevel()));
+    d.jtmb = std::make_unique<llvm::orc::JITTargetMachineBuilder>(jtmb);
     // No static initializers run in stubs: the inactive platform skips ORC's per-module scans.
     d.jit = take(llvm::orc::LLJITBuilder()
                      .setJITTargetMachineBuilder(std::move(jtmb))
@@ -350,16 +440,11 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
                      .create(),
                  "creating the LLJIT");
     if (!d.jit->getProcessSymbolsJITDylib()) fail(ErrorCode::JIT, "the LLJIT has no process symbols");
-
-    d.pb = std::make_unique<llvm::PassBuilder>(d.tm.get());
-    d.pb->registerModuleAnalyses(d.mam);
-    d.pb->registerCGSCCAnalyses(d.cgam);
-    d.pb->registerFunctionAnalyses(d.fam);
-    d.pb->registerLoopAnalyses(d.lam);
-    d.pb->crossRegisterProxies(d.lam, d.fam, d.cgam, d.mam);
-    d.passes.addPass(llvm::SROAPass(llvm::SROAOptions::PreserveCFG));
-    d.passes.addPass(llvm::EarlyCSEPass());
-    d.passes.addPass(llvm::InstCombinePass());
+    d.builders[0] = std::make_unique<Builder>(*d.jtmb, d.jit->getDataLayout());
+    const llvm::TargetMachine& tm = d.builders[0]->machine();
+    d.environment = "jiffi stubs " + std::to_string(kStubFormatVersion) + "; LLVM " LLVM_VERSION_STRING "; " +
+                    tm.getTargetTriple().str() + "; " + tm.getTargetCPU().str() + "; " +
+                    tm.getTargetFeatureString().str() + "; codegen O" + std::to_string(static_cast<int>(tm.getOptLevel()));
 
     if (const char* dir = std::getenv("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
         // A cache the environment names but that cannot be used only costs recompilation.
@@ -408,13 +493,7 @@ const std::string& JitEngine::cache_environment() const { return impl_->environm
 
 std::string JitEngine::stub_ir(const StubSpec& spec) {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    std::unique_ptr<llvm::Module> module = impl_->new_module();
-    emit_stub(*module, spec, stub_symbol(0));
-    impl_->optimize(*module);
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module->getFunction(stub_symbol(0))->print(os);
-    return os.str();
+    return impl_->builders[0]->ir(spec);
 }
 
 JitEngineStats JitEngine::stats() const {

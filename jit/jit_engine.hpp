@@ -26,13 +26,14 @@ struct CompiledBatch {
 // Counters of the engine's work, for tests and statistics.
 struct JitEngineStats {
     uint64_t stubs_compiled = 0;   // stubs that reached native code through LLVM's codegen
-    uint64_t modules_compiled = 0; // batches (one module each) that reached native code
+    uint64_t modules_compiled = 0; // modules that reached native code (a large batch makes two)
     uint64_t live_blocks = 0;      // objects (compiled or loaded) whose code is still mapped
     double compile_seconds = 0;    // time spent in compile(): building, optimizing, linking
-    double emit_seconds = 0;       //   of which building the IR
-    double optimize_seconds = 0;   //   of which the IR passes
-    double codegen_seconds = 0;    //   of which machine-code generation
-    double link_seconds = 0;       //   of which loading objects into memory (JITLink)
+    // Thread time of its phases (a large batch is built on two threads at once):
+    double emit_seconds = 0;       //   building the IR
+    double optimize_seconds = 0;   //   the IR passes
+    double codegen_seconds = 0;    //   machine-code generation
+    double link_seconds = 0;       //   loading objects into memory (JITLink)
     uint64_t cache_hits = 0;       // stubs loaded from the disk cache
     uint64_t cache_misses = 0;     // stubs looked up in the disk cache and compiled
 };

@@ -399,6 +399,42 @@ TEST_CASE("stub cache: a batch compiles as one module; release frees the code") 
     CHECK(ret.i64 == 9);
 }
 
+TEST_CASE("stub cache: a large batch is built on two threads, as two modules, all of it callable") {
+    StubCache cache;
+    JitEngine& engine = JitEngine::instance();
+    ArgPlan i64 = direct(int_ty(64), 8);
+    std::vector<StubSpec> specs;
+    for (uint32_t n = 0; n < 64; ++n) {
+        std::vector<std::pair<ArgPlan, SlotInfo>> args(n + 3, {i64, kI64});
+        specs.push_back(spec({i64, kI64}, args));
+    }
+    specs[50].args[1] = slot(ValueClass::Double, 8, 8);  // refused, in the second half
+    std::vector<const StubSpec*> ptrs;
+    for (auto& s : specs) ptrs.push_back(&s);
+    JitEngineStats before = engine.stats();
+    std::vector<StubRef> refs = cache.acquire_batch(ptrs);
+    JitEngineStats after = engine.stats();
+    bool two_threads = std::thread::hardware_concurrency() > 1;
+    CHECK(after.modules_compiled == before.modules_compiled + (two_threads ? 2 : 1));
+    CHECK(after.stubs_compiled == before.stubs_compiled + 63);
+    REQUIRE_FALSE(refs[50].ok());
+    CHECK(refs[50].error()->code() == ErrorCode::UNSUPPORTED);
+    // Every stub passes its first three slots where add3 reads them (the rest are extra
+    // arguments, which the caller of a System V function may pass and removes itself).
+    std::vector<jiffi_slot> args(80);
+    for (size_t i = 0; i < args.size(); ++i) args[i].i64 = static_cast<int64_t>(i * 10 + 1);
+    int wrong = 0;
+    for (size_t k = 0; k < refs.size(); ++k) {
+        if (k == 50) continue;
+        REQUIRE(refs[k].ok());
+        jiffi_slot ret{};
+        refs[k].code()(reinterpret_cast<void*>(&jt_add3), args.data(), &ret);
+        wrong += ret.i64 != 1 + 11 + 21;
+    }
+    CHECK(wrong == 0);
+    CHECK(wx_mappings() == 0);
+}
+
 TEST_CASE("stub cache: an unsupported plan is refused with the reason, the rest of a batch compiles") {
     StubCache cache;
     StubSpec bad = add3_spec();

@@ -1,4 +1,4 @@
-// Per-thread callback records in initial-exec TLS, their registry, and the check of the callbacks running.
+// Per-thread callback records in initial-exec TLS, their registry, and the callbacks running.
 #include "callbacks/threads.hpp"
 
 #include <algorithm>

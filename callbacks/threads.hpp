@@ -21,6 +21,7 @@ struct ThreadRecord {
     // entry i for the call at depth i; calls deeper than kActiveCallbacks all write the last.
     const void* active[kActiveCallbacks + 1];
 };
+
 // The registered value of a record whose thread is exiting.
 constexpr uint32_t kRetired = UINT32_MAX;
 

@@ -167,7 +167,7 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
                                   void (*dispose)(void*)) {
     auto cb = std::make_unique<FfiCallback>(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
     if (!SlotTable::supported()) return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb.release()) | 1);
-    // Behind a trampoline slot, whose entry code counts the call before libffi reads the
+    // Behind a trampoline slot, whose entry code marks the call before libffi reads the
     // closure (libffi's own trampoline would read it unseen): the closure is freed by the
     // slot's disposer once no thread runs it.
     SlotData* slot = nullptr;

@@ -312,10 +312,10 @@ jiffi_error* jiffi_function_bind(jiffi_library* lib, const char* symbol,
 void jiffi_function_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
     // A null function or missing arguments cannot be reported here: the call is skipped.
     if (!fn || (!args && !fn->sig->sig.args.empty())) return;
-    CallShard* shard = fn->stats->cached_shard();
-    if (!shard) [[unlikely]] return call_counting_slowly(fn, args, ret);
+    const ShardCacheEntry* hit = ContextStats::cached(fn->stats_id);
+    if (!hit) [[unlikely]] return call_counting_slowly(fn, args, ret);
     jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
-    count_call(code ? shard->jit : shard->libffi);
+    count_call(code ? hit->shard->jit : hit->shard->libffi);
     call_through(fn, code, args, ret);
 }
 

@@ -97,7 +97,7 @@ void jiffi_context::set_search_paths(std::vector<std::string> paths) {
 }
 
 jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
-    : ctx(c), sig(s), address(a), stats(c->stats.get()) {
+    : ctx(c), sig(s), address(a), stats(c->stats.get()), stats_id(c->stats->id) {
     const Type* r = sig->sig.ret;
     ret_size = r->is_void() ? 0 : ctx->types.size_of(r);
 }

@@ -116,7 +116,8 @@ struct jiffi_function {
     std::atomic<jiffi_invoker> jit{nullptr};  // the stub, once calls go through it
     jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives
     std::shared_ptr<jiffi::detail::TierJob> tier;  // AUTO: the job delivering the stub
-    jiffi::detail::ContextStats* stats = nullptr;  // ctx's counters, one load from the call path
+    jiffi::detail::ContextStats* stats = nullptr;  // ctx's counters
+    uint64_t stats_id = 0;  // their id, which the call path finds its thread's shard by
 };
 
 // The error object handed to C callers.

@@ -110,8 +110,8 @@ CallShard* ContextStats::attach_thread() noexcept {
 }
 
 void ContextStats::count(bool jit) noexcept {
-    CallShard* shard = cached_shard();
-    if (!shard) shard = attach_thread();
+    const ShardCacheEntry* hit = cached(id);
+    CallShard* shard = hit ? hit->shard : attach_thread();
     if (shard) {
         count_call(jit ? shard->jit : shard->libffi);
     } else {

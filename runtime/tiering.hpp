@@ -61,10 +61,11 @@ public:
     // Counts a function served by libffi because the JIT declined its signature (and logs it).
     void fallback(const std::string& signature, const std::string& reason);
 
-    // The calling thread's shard of this context's call counters when its cache holds it.
-    CallShard* cached_shard() const noexcept {
+    // The calling thread's shard of the counters of the context with id when its cache holds
+    // it (a hit always has a shard).
+    static const ShardCacheEntry* cached(uint64_t id) noexcept {
         const ShardCacheEntry& e = tls_shard_cache[id % kShardCacheSize];
-        return e.context_id == id ? e.shard : nullptr;
+        return e.context_id == id ? &e : nullptr;
     }
     // Makes the calling thread a shard (kept until the thread exits, then folded into the
     // totals) and puts it in the thread's cache; null when out of memory.

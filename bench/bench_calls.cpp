@@ -202,6 +202,12 @@ void register_all() {
         cs.args[1].i64 = b;
         cs.args[2].i64 = c;
         register_case(std::move(cs));
+        // The JIT path from two threads at once, one function: the call counters are per
+        // thread, so the calls share no written cache line.
+        Case& added = cases().back();
+        benchmark::RegisterBenchmark("add3/jit_call_2_threads", [&added](benchmark::State& s) {
+            bench_call(s, added.fn[1], added.args.data());
+        })->Threads(2)->UseRealTime();
 #if JIFFI_BENCH_FLOORS
         // The invoker shape written by hand: the least a call through it can cost.
         auto floor = reinterpret_cast<jiffi_invoker>(must_sym(w.fixture, "bench_floor_invoker"));
@@ -410,6 +416,11 @@ void print_summary(const Collector& col) {
     std::printf("columns: direct C call through a function pointer; libffi ffi_call with a prepared cif;\n"
                 "jiffi on the libffi backend; the JIT stub via jiffi_function_call and via the raw\n"
                 "invoker; AUTO after warm-up (tiered up from libffi to the JIT stub).\n");
+    auto two = col.ns.find("add3/jit_call_2_threads/real_time/threads:2");
+    // Real time over the iterations of both threads: each thread's call took twice that.
+    if (two != col.ns.end())
+        std::printf("add3 through jiffi_function_call from 2 threads at once: %.2f ns per call on each thread\n",
+                    2 * two->second);
     auto floor = col.ns.find("add3/floor_invoker");
     auto direct = col.ns.find("add3/direct");
     if (floor != col.ns.end() && direct != col.ns.end() && direct->second > 0)

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 #include <set>
 #include <string>
@@ -295,21 +296,51 @@ TEST_CASE("a JIT thunk realigns a misaligned stack") {
 
 namespace {
 
-// A handler that blocks until released, to hold a call in flight.
+// Where a handler blocks until the test lets it go, to hold a call in flight.
 struct Gate {
     std::mutex mu;
     std::condition_variable cv;
     bool inside = false;
     bool open = false;
+
+    // Called by the handler: announces the call and blocks until open.
+    void pass() {
+        std::unique_lock<std::mutex> lock(mu);
+        inside = true;
+        cv.notify_all();
+        cv.wait(lock, [this] { return open; });
+    }
+    // Waits until a call is inside.
+    void wait_inside() {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [this] { return inside; });
+    }
+    // Lets the call inside return.
+    void let_go() {
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            open = true;
+        }
+        cv.notify_all();
+    }
 };
 
 void gated(void* user, const jiffi_slot* args, void* ret) {
-    auto* g = static_cast<Gate*>(user);
-    std::unique_lock<std::mutex> lock(g->mu);
-    g->inside = true;
-    g->cv.notify_all();
-    g->cv.wait(lock, [g] { return g->open; });
+    static_cast<Gate*>(user)->pass();
     static_cast<jiffi_slot*>(ret)->i64 = args[0].i64 * 3 + args[1].i64;
+}
+
+// Creates and releases 6000 callbacks of c, far past the quarantine; true if one of them got
+// one of codes.
+bool churn_gives_back(Ctx& c, std::initializer_list<void*> codes) {
+    bool given = false;
+    for (int round = 0; round < 6000; ++round) {
+        jiffi_callback* other = c.callback("int64_t (int64_t, int64_t)", affine, nullptr);
+        void* code = jiffi_callback_code(other);
+        for (void* p : codes) given |= code == p;
+        jiffi_callback_release(other);
+    }
+    return given;
 }
 
 }  // namespace
@@ -323,24 +354,11 @@ TEST_CASE("releasing a callback while a call is in flight: its code is not reuse
         auto f = reinterpret_cast<Binop>(jiffi_callback_code(cb));
         int64_t result = 0;
         std::thread caller([&] { result = cb_call_binop(f, 10, 4); });
-        {
-            std::unique_lock<std::mutex> lock(gate.mu);
-            gate.cv.wait(lock, [&] { return gate.inside; });
-        }
+        gate.wait_inside();
         jiffi_callback_release(cb);
-        // Churn far past the quarantine: the in-flight callback's code must not come back.
-        bool reused = false;
-        for (int round = 0; round < 6000; ++round) {
-            jiffi_callback* other = c.callback("int64_t (int64_t, int64_t)", affine, nullptr);
-            reused |= jiffi_callback_code(other) == reinterpret_cast<void*>(f);
-            jiffi_callback_release(other);
-        }
-        CHECK_FALSE(reused);
-        {
-            std::lock_guard<std::mutex> lock(gate.mu);
-            gate.open = true;
-        }
-        gate.cv.notify_all();
+        // The in-flight callback's code must not come back.
+        CHECK_FALSE(churn_gives_back(c, {reinterpret_cast<void*>(f)}));
+        gate.let_go();
         caller.join();
         CHECK(result == 34);
     }
@@ -362,10 +380,7 @@ void nested(void* user, const jiffi_slot* args, void* ret) {
     if (level + 1 < static_cast<int64_t>(n->codes.size())) {
         below = cb_call_binop(n->codes[static_cast<size_t>(level) + 1], level + 1, args[1].i64);
     } else {
-        std::unique_lock<std::mutex> lock(n->gate->mu);
-        n->gate->inside = true;
-        n->gate->cv.notify_all();
-        n->gate->cv.wait(lock, [n] { return n->gate->open; });
+        n->gate->pass();
         below = args[1].i64;
     }
     static_cast<jiffi_slot*>(ret)->i64 = below + level;
@@ -387,28 +402,14 @@ TEST_CASE("a callback released while running 10 callbacks deep is not reused unt
         }
         int64_t result = 0;
         std::thread caller([&] { result = cb_call_binop(nest.codes[0], 0, 100); });
-        {
-            std::unique_lock<std::mutex> lock(gate.mu);
-            gate.cv.wait(lock, [&] { return gate.inside; });
-        }
+        gate.wait_inside();
         // Level 9 is deeper than a thread's record names its callbacks; level 2 is not.
         void* deep = jiffi_callback_code(cbs[9]);
         void* shallow = jiffi_callback_code(cbs[2]);
         jiffi_callback_release(cbs[9]);
         jiffi_callback_release(cbs[2]);
-        bool reused = false;
-        for (int round = 0; round < 6000; ++round) {
-            jiffi_callback* other = c.callback("int64_t (int64_t, int64_t)", affine, nullptr);
-            void* code = jiffi_callback_code(other);
-            reused |= code == deep || code == shallow;
-            jiffi_callback_release(other);
-        }
-        CHECK_FALSE(reused);
-        {
-            std::lock_guard<std::mutex> lock(gate.mu);
-            gate.open = true;
-        }
-        gate.cv.notify_all();
+        CHECK_FALSE(churn_gives_back(c, {deep, shallow}));
+        gate.let_go();
         caller.join();
         CHECK(result == 100 + 55);  // 0 + 1 + ... + 10 over the innermost's 100
         for (int i = 0; i < 11; ++i)
@@ -425,20 +426,13 @@ TEST_CASE("a thread that stays inside a callback does not hold back the reuse of
         jiffi_callback* loop = c.callback("int64_t (int64_t, int64_t)", gated, &gate);
         int64_t result = 0;
         std::thread held([&] { result = cb_call_binop(reinterpret_cast<Binop>(jiffi_callback_code(loop)), 1, 2); });
-        {
-            std::unique_lock<std::mutex> lock(gate.mu);
-            gate.cv.wait(lock, [&] { return gate.inside; });
-        }
+        gate.wait_inside();
         size_t capacity_before = 0, capacity_after = 0;
         jiffi_callback_table_stats(&capacity_before, nullptr, nullptr);
         for (int i = 0; i < 20000; ++i) jiffi_callback_release(c.callback("int64_t (int64_t, int64_t)", affine, nullptr));
         jiffi_callback_table_stats(&capacity_after, nullptr, nullptr);
         CHECK(capacity_after == capacity_before);
-        {
-            std::lock_guard<std::mutex> lock(gate.mu);
-            gate.open = true;
-        }
-        gate.cv.notify_all();
+        gate.let_go();
         held.join();
         CHECK(result == 5);
         jiffi_callback_release(loop);
@@ -546,17 +540,10 @@ TEST_CASE("a libffi callback released while running survives its context's destr
     auto f = reinterpret_cast<Binop>(jiffi_callback_code(cb));
     int64_t result = 0;
     std::thread caller([&] { result = cb_call_binop(f, 7, 1); });
-    {
-        std::unique_lock<std::mutex> lock(gate.mu);
-        gate.cv.wait(lock, [&] { return gate.inside; });
-    }
+    gate.wait_inside();
     jiffi_callback_release(cb);
     delete c;  // the context and its signatures go while the call is in its handler
-    {
-        std::lock_guard<std::mutex> lock(gate.mu);
-        gate.open = true;
-    }
-    gate.cv.notify_all();
+    gate.let_go();
     caller.join();
     CHECK(result == 22);
 }

@@ -1,6 +1,7 @@
 // The ABI call suite: every generated case called through jiffi and compared with the C compiler's call.
 #include <doctest/doctest.h>
 
+#include <alloca.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -763,15 +764,25 @@ const abi_suite* open_fixture(jiffi_context* ctx, const char* path, jiffi_librar
     for (size_t i = 0; i < sizeof(area); ++i) area[i] = pattern;
 }
 
-// Calls case i's reference caller of fixture caller on fixture callee's function; the result.
-Expected reference_call(const Fixture& caller, const Fixture& callee, int i, size_t max_size) {
+// Calls c's reference caller on fn with the stack moved down by shift bytes: what a callee
+// reads from a slot its caller never wrote (a stack address, say) differs between shifts.
+[[gnu::noinline]] void call_shifted(const abi_case& c, void* fn, void* ret, size_t shift) {
+    auto* pad = static_cast<volatile unsigned char*>(alloca(shift + 1));
+    pad[0] = 0;
+    c.reference(fn, ret);
+    pad[0] = 1;  // keeps the pad (and so the shift) alive across the call
+}
+
+// Calls case i's reference caller of fixture caller on fixture callee's function, the stack
+// moved down by shift bytes; the result.
+Expected reference_call(const Fixture& caller, const Fixture& callee, int i, size_t max_size, size_t shift = 0) {
     const abi_case& c = *caller.suite->cases[i];
     const abi_suite& s = *callee.suite;
     Expected out;
     out.ret = std::make_unique<AlignedBuffer>(max_size);
     *s.last_case = -1;
     std::fill(s.trace, s.trace + s.trace_size, 0);
-    c.reference(callee.callees[static_cast<size_t>(i)], out.ret->data);
+    call_shifted(c, const_cast<void*>(callee.callees[static_cast<size_t>(i)]), out.ret->data, shift);
     x87_reset();
     REQUIRE_MESSAGE(*s.last_case == i, "the " << caller.compiler << " reference caller of case " << i
                                               << " did not call the " << callee.compiler << " function");
@@ -824,14 +835,16 @@ std::vector<Divergence> find_divergences(const Fixture& gcc, const Fixture& clan
         if (why.empty()) {
             const Expected& own_g = gcc.expected[static_cast<size_t>(i)];
             const Expected& own_c = clang.expected[static_cast<size_t>(i)];
-            // Each cross call twice, over two stack patterns: an argument one side reads from
-            // a slot the other never wrote differs from the right value under one of them.
-            for (unsigned char pattern : {0xa5, 0x5a}) {
-                if (!why.empty()) break;
+            // Each cross call over two stack patterns and three stack depths: an argument one
+            // side reads from a slot the other never wrote (garbage, or a stack address left
+            // there) differs from the right value under one of them.
+            for (int run = 0; run < 6 && why.empty(); ++run) {
+                unsigned char pattern = run % 2 ? 0x5a : 0xa5;
+                size_t shift = static_cast<size_t>(run / 2) * 48;
                 scrub_stack(pattern);
-                Expected g_on_c = reference_call(gcc, clang, i, max_size);
+                Expected g_on_c = reference_call(gcc, clang, i, max_size, shift);
                 scrub_stack(pattern);
-                Expected c_on_g = reference_call(clang, gcc, i, max_size);
+                Expected c_on_g = reference_call(clang, gcc, i, max_size, shift);
                 if (!same_result(c, own_g, own_c)) {
                     wrong = first_wrong_arg(own_g, own_c);
                     why = "each compiler's own call gives a different result";

@@ -223,8 +223,9 @@ JIFFI_API jiffi_error *jiffi_callback_create_ex(jiffi_context *ctx, const jiffi_
                                                 jiffi_callback **out);
 JIFFI_API void        *jiffi_callback_code(jiffi_callback *cb);
 JIFFI_API void         jiffi_callback_release(jiffi_callback *cb);
-/* Process-wide counts of the JIT callbacks' trampoline table: slots mapped, callbacks live,
-   released slots in quarantine (any pointer may be NULL; zeros where the host has none). */
+/* Process-wide counts of the callbacks' trampoline table (JIT callbacks, and libffi ones
+   where the host has trampolines): slots mapped, callbacks live, released slots in
+   quarantine (any pointer may be NULL; zeros where the host has none). */
 JIFFI_API void         jiffi_callback_table_stats(size_t *capacity, size_t *live,
                                                   size_t *quarantined);
 

@@ -74,14 +74,10 @@ void register_batch_benchmarks(const char* fixture_path) {
     }
 }
 
-void print_batch_summary(const std::map<std::string, double>& ns) {
+void print_batch_summary(const Collector& col) {
     std::printf("\nbatches (N calls of add3: one by one through jiffi_function_call vs one batch call)\n");
     for (int n : kSizes) {
-        auto get = [&](const std::string& name) {
-            auto it = ns.find(name);
-            return it == ns.end() ? 0.0 : it->second;
-        };
-        double single = get("batch/single_x" + std::to_string(n)), batch = get("batch/batch_x" + std::to_string(n));
+        double single = col.ns("batch/single_x" + std::to_string(n)), batch = col.ns("batch/batch_x" + std::to_string(n));
         std::printf("  N=%-2d  one by one %7.2f ns  batch %7.2f ns  (%.2fx faster; %.2f ns per call)\n", n, single,
                     batch, batch > 0 ? single / batch : 0.0, batch / n);
     }

@@ -86,23 +86,19 @@ void register_callback_benchmarks(const char* fixture_path) {
     benchmark::RegisterBenchmark("callback/create_release_libffi", bench_create_release, w.ffi, w.ffi_sig);
 }
 
-void print_callback_summary(const std::map<std::string, double>& ns) {
-    auto get = [&](const char* name) {
-        auto it = ns.find(name);
-        return it == ns.end() ? 0.0 : it->second;
-    };
+void print_callback_summary(const Collector& col) {
     double per = static_cast<double>(kCallsPerIteration);
-    double d = get("callback/direct_c") / per, j = get("callback/jit_thunk") / per,
-           f = get("callback/libffi_closure") / per;
+    double d = col.ns("callback/direct_c") / per, j = col.ns("callback/jit_thunk") / per,
+           f = col.ns("callback/libffi_closure") / per;
     std::printf("\ncallbacks (int64_t (int64_t, int64_t) called from a C loop; handler in C)\n");
     std::printf("  invocation: direct C %.2f ns, JIT thunk %.2f ns (%.2fx direct), libffi closure %.2f ns "
                 "(%.2fx direct, %.1fx the thunk)\n",
                 d, j, d > 0 ? j / d : 0.0, f, d > 0 ? f / d : 0.0, j > 0 ? f / j : 0.0);
-    if (double fl = get("callback/floor_thunk") / per; fl > 0 && d > 0)
+    if (double fl = col.ns("callback/floor_thunk") / per; fl > 0 && d > 0)
         std::printf("  floor of the callback shape (hand-written, no counting, no realignment): %.2f ns (%.2fx direct)\n",
                     fl, fl / d);
     std::printf("  create + release, seen signature: JIT %.1f ns, libffi %.1f ns\n",
-                get("callback/create_release_jit"), get("callback/create_release_libffi"));
+                col.ns("callback/create_release_jit"), col.ns("callback/create_release_libffi"));
     // Resident-set growth over 100,000 live JIT callbacks.
     CallbackWorld& w = cw();
     constexpr int kLive = 100000;

@@ -2,6 +2,7 @@
 // closure and a plain C function; create + release; memory per live callback) and batches.
 #pragma once
 
+#include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -56,14 +57,32 @@ inline size_t resident_bytes() {
     return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
+// Keeps each benchmark's ns per iteration (real time) for the summaries.
+class Collector : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const Run& r : runs)
+            if (!r.error_occurred) ns_[r.benchmark_name()] = r.GetAdjustedRealTime();
+        ConsoleReporter::ReportRuns(runs);
+    }
+    // The ns per iteration of the benchmark named name; 0 when it did not run.
+    double ns(const std::string& name) const {
+        auto it = ns_.find(name);
+        return it == ns_.end() ? 0.0 : it->second;
+    }
+
+private:
+    std::map<std::string, double> ns_;
+};
+
 // Registers the callback benchmarks with Google Benchmark.
 void register_callback_benchmarks(const char* fixture_path);
 // Prints their summary from the per-iteration times by benchmark name.
-void print_callback_summary(const std::map<std::string, double>& ns);
+void print_callback_summary(const Collector& col);
 
 // Registers the batch benchmarks: N add3 calls one by one and as one batch, N = 3, 5, 10.
 void register_batch_benchmarks(const char* fixture_path);
 // Prints the gain of batches over single calls.
-void print_batch_summary(const std::map<std::string, double>& ns);
+void print_batch_summary(const Collector& col);
 
 }  // namespace jiffi_bench

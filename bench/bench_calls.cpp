@@ -21,6 +21,7 @@
 #include "jit/stub_cache.hpp"
 #include "runtime/context.hpp"
 
+using jiffi_bench::Collector;
 using jiffi_bench::must;
 using jiffi_bench::must_sym;
 using jiffi_bench::resident_bytes;
@@ -387,27 +388,13 @@ void register_all() {
     }
 }
 
-// Keeps every run's time per iteration while printing as the console reporter does.
-class Collector : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> ns;
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const Run& r : runs)
-            if (!r.error_occurred) ns[r.benchmark_name()] = r.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 // Prints each case's paths with ratios against the direct call and against ffi_call.
 void print_summary(const Collector& col) {
     std::printf("\njiffi call benchmark summary (ns per call, same run; x = ratio)\n");
     std::printf("%-12s %7s %8s %8s %8s %8s %8s %10s %10s %12s\n", "function", "direct", "ffi_call",
                 "libffi", "jit", "jit_inv", "auto", "jit/direct", "inv/direct", "ffi_call/jit");
     for (const Case& c : cases()) {
-        auto get = [&](const char* path) {
-            auto it = col.ns.find(c.name + "/" + path);
-            return it == col.ns.end() ? 0.0 : it->second;
-        };
+        auto get = [&](const char* path) { return col.ns(c.name + "/" + path); };
         double d = get("direct"), f = get("ffi_call"), l = get("jiffi_libffi"), j = get("jit_call"),
                i = get("jit_invoker"), a = get("auto_call");
         std::printf("%-12s %7.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2fx %9.2fx %11.1fx\n", c.name.c_str(), d, f,
@@ -416,16 +403,13 @@ void print_summary(const Collector& col) {
     std::printf("columns: direct C call through a function pointer; libffi ffi_call with a prepared cif;\n"
                 "jiffi on the libffi backend; the JIT stub via jiffi_function_call and via the raw\n"
                 "invoker; AUTO after warm-up (tiered up from libffi to the JIT stub).\n");
-    auto two = col.ns.find("add3/jit_call_2_threads/real_time/threads:2");
     // Real time over the iterations of both threads: each thread's call took twice that.
-    if (two != col.ns.end())
+    if (double two = col.ns("add3/jit_call_2_threads/real_time/threads:2"); two > 0)
         std::printf("add3 through jiffi_function_call from 2 threads at once: %.2f ns per call on each thread\n",
-                    2 * two->second);
-    auto floor = col.ns.find("add3/floor_invoker");
-    auto direct = col.ns.find("add3/direct");
-    if (floor != col.ns.end() && direct != col.ns.end() && direct->second > 0)
-        std::printf("floor of the invoker shape (hand-written, add3): %.2f ns, %.2fx direct\n", floor->second,
-                    floor->second / direct->second);
+                    2 * two);
+    double floor = col.ns("add3/floor_invoker"), direct = col.ns("add3/direct");
+    if (floor > 0 && direct > 0)
+        std::printf("floor of the invoker shape (hand-written, add3): %.2f ns, %.2fx direct\n", floor, floor / direct);
 }
 
 // A variadic argument type list never used before in this process (bijective base 6 over
@@ -540,8 +524,8 @@ int main(int argc, char** argv) {
     if (summary) {
         print_summary(col);
         print_compile_summary();
-        jiffi_bench::print_callback_summary(col.ns);
-        jiffi_bench::print_batch_summary(col.ns);
+        jiffi_bench::print_callback_summary(col);
+        jiffi_bench::print_batch_summary(col);
     }
     benchmark::Shutdown();
     return 0;

@@ -96,21 +96,6 @@ BENCHMARK(BM_DefsharedStrlen);
 BENCHMARK(BM_TypedCallStrlen);
 BENCHMARK(BM_StructFieldSetGet);
 
-// Keeps each benchmark's ns per iteration for the summary.
-class Collector : public benchmark::ConsoleReporter {
-public:
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const Run& r : runs) ns_[r.benchmark_name()] = r.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-    double ns(const std::string& name) const {
-        auto it = ns_.find(name);
-        return it == ns_.end() ? 0 : it->second;
-    }
-
-private:
-    std::map<std::string, double> ns_;
-};
 
 }  // namespace
 
@@ -119,7 +104,7 @@ int main(int argc, char** argv) {
     std::vector<char*> args = jiffi_bench::benchmark_args(argc, argv, summary);
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
-    Collector col;
+    jiffi_bench::Collector col;
     benchmark::RunSpecifiedBenchmarks(&col);
     if (summary) {
         std::printf("\njiffi foreign-surface summary (ns per operation, same run)\n");

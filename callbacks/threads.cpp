@@ -93,7 +93,6 @@ __thread ThreadRecord tls_record __attribute__((tls_model("initial-exec")));
 struct Registry {
     std::mutex mu;
     std::vector<ThreadRecord*> records;
-    uint32_t next_serial = 1;
 };
 
 Registry& registry() {
@@ -163,7 +162,7 @@ bool thread_record_offset(int64_t& offset) {
 
 extern "C" void jiffi_callbacks_register_thread() {
     if (tls_record.registered) return;  // registered, or retired by an exiting thread
-    // Reached from thunks, which cannot unwind: out of memory leaves the thread unregistered
+    // Reached from trampolines, which cannot unwind: out of memory leaves the thread unregistered
     // (its calls then hold back no reuse) rather than throwing.
     try {
         static thread_local ThreadExit on_exit;
@@ -171,8 +170,7 @@ extern "C" void jiffi_callbacks_register_thread() {
         Registry& r = registry();
         std::lock_guard<std::mutex> lock(r.mu);
         r.records.push_back(&tls_record);
-        std::atomic_ref<uint32_t>(tls_record.registered).store(r.next_serial++, std::memory_order_relaxed);
-        if (r.next_serial == 0 || r.next_serial == kRetired) r.next_serial = 1;
+        std::atomic_ref<uint32_t>(tls_record.registered).store(kRegistered, std::memory_order_relaxed);
     } catch (...) {
     }
 }

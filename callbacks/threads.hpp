@@ -14,7 +14,7 @@ constexpr uint32_t kActiveCallbacks = 8;
 // offsets), so its layout is fixed.
 struct ThreadRecord {
     uint32_t depth;       // callbacks running on the thread now (nested ones included)
-    uint32_t registered;  // the thread's registration serial, 0 before its first callback,
+    uint32_t registered;  // 0 before the thread's first callback, kRegistered after it,
                           // kRetired once the thread is exiting (never registered again)
     uint8_t entering;     // 1 from a trampoline's entry until its thunk recorded the call
     // The callbacks running (their data slots, or libffi callback objects), outermost first:
@@ -22,7 +22,8 @@ struct ThreadRecord {
     const void* active[kActiveCallbacks + 1];
 };
 
-// The registered value of a record whose thread is exiting.
+// The registered values of a record in the registry and of one whose thread is exiting.
+constexpr uint32_t kRegistered = 1;
 constexpr uint32_t kRetired = UINT32_MAX;
 
 // The record's offset from the thread pointer, the same in every thread; false when this

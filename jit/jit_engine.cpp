@@ -1,6 +1,8 @@
 // The ORC LLJIT behind every stub: IR passes and codegen once per batch, JITLink, the disk cache.
 #include "jit/jit_engine.hpp"
 
+#include "base/secure_io.hpp"
+
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -446,7 +448,7 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
                     tm.getTargetTriple().str() + "; " + tm.getTargetCPU().str() + "; " +
                     tm.getTargetFeatureString().str() + "; codegen O" + std::to_string(static_cast<int>(tm.getOptLevel()));
 
-    if (const char* dir = std::getenv("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
+    if (const char* dir = env_get("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
         // A cache the environment names but that cannot be used only costs recompilation.
         try {
             d.cache = std::make_unique<ObjectCache>(dir, d.environment);

@@ -1,6 +1,8 @@
 // The on-disk stub object cache: file format, validation, atomic stores through hard links.
 #include "jit/object_cache.hpp"
 
+#include "base/secure_io.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -132,7 +134,7 @@ bool make_directories(const std::string& dir) {
 }  // namespace
 
 uint64_t ObjectCache::default_max_bytes() {
-    const char* mb = std::getenv("JIFFI_JIT_CACHE_MAX_MB");
+    const char* mb = env_get("JIFFI_JIT_CACHE_MAX_MB");
     char* end = nullptr;
     unsigned long long v = mb && *mb ? std::strtoull(mb, &end, 10) : 0;
     return (v && end && !*end ? v : 256ull) << 20;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/secure_io.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/error.hpp"
@@ -31,16 +32,6 @@ const JitSignature& jiffi_signature::jit() const {
     std::call_once(jit_once_, [this] { jit_ = std::make_unique<JitSignature>(ctx->types, sig); });
     return *jit_;
 }
-
-namespace {
-
-// True when the environment variable var is set to something other than "" or "0".
-bool env_on(const char* var) {
-    const char* v = std::getenv(var);
-    return v && *v && std::strcmp(v, "0") != 0;
-}
-
-}  // namespace
 
 jiffi_context::jiffi_context(jiffi_backend b)
     : backend(b),

@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "jiffi/jiffi.h"
+
+#include "base/secure_io.hpp"
 #include "layout/discover/layout_model.hpp"
 #include "marshal/error.hpp"
 #include "runtime/capi_util.hpp"
@@ -97,9 +99,9 @@ bool dependency_current(const Dependency& d) {
 // layout or ~/.cache/jiffi/layout; "" when caching is off.
 std::string cache_dir(const jiffi_layout_request& req) {
     if (req.cache_dir) return req.cache_dir;
-    if (const char* e = std::getenv("JIFFI_LAYOUT_CACHE_DIR")) return e;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/jiffi/layout";
-    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/jiffi/layout";
+    if (const char* e = env_get("JIFFI_LAYOUT_CACHE_DIR")) return e;
+    if (const char* x = env_get("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/jiffi/layout";
+    if (const char* h = env_get("HOME"); h && *h) return std::string(h) + "/.cache/jiffi/layout";
     return "";
 }
 
@@ -282,7 +284,7 @@ struct Discoverer {
 // Where libjiffi-discover.so may be: $JIFFI_DISCOVER_LIB alone if set, else next to the
 // library holding this code, then the path baked in at build time.
 std::vector<std::string> discoverer_paths() {
-    if (const char* e = std::getenv("JIFFI_DISCOVER_LIB"); e && *e) return {e};
+    if (const char* e = env_get("JIFFI_DISCOVER_LIB"); e && *e) return {e};
     std::vector<std::string> paths;
     Dl_info info;
     if (dladdr(reinterpret_cast<void*>(&discoverer_paths), &info) && info.dli_fname) {

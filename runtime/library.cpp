@@ -1,6 +1,8 @@
 // Shared library resolution (search paths, ld.so.cache, linker scripts), loading and symbol lookup.
 #include "runtime/library.hpp"
 
+#include "base/secure_io.hpp"
+
 #include "marshal/error.hpp"
 
 #include <dirent.h>
@@ -768,7 +770,7 @@ std::unique_ptr<LoadedLibrary> open_library(const char* name,
 std::vector<std::string> default_search_paths() {
     std::vector<std::string> out;
     for (const char* variable : {"JIFFI_LIBRARY_PATH", "LD_LIBRARY_PATH"}) {
-        const char* value = std::getenv(variable);
+        const char* value = env_get(variable);
         if (!value) continue;
         std::string_view rest(value);
         while (true) {

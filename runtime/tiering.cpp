@@ -1,6 +1,8 @@
 // AUTO tiering: counters, fallback log, and the compiler thread that switches functions to stubs.
 #include "runtime/tiering.hpp"
 
+#include "base/secure_io.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,22 +17,6 @@ namespace {
 constexpr auto kIdleStop = std::chrono::seconds(1);
 // How long the thread lets a burst of bindings gather before compiling them as one batch.
 constexpr auto kGather = std::chrono::microseconds(200);
-
-// True when the comma-separated list in var names item or "all".
-bool env_lists(const char* var, const char* item) {
-    const char* v = std::getenv(var);
-    if (!v) return false;
-    std::string s = v;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t end = s.find(',', start);
-        if (end == std::string::npos) end = s.size();
-        std::string word = s.substr(start, end - start);
-        if (word == item || word == "all") return true;
-        start = end + 1;
-    }
-    return false;
-}
 
 }  // namespace
 

@@ -717,7 +717,7 @@ std::string error_text(const std::vector<Diag>& diags, const std::map<unsigned, 
 }  // namespace
 
 std::string default_resource_dir() {
-    const char* env = std::getenv("JIFFI_CLANG_RESOURCE_DIR");
+    const char* env = ::secure_getenv("JIFFI_CLANG_RESOURCE_DIR");
     return env && *env ? env : JIFFI_CLANG_RESOURCE_DIR;
 }
 

@@ -1,0 +1,116 @@
+// Private directories and files: only the effective user's own, never through a link or a FIFO.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "base/secure_io.hpp"
+
+using namespace jiffi::detail;
+
+namespace {
+
+// A fresh directory under /tmp, removed with its files at the end of the test.
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/jiffi-secure-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
+mode_t mode_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_CASE("private directories are made 0700 and foreign or open ones are refused") {
+    TempDir t;
+    mode_t old = ::umask(0);
+    std::string dir = t.path + "/a/b";
+    CHECK_FALSE(make_private_dir(dir).has_value());
+    ::umask(old);
+    CHECK(mode_of(t.path + "/a") == 0700);
+    CHECK(mode_of(dir) == 0700);
+    ::chmod(dir.c_str(), 0777);
+    auto why = untrusted_dir_reason(dir);
+    REQUIRE(why.has_value());
+    CHECK(why->find("writable by group or others (mode 0777)") != std::string::npos);
+    ::chmod(dir.c_str(), 0700);
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(dir.c_str(), 65534, 65534) == 0);
+        why = make_private_dir(dir);
+        REQUIRE(why.has_value());
+        CHECK(why->find("owned by uid 65534") != std::string::npos);
+    }
+    ::close(::open((t.path + "/file").c_str(), O_CREAT | O_WRONLY, 0600));
+    why = untrusted_dir_reason(t.path + "/file");
+    REQUIRE(why.has_value());
+    CHECK(why->find("is not a directory") != std::string::npos);
+}
+
+TEST_CASE("private files are written 0600 and read back only when they are the user's own") {
+    TempDir t;
+    mode_t old = ::umask(0);
+    std::string file = t.path + "/f";
+    REQUIRE(write_private_file(file, "hello"));
+    ::umask(old);
+    CHECK(mode_of(file) == 0600);
+    std::string got, why;
+    CHECK(read_private_file(file, 100, got, &why) == FileRead::Ok);
+    CHECK(got == "hello");
+    CHECK(read_private_file(file, 4, got, &why) == FileRead::TooLarge);
+    CHECK(got.empty());
+    CHECK(read_private_file(t.path + "/none", 100, got, &why) == FileRead::Missing);
+    ::chmod(file.c_str(), 0666);
+    CHECK(read_private_file(file, 100, got, &why) == FileRead::Untrusted);
+    CHECK(why.find("writable by group or others") != std::string::npos);
+    ::chmod(file.c_str(), 0600);
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+        CHECK(read_private_file(file, 100, got, &why) == FileRead::Untrusted);
+        CHECK(why.find("owned by uid 65534") != std::string::npos);
+    }
+}
+
+TEST_CASE("links and FIFOs are never followed or waited on") {
+    TempDir t;
+    std::string target = t.path + "/target";
+    REQUIRE(write_private_file(target, "secret"));
+    std::string link = t.path + "/link";
+    REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+    std::string got, why;
+    CHECK(read_private_file(link, 100, got, &why) == FileRead::Untrusted);
+    CHECK(why.find("symbolic link") != std::string::npos);
+    // Writing over the link replaces the link itself; its target keeps its bytes.
+    REQUIRE(write_private_file(link, "new"));
+    CHECK(read_private_file(target, 100, got) == FileRead::Ok);
+    CHECK(got == "secret");
+    CHECK(read_private_file(link, 100, got) == FileRead::Ok);
+    CHECK(got == "new");
+    std::string fifo = t.path + "/fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(read_private_file(fifo, 100, got, &why) == FileRead::Untrusted);
+    CHECK(why.find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("environment lists name their items or all") {
+    ::setenv("JIFFI_TEST_LIST", "cache,fallback", 1);
+    CHECK(env_lists("JIFFI_TEST_LIST", "cache"));
+    CHECK(env_lists("JIFFI_TEST_LIST", "fallback"));
+    CHECK_FALSE(env_lists("JIFFI_TEST_LIST", "fall"));
+    ::setenv("JIFFI_TEST_LIST", "all", 1);
+    CHECK(env_lists("JIFFI_TEST_LIST", "anything"));
+    ::setenv("JIFFI_TEST_LIST", "0", 1);
+    CHECK_FALSE(env_on("JIFFI_TEST_LIST"));
+    ::unsetenv("JIFFI_TEST_LIST");
+    CHECK(env_get("JIFFI_TEST_LIST") == nullptr);
+}

@@ -74,11 +74,16 @@ std::optional<std::string> make_private_dir(const std::string& dir) {
 
 FileRead read_private_file(const std::string& path, size_t max_bytes, std::string& out,
                            std::string* why) {
+    return read_private_file_at(AT_FDCWD, path, max_bytes, out, why);
+}
+
+FileRead read_private_file_at(int dir_fd, const std::string& path, size_t max_bytes, std::string& out,
+                              std::string* why) {
     auto said = [&](FileRead r, std::string text) {
         if (why) *why = std::move(text);
         return r;
     };
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return said(FileRead::Missing, "'" + path + "' does not exist");
         if (errno == ELOOP) return said(FileRead::Untrusted, "'" + path + "' is a symbolic link");
@@ -122,6 +127,33 @@ FileRead read_private_file(const std::string& path, size_t max_bytes, std::strin
         return said(result, reason);
     }
     return FileRead::Ok;
+}
+
+int open_private_dir(const std::string& dir, std::string& why) {
+    if (std::optional<std::string> problem = make_private_dir(dir)) {
+        why = *problem;
+        return -1;
+    }
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        why = "directory '" + dir + "' cannot be opened: " + std::strerror(errno);
+        return -1;
+    }
+    // The path was checked before it was opened: the opened directory is checked again.
+    struct stat st {};
+    std::optional<std::string> problem;
+    if (::fstat(fd, &st) != 0)
+        problem = "directory '" + dir + "' cannot be examined: " + std::strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        problem = "'" + dir + "' is not a directory";
+    else
+        problem = ownership_problem(st, "directory '" + dir + "'");
+    if (problem) {
+        ::close(fd);
+        why = *problem;
+        return -1;
+    }
+    return fd;
 }
 
 std::string temporary_name_beside(const std::string& path) {

@@ -38,6 +38,16 @@ enum class FileRead { Ok, Missing, Untrusted, TooLarge, Failed };
 FileRead read_private_file(const std::string& path, size_t max_bytes, std::string& out,
                            std::string* why = nullptr);
 
+// read_private_file for the file name relative to the open directory dir_fd (AT_FDCWD: the
+// working directory), so a directory checked once cannot be swapped for another under it.
+FileRead read_private_file_at(int dir_fd, const std::string& name, size_t max_bytes, std::string& out,
+                              std::string* why = nullptr);
+
+// Makes dir as make_private_dir does, then opens it and checks the opened directory itself
+// (owner, mode), so later *at() calls on the descriptor reach the directory that was checked.
+// Returns the descriptor (O_CLOEXEC, the caller closes it), or -1 with the reason in why.
+int open_private_dir(const std::string& dir, std::string& why);
+
 // Writes bytes as the file at path: into a new temporary file beside it (O_CREAT|O_EXCL|
 // O_NOFOLLOW, mode 0600), then renamed into place, so readers see the old file or the
 // whole new one and a planted symbolic link is never followed. False (and nothing left

@@ -114,3 +114,34 @@ TEST_CASE("environment lists name their items or all") {
     ::unsetenv("JIFFI_TEST_LIST");
     CHECK(env_get("JIFFI_TEST_LIST") == nullptr);
 }
+
+TEST_CASE("an opened private directory reaches its files by name, and keeps reaching it when swapped") {
+    TempDir t;
+    std::string dir = t.path + "/cache", why;
+    int fd = open_private_dir(dir, why);
+    REQUIRE(fd >= 0);
+    REQUIRE(write_private_file(dir + "/f", "mine"));
+    std::string out;
+    CHECK(read_private_file_at(fd, "f", 100, out) == FileRead::Ok);
+    CHECK(out == "mine");
+    // The checked directory moved away and another put in its place: the descriptor still
+    // reads the checked one, never the newcomer.
+    REQUIRE(::rename(dir.c_str(), (t.path + "/moved").c_str()) == 0);
+    REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+    REQUIRE(write_private_file(dir + "/f", "planted"));
+    CHECK(read_private_file_at(fd, "f", 100, out) == FileRead::Ok);
+    CHECK(out == "mine");
+    ::close(fd);
+    // An open directory is refused, and no descriptor is left behind.
+    ::chmod(dir.c_str(), 0777);
+    CHECK(open_private_dir(dir, why) == -1);
+    CHECK(why.find("writable by group or others (mode 0777)") != std::string::npos);
+    ::chmod(dir.c_str(), 0700);
+    // A link at the name is not followed relative to the directory either.
+    int moved = open_private_dir(t.path + "/moved", why);
+    REQUIRE(moved >= 0);
+    REQUIRE(::symlink((dir + "/f").c_str(), (t.path + "/moved/link").c_str()) == 0);
+    CHECK(read_private_file_at(moved, "link", 100, out, &why) == FileRead::Untrusted);
+    CHECK(why.find("symbolic link") != std::string::npos);
+    ::close(moved);
+}

@@ -449,10 +449,12 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
                     tm.getTargetFeatureString().str() + "; codegen O" + std::to_string(static_cast<int>(tm.getOptLevel()));
 
     if (const char* dir = env_get("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
-        // A cache the environment names but that cannot be used only costs recompilation.
+        // A cache the environment names but that cannot be used or trusted only costs
+        // recompilation; JIFFI_LOG=cache says why.
         try {
             d.cache = std::make_unique<ObjectCache>(dir, d.environment);
-        } catch (const Error&) {
+        } catch (const Error& e) {
+            log_once("cache", "JIFFI_JIT_CACHE_DIR: " + e.message());
         }
     }
 }

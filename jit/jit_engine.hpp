@@ -51,8 +51,9 @@ public:
     // fails on the module as a whole.
     CompiledBatch compile(const std::vector<const StubSpec*>& specs);
 
-    // Uses dir as the disk cache of compiled stubs from now on (created if missing); an
-    // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for an unusable dir.
+    // Uses dir as the disk cache of compiled stubs from now on (created 0700 if missing); an
+    // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for a dir that cannot be
+    // used or trusted (not the effective user's, or writable by group or others).
     void set_cache_dir(const std::string& dir);
     // What the disk cache's files depend on besides spec keys: stub format, LLVM, host CPU.
     const std::string& cache_environment() const;

@@ -1,4 +1,4 @@
-// The on-disk stub object cache: file format, validation, atomic stores through hard links.
+// The on-disk stub object cache: file format, validation, private stores through hard links.
 #include "jit/object_cache.hpp"
 
 #include "base/secure_io.hpp"
@@ -8,7 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/Support/SHA256.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -23,12 +27,20 @@ namespace jiffi::detail {
 
 namespace {
 
-// A file starts with these bytes; the digit is the file format's version.
-constexpr char kMagic[8] = {'J', 'I', 'F', 'F', 'I', 'O', 'C', '1'};
+// A file starts with these bytes; the digit is the file format's version (2: SHA-256).
+constexpr char kMagic[8] = {'J', 'I', 'F', 'F', 'I', 'O', 'C', '2'};
 // Files larger than this are not ours (a module of thousands of stubs is far smaller).
 constexpr uint64_t kMaxFile = uint64_t(256) << 20;
 
-// The 64-bit FNV-1a hash of bytes, continuing from h.
+using Digest = std::array<uint8_t, 32>;
+
+// The digest that ends a file, over every byte before it; the one place naming the hash.
+Digest content_hash(std::string_view bytes) {
+    return llvm::SHA256::hash(
+        llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// The 64-bit FNV-1a hash of bytes, continuing from h (file names only, not integrity).
 uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
     for (unsigned char c : bytes) {
         h ^= c;
@@ -72,63 +84,23 @@ public:
         return true;
     }
 
-    size_t offset() const { return at_; }
+    bool at_end() const { return at_ == bytes_.size(); }
 
 private:
     std::string_view bytes_;
     size_t at_ = 0;
 };
 
-// The whole content of the file at path, or nothing when it cannot be read or is too big.
-std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    std::optional<std::string> out;
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) <= kMaxFile) {
-        std::string bytes(static_cast<size_t>(st.st_size), '\0');
-        size_t done = 0;
-        while (done < bytes.size()) {
-            ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            done += static_cast<size_t>(n);
-        }
-        if (done == bytes.size()) out = std::move(bytes);
-    }
-    ::close(fd);
-    return out;
-}
-
-// Writes bytes to a new file at path; false (and no file) on failure.
-bool write_new_file(const std::string& path, std::string_view bytes) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return false;
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-    }
-    bool ok = ::close(fd) == 0 && done == bytes.size();
-    if (!ok) ::unlink(path.c_str());
-    return ok;
-}
-
-// A file name in dir no other writer (thread or process) uses at the same time.
-std::string temporary_name(const std::string& dir) {
+// A file name in the cache directory no other writer (thread or process) uses at the same time.
+std::string temporary_name() {
     static std::atomic<uint64_t> counter{0};
-    return dir + "/.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    return ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
-// Makes dir and its missing parents; true when dir is a directory afterwards.
-bool make_directories(const std::string& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode);
-    size_t slash = dir.find_last_of('/');
-    if (slash != std::string::npos && slash > 0 && !make_directories(dir.substr(0, slash))) return false;
-    return ::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST;
+// Records why in *out (when given) and returns nothing, for parse's rejections.
+std::optional<CachedObject> reject(std::string* out, const char* why) {
+    if (out) *out = why;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -144,67 +116,121 @@ ObjectCache::ObjectCache(std::string dir, std::string environment, uint64_t max_
     : dir_(std::move(dir)), environment_(std::move(environment)), max_bytes_(max_bytes) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
     if (dir_.empty()) fail(ErrorCode::INVALID_ARGUMENT, "the JIT cache directory is an empty path");
-    if (!make_directories(dir_))
-        fail(ErrorCode::INVALID_ARGUMENT, "the JIT cache directory '" + dir_ +
-                                              "' is not a directory and cannot be created: " +
-                                              std::strerror(errno));
+    std::string why;
+    dir_fd_ = open_private_dir(dir_, why);
+    if (dir_fd_ < 0) fail(ErrorCode::INVALID_ARGUMENT, "the JIT cache directory is not used: " + why);
 }
 
-std::string ObjectCache::path_of(const std::string& key) const {
+ObjectCache::~ObjectCache() { ::close(dir_fd_); }
+
+std::string ObjectCache::name_of(const std::string& key) const {
     uint64_t h = fnv1a(key, fnv1a(environment_ + '\0'));
     char name[24];
     std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
-    return dir_ + "/" + name + ".jstub";
+    return std::string(name) + ".jstub";
 }
 
-std::optional<CachedObject> ObjectCache::find(const std::string& key) const {
-    std::optional<std::string> bytes = read_file(path_of(key));
-    if (!bytes || bytes->size() < sizeof kMagic + sizeof(uint64_t)) return std::nullopt;
-    std::string_view all(*bytes);
-    if (all.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic)) return std::nullopt;
-    // The checksum covers everything before it: a torn or altered file is never trusted.
-    std::string_view body = all.substr(0, all.size() - sizeof(uint64_t));
-    uint64_t sum = 0;
-    std::memcpy(&sum, all.data() + body.size(), sizeof sum);
-    if (fnv1a(body) != sum) return std::nullopt;
+std::string ObjectCache::path_of(const std::string& key) const { return dir_ + "/" + name_of(key); }
+
+std::string ObjectCache::encode(const std::string& environment, const std::vector<std::string>& keys,
+                                std::string_view object) {
+    std::string bytes(kMagic, sizeof kMagic);
+    put_string(bytes, environment);
+    put(bytes, static_cast<uint64_t>(keys.size()));
+    for (const std::string& k : keys) put_string(bytes, k);
+    put_string(bytes, object);
+    return seal(bytes);
+}
+
+std::string ObjectCache::seal(std::string_view body) {
+    Digest digest = content_hash(body);
+    std::string bytes(body);
+    bytes.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+    return bytes;
+}
+
+std::optional<CachedObject> ObjectCache::parse(std::string_view bytes, const std::string& environment,
+                                               const std::string& key, std::string* why) {
+    if (bytes.size() > kMaxFile) return reject(why, "it is larger than any cache file");
+    if (bytes.size() < sizeof kMagic + sizeof(Digest) ||
+        bytes.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic))
+        return reject(why, "it is not a JIT cache file of this version");
+    // The digest covers everything before it and is checked before any field is read: a
+    // torn or altered file is never trusted.
+    std::string_view body = bytes.substr(0, bytes.size() - sizeof(Digest));
+    Digest digest = content_hash(body);
+    if (std::memcmp(digest.data(), bytes.data() + body.size(), digest.size()) != 0)
+        return reject(why, "its SHA-256 does not match its content (truncated or altered)");
     Reader in(body.substr(sizeof kMagic));
-    std::string environment;
+    std::string file_environment;
     uint64_t count = 0;
-    if (!in.get_string(environment) || environment != environment_ || !in.get(count)) return std::nullopt;
+    if (!in.get_string(file_environment) || !in.get(count)) return reject(why, "its header is malformed");
+    if (file_environment != environment) return reject(why, "it was compiled for another environment");
     CachedObject out;
-    out.id = sum;
+    std::memcpy(&out.id, digest.data(), sizeof out.id);
     bool found = false;
+    // Each key takes at least its length's 8 bytes, so count is bounded by the file's size.
     for (uint64_t i = 0; i < count; ++i) {
         std::string k;
-        if (!in.get_string(k)) return std::nullopt;
+        if (!in.get_string(k)) return reject(why, "its key list is malformed");
         found = found || k == key;
         out.keys.push_back(std::move(k));
     }
-    if (!found || !in.get_string(out.object)) return std::nullopt;
-    if (sizeof kMagic + in.offset() != body.size() || out.object.empty()) return std::nullopt;
-    // A hit makes the file recently used, so trimming removes it last.
-    ::utimensat(AT_FDCWD, path_of(key).c_str(), nullptr, 0);
+    if (!in.get_string(out.object) || !in.at_end() || out.object.empty())
+        return reject(why, "its object is malformed");
+    if (!found) return reject(why, "it does not hold the stub it is named for");
     return out;
+}
+
+std::optional<CachedObject> ObjectCache::find(const std::string& key) const {
+    std::string name = name_of(key);
+    std::string bytes, why;
+    FileRead read = read_private_file_at(dir_fd_, name, kMaxFile, bytes, &why);
+    if (read == FileRead::Missing) return std::nullopt;
+    if (read != FileRead::Ok) {
+        log_once("cache", "JIT cache '" + dir_ + "': ignoring " + why);
+        return std::nullopt;
+    }
+    std::optional<CachedObject> out = parse(bytes, environment_, key, &why);
+    if (!out) {
+        log_once("cache", "JIT cache '" + dir_ + "': ignoring '" + name + "': " + why);
+        return std::nullopt;
+    }
+    // A hit makes the file recently used, so trimming removes it last.
+    ::utimensat(dir_fd_, name.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+    return out;
+}
+
+bool ObjectCache::write_new(const std::string& name, std::string_view bytes) const {
+    int fd = ::openat(dir_fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+    }
+    bool ok = ::close(fd) == 0 && done == bytes.size();
+    if (!ok) ::unlinkat(dir_fd_, name.c_str(), 0);
+    return ok;
 }
 
 void ObjectCache::store(const std::vector<std::string>& keys, std::string_view object) const {
     if (keys.empty()) return;
-    std::string bytes(kMagic, sizeof kMagic);
-    put_string(bytes, environment_);
-    put(bytes, static_cast<uint64_t>(keys.size()));
-    for (const std::string& k : keys) put_string(bytes, k);
-    put_string(bytes, object);
-    put(bytes, fnv1a(bytes));
-    std::string tmp = temporary_name(dir_);
-    if (!write_new_file(tmp, bytes)) return;
+    std::string bytes = encode(environment_, keys, object);
+    std::string tmp = temporary_name();
+    if (!write_new(tmp, bytes)) return;
     for (const std::string& k : keys) {
-        // Each key's name is replaced atomically by a new link to the one written file;
-        // where hard links are not supported, by a copy.
-        std::string link = temporary_name(dir_);
-        if (::link(tmp.c_str(), link.c_str()) != 0 && !write_new_file(link, bytes)) continue;
-        if (::rename(link.c_str(), path_of(k).c_str()) != 0) ::unlink(link.c_str());
+        // Each key's name is replaced atomically by a new link to the one written file
+        // (rename replaces a planted symbolic link itself, never its target); where hard
+        // links are not supported, by a copy written the same way.
+        std::string link = temporary_name();
+        if (::linkat(dir_fd_, tmp.c_str(), dir_fd_, link.c_str(), 0) != 0 && !write_new(link, bytes)) continue;
+        if (::renameat(dir_fd_, link.c_str(), dir_fd_, name_of(k).c_str()) != 0)
+            ::unlinkat(dir_fd_, link.c_str(), 0);
     }
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd_, tmp.c_str(), 0);
     // The directory is scanned only once enough was written to possibly cross the bound
     // (and at the first store, for what earlier processes left).
     uint64_t before = written_.fetch_add(bytes.size());
@@ -218,24 +244,29 @@ namespace {
 
 // A stub file of the directory: its name, inode, size and modification time.
 struct StubFile {
-    std::string path;
+    std::string name;
     ino_t inode;
     uint64_t size;
     struct timespec mtime;
 };
 
-// The stub files (*.jstub) of dir.
-std::vector<StubFile> list_stub_files(const std::string& dir) {
+// The stub files (*.jstub, regular files, links not followed) of the open directory dir_fd.
+std::vector<StubFile> list_stub_files(int dir_fd) {
     std::vector<StubFile> out;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
+    // A descriptor of its own: readdir moves the offset it shares with its duplicates.
+    int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return out;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return out;
+    }
     while (struct dirent* e = ::readdir(d)) {
         std::string name = e->d_name;
         if (name.size() < 7 || name.compare(name.size() - 6, 6, ".jstub") != 0) continue;
         struct stat st {};
-        std::string path = dir + "/" + name;
-        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        out.push_back({path, st.st_ino, static_cast<uint64_t>(st.st_size), st.st_mtim});
+        if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        out.push_back({name, st.st_ino, static_cast<uint64_t>(st.st_size), st.st_mtim});
     }
     ::closedir(d);
     return out;
@@ -252,10 +283,10 @@ uint64_t unique_bytes(const std::vector<StubFile>& files) {
 
 }  // namespace
 
-uint64_t ObjectCache::disk_bytes() const { return unique_bytes(list_stub_files(dir_)); }
+uint64_t ObjectCache::disk_bytes() const { return unique_bytes(list_stub_files(dir_fd_)); }
 
 void ObjectCache::trim() const {
-    std::vector<StubFile> files = list_stub_files(dir_);
+    std::vector<StubFile> files = list_stub_files(dir_fd_);
     uint64_t total = unique_bytes(files);
     if (total <= max_bytes_) return;
     std::sort(files.begin(), files.end(), [](const StubFile& a, const StubFile& b) {
@@ -267,7 +298,7 @@ void ObjectCache::trim() const {
     uint64_t target = max_bytes_ / 4 * 3;
     for (const StubFile& f : files) {
         if (total <= target) break;
-        if (::unlink(f.path.c_str()) != 0) continue;
+        if (::unlinkat(dir_fd_, f.name.c_str(), 0) != 0) continue;
         if (--names[f.inode] == 0) total -= f.size;
     }
 }

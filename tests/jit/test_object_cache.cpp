@@ -1,12 +1,16 @@
-// The disk cache of stub objects: file validation, and a second process that compiles nothing.
+// The disk cache of stub objects: file validation, trust in its directory and files, and a
+// second process that compiles nothing.
 #include <doctest/doctest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -31,8 +35,8 @@ struct TempDir {
         path = tmpl;
     }
     ~TempDir() {
-        for (const std::string& f : files()) ::unlink((path + "/" + f).c_str());
-        ::rmdir(path.c_str());
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
     }
     // The names of the files in the directory, hidden ones included.
     std::vector<std::string> files() const {
@@ -278,4 +282,224 @@ TEST_CASE("the disk cache stays under its bound, dropping the least recently use
     CHECK(cache.find("k-kept").has_value());
     CHECK(cache.find("k199").has_value());
     CHECK_FALSE(cache.find("k0").has_value());
+}
+
+namespace {
+
+// The uid and gid of "nobody", the other user that plants files (the tests run as root).
+constexpr uid_t kNobody = 65534;
+
+// The permission bits of the file at path, not following a final link (-1 if missing).
+int mode_of(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+// Collects what the process writes to stderr while it lives (log_once's output).
+struct StderrCapture {
+    std::string file;
+    int saved = -1;
+    explicit StderrCapture(const std::string& dir) : file(dir + "/stderr.txt") {
+        std::fflush(stderr);
+        saved = ::dup(2);
+        int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        ::dup2(fd, 2);
+        ::close(fd);
+    }
+    // What was written so far.
+    std::string text() {
+        std::fflush(stderr);
+        return slurp(file);
+    }
+    ~StderrCapture() {
+        std::fflush(stderr);
+        ::dup2(saved, 2);
+        ::close(saved);
+    }
+};
+
+// How many times needle occurs in haystack.
+size_t count_of(const std::string& haystack, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// The 64-bit FNV-1a hash of bytes: the checksum of the previous file format, which anyone
+// who replaces a file's code can recompute.
+uint64_t fnv1a(std::string_view bytes) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("object cache: a stub file planted by another user is not loaded; the stub is compiled") {
+    TempDir own, planted;
+    JitEngine& engine = JitEngine::instance();
+    // The forged code: a real stub of the same arguments that never writes the result.
+    StubSpec four = int64_spec(4), silent = int64_spec(4);
+    silent.plan.ret = ArgPlan{};
+    silent.ret = SlotInfo{};
+    REQUIRE(silent.key() != four.key());
+    engine.set_cache_dir(own.path);
+    {
+        StubCache cache;
+        (void)cache.acquire(silent);
+    }
+    std::optional<CachedObject> forged = ObjectCache(own.path, engine.cache_environment()).find(silent.key());
+    REQUIRE(forged);
+    ObjectCache(planted.path, engine.cache_environment()).store({four.key()}, forged->object);
+    std::string victim = ObjectCache(planted.path, engine.cache_environment()).path_of(four.key());
+    engine.set_cache_dir(planted.path);
+    jiffi_slot args[4];
+    for (int i = 0; i < 4; ++i) args[i].i64 = i + 1;
+    jiffi_slot ret;
+    {
+        // The forged file as its owner wrote it is loaded: the test sees the planted code run.
+        StubCache cache;
+        StubRef ref = cache.acquire(four);
+        ret.i64 = -1;
+        ref.code()(reinterpret_cast<void*>(&oc_sum4), args, &ret);
+        REQUIRE(ret.i64 == -1);
+    }
+    // The same file owned by nobody (mode 0666 in a 0777 directory would be refused too).
+    REQUIRE(::chown(victim.c_str(), kNobody, kNobody) == 0);
+    engine.set_cache_dir("");
+    engine.set_cache_dir(planted.path);
+    {
+        StubCache cache;
+        JitEngineStats before = engine.stats();
+        StubRef ref = cache.acquire(four);
+        JitEngineStats after = engine.stats();
+        CHECK(after.cache_hits == before.cache_hits);
+        CHECK(after.stubs_compiled - before.stubs_compiled == 1);
+        ret.i64 = -1;
+        ref.code()(reinterpret_cast<void*>(&oc_sum4), args, &ret);
+        CHECK(ret.i64 == 10);
+    }
+    // The compiled stub replaced the planted file with the process's own.
+    struct stat st {};
+    REQUIRE(::lstat(victim.c_str(), &st) == 0);
+    CHECK(st.st_uid == ::geteuid());
+    CHECK((st.st_mode & 07777) == 0600);
+    engine.set_cache_dir("");
+}
+
+TEST_CASE("object cache: files writable by group or others are ignored and named once in JIFFI_LOG") {
+    TempDir dir;
+    ::setenv("JIFFI_LOG", "cache", 1);
+    ObjectCache cache(dir.path, "env mode");
+    cache.store({"k1"}, "OBJECT BYTES");
+    REQUIRE(cache.find("k1"));
+    std::string file = cache.path_of("k1");
+    {
+        StderrCapture err(dir.path);
+        REQUIRE(::chmod(file.c_str(), 0666) == 0);
+        CHECK_FALSE(cache.find("k1"));
+        CHECK_FALSE(cache.find("k1"));
+        REQUIRE(::chmod(file.c_str(), 0620) == 0);
+        CHECK_FALSE(cache.find("k1"));
+        std::string text = err.text();
+        CHECK(count_of(text, "jiffi: ") == 2);
+        std::string name = file.substr(dir.path.size() + 1);
+        CHECK(count_of(text, "jiffi: JIT cache '" + dir.path + "': ignoring file '" + name +
+                                 "' is writable by group or others (mode 0666)") == 1);
+        CHECK(count_of(text, "(mode 0620)") == 1);
+    }
+    // Readable by others but writable only by the owner is the owner's file.
+    REQUIRE(::chmod(file.c_str(), 0644) == 0);
+    CHECK(cache.find("k1"));
+    ::unsetenv("JIFFI_LOG");
+}
+
+TEST_CASE("object cache: a symbolic link at a file's name is followed neither to read nor to write") {
+    TempDir dir, outside;
+    ObjectCache elsewhere(outside.path, "env link");
+    elsewhere.store({"k1"}, "OUTSIDE OBJECT");
+    std::string target = elsewhere.path_of("k1");
+    std::string before = slurp(target);
+    ObjectCache cache(dir.path, "env link");
+    std::string name = cache.path_of("k1");
+    REQUIRE(::symlink(target.c_str(), name.c_str()) == 0);
+    // The target is a fit file of the same environment and key: only the link is refused.
+    CHECK_FALSE(cache.find("k1"));
+    cache.store({"k1"}, "INSIDE OBJECT");
+    CHECK(slurp(target) == before);
+    REQUIRE(elsewhere.find("k1"));
+    CHECK(elsewhere.find("k1")->object == "OUTSIDE OBJECT");
+    struct stat st {};
+    REQUIRE(::lstat(name.c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    REQUIRE(cache.find("k1"));
+    CHECK(cache.find("k1")->object == "INSIDE OBJECT");
+}
+
+TEST_CASE("object cache: a directory writable by others or owned by another user is not used at all") {
+    TempDir base;
+    std::string open_dir = base.path + "/open", foreign = base.path + "/foreign";
+    REQUIRE(::mkdir(open_dir.c_str(), 0700) == 0);
+    REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
+    REQUIRE(::mkdir(foreign.c_str(), 0700) == 0);
+    REQUIRE(::chown(foreign.c_str(), kNobody, kNobody) == 0);
+    for (const std::string& dir : {open_dir, foreign}) {
+        CAPTURE(dir);
+        // Asked for by name, it is an error naming the directory.
+        try {
+            ObjectCache cache(dir, "env dir");
+            FAIL("the untrusted directory was accepted");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::INVALID_ARGUMENT);
+            CHECK(e.message().find("'" + dir + "'") != std::string::npos);
+        }
+        CHECK_THROWS_AS(JitEngine::instance().set_cache_dir(dir), Error);
+        // Named by JIFFI_JIT_CACHE_DIR, it is said once and every stub is compiled.
+        ProbeRun run = run_probe("-", "JIFFI_LOG=cache JIFFI_JIT_CACHE_DIR='" + dir + "' 2>&1");
+        CHECK(run.status == 0);
+        CHECK(run.stats["compiled"] == 7);
+        CHECK(run.stats["hits"] == 0);
+        CHECK(run.results.find("add3 321\n") != std::string::npos);
+        CHECK(count_of(run.results, "jiffi: JIFFI_JIT_CACHE_DIR: ") == 1);
+        CHECK(count_of(run.results, "'" + dir + "'") == 1);
+        std::vector<std::string> left;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().string());
+        CHECK(left.empty());
+    }
+}
+
+TEST_CASE("object cache: a file whose code was replaced and its old checksum recomputed is rejected") {
+    TempDir dir;
+    ObjectCache cache(dir.path, "env attack");
+    cache.store({"k1"}, "GENUINE OBJECT CODE");
+    std::string file = cache.path_of("k1");
+    std::string bytes = slurp(file);
+    size_t code = bytes.find("GENUINE");
+    REQUIRE(code != std::string::npos);
+    // The same length of other code, and the previous format's trailing FNV-1a over the rest.
+    bytes.replace(code, 7, "PLANTED");
+    uint64_t sum = fnv1a(std::string_view(bytes).substr(0, bytes.size() - sizeof sum));
+    std::memcpy(bytes.data() + bytes.size() - sizeof sum, &sum, sizeof sum);
+    spit(file, bytes);
+    REQUIRE(mode_of(file) == 0600);
+    CHECK_FALSE(cache.find("k1"));
+}
+
+TEST_CASE("object cache: directories are created 0700 and files 0600 whatever the umask") {
+    TempDir base;
+    mode_t saved = ::umask(0);
+    std::string dir = base.path + "/a/b";
+    {
+        ObjectCache cache(dir, "env modes");
+        cache.store({"k1", "k2"}, "OBJECT BYTES");
+        CHECK(mode_of(base.path + "/a") == 0700);
+        CHECK(mode_of(dir) == 0700);
+        CHECK(mode_of(cache.path_of("k1")) == 0600);
+        CHECK(mode_of(cache.path_of("k2")) == 0600);
+    }
+    ::umask(saved);
 }

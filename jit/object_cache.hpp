@@ -12,7 +12,7 @@ namespace jiffi::detail {
 
 // One cached object file: the native object of a module and the spec keys of its stubs.
 struct CachedObject {
-    uint64_t id = 0;                // the start of the file's SHA-256: equal ids, the same object
+    uint64_t id = 0;                // the start of the file's digest: equal ids, the same object
     std::vector<std::string> keys;  // stub i of the object (symbol "s<i>") is keys[i]'s
     std::string object;             // the relocatable object file's bytes
 };
@@ -24,8 +24,8 @@ struct CachedObject {
 // effective user and not writable by group or others (it is created 0700), and so is each
 // file (written 0600 with O_CREAT|O_EXCL|O_NOFOLLOW under a temporary name, then linked and
 // renamed into place); the directory is opened once and every file reached through that
-// descriptor. A file that is untrusted, a symbolic link, truncated, altered (its SHA-256
-// over header and code differs), or from another environment or key is ignored (named once
+// descriptor. A file that is untrusted, a symbolic link, truncated, altered (its BLAKE3
+// digest over header and code differs), or from another environment or key is ignored (named once
 // in JIFFI_LOG=cache) and its stub compiled as if it were absent. The directory holds at
 // most one file name per stub key and environment; a file's space is freed when its last
 // name is replaced. The directory is kept under max_bytes: when a store takes it over, the

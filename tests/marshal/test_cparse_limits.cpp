@@ -124,3 +124,22 @@ TEST_CASE("attributes that change the calling convention or layout are refused b
     ParsedSignature ps = c.sig("int __attribute__((nonnull, warn_unused_result)) f(int *)");
     CHECK(c.types.to_string(ps.function) == "int(int *)");
 }
+
+TEST_CASE("target triples outside the implemented ABIs are refused naming the triple") {
+    for (const char* triple :
+         {"x86_64-pc-windows-msvc", "x86_64-w64-mingw32", "x86_64-pc-windows-gnu", "x86_64-pc-cygwin",
+          "aarch64-pc-windows-msvc", "x86_64-linux-android", "x86_64-linux-gnux32",
+          "x86_64-unknown-freebsd", "aarch64-apple-ios", "x86_64", "x86_64-unknown-linux-gnu-extra"}) {
+        CAPTURE(triple);
+        Error e = error_of([&] { Target::from_triple(triple); });
+        CHECK(e.code() == ErrorCode::INVALID_ARGUMENT);
+        CHECK(has(e.message(), std::string("unsupported target triple '") + triple + "'"));
+    }
+    CHECK(Target::from_triple("x86_64-pc-linux-gnu").triple == "x86_64-linux-gnu");
+    CHECK(Target::from_triple("x86_64-unknown-linux-musl").triple == "x86_64-linux-gnu");
+    CHECK(Target::from_triple("aarch64-unknown-linux-gnu").triple == "aarch64-linux-gnu");
+    CHECK(Target::from_triple("arm64-apple-darwin23.1.0").triple == "arm64-apple-macos");
+    CHECK(Target::from_triple("x86_64-apple-macosx14.0").triple == "x86_64-apple-macos");
+    Error e = error_of([&] { Target::from_triple("sparc-sun"); });
+    CHECK(has(e.message(), "unknown target triple 'sparc-sun'"));
+}

@@ -143,3 +143,28 @@ TEST_CASE("target triples outside the implemented ABIs are refused naming the tr
     Error e = error_of([&] { Target::from_triple("sparc-sun"); });
     CHECK(has(e.message(), "unknown target triple 'sparc-sun'"));
 }
+
+TEST_CASE("by-value values are bounded by kMaxByValueBytes") {
+    Cx c;
+    c.cdef("struct fits { char a[65536]; }; struct big { char a[65537]; };"
+           "struct huge { char a[67108864]; };");
+    auto signature = [&](const char* text) {
+        ParsedSignature ps = c.sig(text);
+        return make_call_signature(c.types, ps.function, ps.name);
+    };
+    CHECK(signature("struct fits f(struct fits)").args.size() == 1);
+    Error arg = error_of([&] { signature("int f(int, struct big)"); });
+    CHECK(arg.code() == ErrorCode::INVALID_TYPE);
+    CHECK(has(arg.message(), "parameter 2 of 'int f(int, struct big)' has type 'struct big' of 65537 bytes"));
+    CHECK(has(arg.message(), "65536"));
+    Error ret = error_of([&] { signature("struct huge f(void)"); });
+    CHECK(has(ret.message(), "the return value of 'struct huge f(void)' has type 'struct huge' of 67108864 bytes"));
+    // A pointer to it, or an array parameter (a pointer too), is fine.
+    CHECK(signature("void f(struct huge *, char a[67108864])").args.size() == 2);
+    // Variadic arguments are bounded the same way.
+    CallSignature proto = signature("int p(int, ...)");
+    Error var = error_of([&] {
+        make_vararg_signature(c.types, proto, {c.types.prim(Prim::Int), c.type("struct big")});
+    });
+    CHECK(has(var.message(), "variadic argument 2 has type 'struct big' of 65537 bytes"));
+}

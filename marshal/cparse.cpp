@@ -6,6 +6,7 @@
 #include <cctype>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -16,10 +17,19 @@ namespace jiffi::detail {
 namespace {
 
 constexpr int kMaxDepth = 256;
+// Most pointer, array and function derivations in one type (C requires 12): deeper types
+// would make every size and completeness query (which walk the derivations) quadratic.
+constexpr size_t kMaxDerivations = 256;
 constexpr uint32_t kMaxAlign = 1u << 28;
 constexpr uint32_t kDefaultBiggestAlign = 16;  // bare aligned on x86-64 and AArch64
 
 using Wide = __int128;
+
+// The enumerators of an enum being defined, in order and by name (later values may use them).
+struct PendingEnum {
+    std::vector<std::pair<std::string, Wide>> values;
+    std::unordered_map<std::string, size_t> index;
+};
 
 struct KeywordEntry {
     std::string_view keyword;
@@ -89,8 +99,8 @@ bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
 // True for a decimal digit.
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Splits preprocessed C text into tokens, honoring "#pragma pack" lines and skipping other
-// directives, line markers and comments.
+// Splits preprocessed C text into tokens, honoring "#pragma pack" lines, skipping line
+// markers, harmless pragmas and comments, and refusing every other directive.
 class Lexer {
 public:
     Lexer(std::string_view src, bool keywords) : src_(src), keywords_(keywords) {}
@@ -269,9 +279,12 @@ private:
         return t;
     }
 
-    // Handles a line starting with '#': "#pragma pack" changes the packing, all else is skipped.
+    // Handles a line starting with '#': "#pragma pack" changes the packing; line markers,
+    // "#line", the null directive and the pragmas that change no type or symbol are skipped;
+    // every other directive is an error naming it (the text must be preprocessed already).
     void directive() {
         size_t hash = pos_;
+        uint32_t hash_line = line_, hash_column = column_of(hash);
         size_t end = pos_;
         while (end < src_.size() && src_[end] != '\n') {
             if (src_[end] == '\\' && end + 1 < src_.size() && src_[end + 1] == '\n') {
@@ -292,11 +305,43 @@ private:
             while (i < line.size() && ident_char(line[i])) ++i;
             return line.substr(b, i - b);
         };
+        auto refuse = [&](const std::string& what, const std::string& why) {
+            error_at(hash_line, hash_column, ErrorCode::PARSE,
+                     "preprocessor directive " + quoted(what) + " is not supported: " + why);
+        };
         skip_space();
-        if (word() != "pragma") return;
+        if (i == line.size() || is_digit(line[i])) return;  // null directive or line marker
+        std::string_view name = word();
+        if (name.empty()) refuse("#" + std::string(line.substr(i, 1)), "it is not a directive");
+        if (name == "line") return;
+        if (name != "pragma")
+            refuse("#" + std::string(name),
+                   "declarations are plain, preprocessed C; run the text through a C "
+                   "preprocessor first, or describe a header's records with the layout "
+                   "discoverer (jiffi_layout_discover)");
         skip_space();
-        if (word() != "pack") return;
-        pragma_pack(line, i, hash + 1);
+        std::string_view pragma = word();
+        if (pragma == "pack") {
+            pragma_pack(line, i, hash + 1);
+            return;
+        }
+        skip_space();
+        std::string_view sub = word();
+        if (harmless_pragma(pragma, sub)) return;
+        std::string shown = "#pragma " + std::string(pragma);
+        if (!sub.empty() && (pragma == "GCC" || pragma == "clang")) shown += " " + std::string(sub);
+        refuse(shown,
+               "only '#pragma pack' and pragmas that change no type, layout or symbol "
+               "(once, STDC, GCC/clang visibility, diagnostic, system_header, push_options, "
+               "pop_options) are accepted");
+    }
+
+    // True for a pragma that changes no type, layout, calling convention or symbol name.
+    static bool harmless_pragma(std::string_view pragma, std::string_view sub) {
+        if (pragma == "once" || pragma == "STDC") return true;
+        if (pragma != "GCC" && pragma != "clang") return false;
+        return sub == "visibility" || sub == "diagnostic" || sub == "system_header" ||
+               sub == "push_options" || sub == "pop_options";
     }
 
     // Applies "#pragma pack(...)": (), (N), (push), (push, N), (push, id[, N]), (pop[, ...]).
@@ -428,6 +473,22 @@ std::optional<uint8_t> qualifier_word(std::string_view w) {
         w == "_Nullable" || w == "_Null_unspecified" || w == "_Nullable_result")
         return uint8_t(0);
     return std::nullopt;
+}
+
+// The attributes (GCC's and Clang's names, without surrounding underscores) that change how a
+// function is called or how a record or union is laid out or passed, which jiffi refuses
+// rather than ignore; the list is documented in docs/security.md.
+bool abi_attribute(std::string_view w) {
+    if (w.size() > 4 && w.substr(0, 2) == "__" && w.substr(w.size() - 2) == "__")
+        w = w.substr(2, w.size() - 4);
+    static const std::unordered_set<std::string_view> kAbiAttributes = {
+        "ms_abi", "sysv_abi", "regparm", "sseregparm", "stdcall", "fastcall", "thiscall",
+        "vectorcall", "regcall", "pascal", "pcs", "aarch64_vector_pcs", "aarch64_sve_pcs",
+        "preserve_most", "preserve_all", "preserve_none", "interrupt", "naked", "swiftcall",
+        "swiftasynccall", "swift_context", "swift_async_context", "swift_error_result",
+        "swift_indirect_result", "intel_ocl_bicc", "riscv_vector_cc", "m68k_rtd",
+        "ms_struct", "gcc_struct", "scalar_storage_order"};
+    return kAbiAttributes.count(w) != 0;
 }
 
 // The spellings of GCC's __attribute__.
@@ -994,6 +1055,12 @@ private:
         std::string_view name = name_tok.text;
         if (name.size() > 4 && name.substr(0, 2) == "__" && name.substr(name.size() - 2) == "__")
             name = name.substr(2, name.size() - 4);
+        if (abi_attribute(name)) {
+            fail_at(name_tok, ErrorCode::NOT_AVAILABLE,
+                    "attribute " + quoted(name_tok.text) +
+                        " changes the calling convention or layout, which jiffi does not "
+                        "support: declare the function without it");
+        }
         if (name == "packed") {
             a.packed = true;
         } else if (name == "aligned") {
@@ -1063,14 +1130,20 @@ private:
             const Token& t = peek();
             if (t.kind != TokKind::Ident)
                 fail_at(t, ErrorCode::PARSE, "expected an attribute name, found " + describe(t));
-            bool gnu = false;
+            bool gnu = false, clang = false;
             if (is_punct(peek(1), "::")) {
                 gnu = t.text == "gnu" || t.text == "__gnu__";
+                clang = t.text == "clang" || t.text == "_Clang";
                 next();
                 next();
             }
             if (gnu) {
                 one_attribute(a);
+            } else if (clang && abi_attribute(peek().text)) {
+                fail_at(peek(), ErrorCode::NOT_AVAILABLE,
+                        "attribute " + quoted(peek().text) +
+                            " changes the calling convention or layout, which jiffi does not "
+                            "support: declare the function without it");
             } else {
                 if (peek().kind != TokKind::Ident)
                     fail_at(peek(), ErrorCode::PARSE,
@@ -1704,16 +1777,17 @@ private:
     // Parses "{ A, B = expr, ... }" and trailing attributes, and chooses the underlying type.
     void enum_body(Enum* e, AttrSet attrs, std::optional<Prim> fixed) {
         Token lbrace = next();
-        std::vector<std::pair<std::string, Wide>> values;
+        PendingEnum pending;
+        std::vector<std::pair<std::string, Wide>>& values = pending.values;
         std::vector<Token> toks;
         Wide next_value = 0;
         // The enumerators so far are visible to later values; nested enums save the outer list.
         struct PendingScope {
             Parser& p;
-            std::vector<std::pair<std::string, Wide>>* saved;
+            PendingEnum* saved;
             ~PendingScope() { p.pending_enum_ = saved; }
         } scope{*this, pending_enum_};
-        pending_enum_ = &values;
+        pending_enum_ = &pending;
         while (!is_punct(peek(), "}")) {
             const Token& nt = peek();
             if (nt.kind != TokKind::Ident || reserved_word(nt.text))
@@ -1731,6 +1805,7 @@ private:
             if (!kind.empty())
                 fail_at(name_tok, ErrorCode::REDEFINITION,
                         "redefinition of " + quoted(name) + " (already " + kind + ")");
+            pending.index.emplace(name, values.size());
             values.emplace_back(name, v);
             toks.push_back(name_tok);
             next_value = v + 1;
@@ -1807,9 +1882,8 @@ private:
     // The value of an enumerator of the enum being defined, if name is one.
     const std::pair<std::string, Wide>* pending_constant(const std::string& name) const {
         if (!pending_enum_) return nullptr;
-        for (auto& p : *pending_enum_)
-            if (p.first == name) return &p;
-        return nullptr;
+        auto it = pending_enum_->index.find(name);
+        return it == pending_enum_->index.end() ? nullptr : &pending_enum_->values[it->second];
     }
 
     // Parses _Static_assert(expr[, "message"]); and fails when expr is zero.
@@ -2061,7 +2135,13 @@ private:
         a.merge(d.attrs);
         const Type* cur = apply_mode(s.type, a, d);
         uint8_t q = s.quals & (Q_CONST | Q_VOLATILE);
+        size_t depth = derivation_depth(cur);
         for (const DeclOp& op : d.ops) {
+            if (++depth > kMaxDerivations)
+                fail_at(op.tok, ErrorCode::INVALID_TYPE,
+                        "the type of " + (d.has_name ? quoted(d.name) : std::string("a type name")) +
+                            " derives more than " + std::to_string(kMaxDerivations) +
+                            " pointer, array and function types from its base type");
             switch (op.kind) {
             case DeclOp::Ptr:
                 cur = types_.pointer(cur, q);
@@ -2099,6 +2179,19 @@ private:
             if (history) history->emplace_back(cur, &op);
         }
         return cur;
+    }
+
+    // How many pointer, array and function derivations t is made of, counted up to one past
+    // the limit: the walk stays bounded so each derivation costs a bounded amount of work.
+    static size_t derivation_depth(const Type* t) {
+        size_t n = 0;
+        while (n <= kMaxDerivations && t &&
+               (t->kind == TypeKind::Pointer || t->kind == TypeKind::Array ||
+                t->kind == TypeKind::Function)) {
+            t = t->inner;
+            ++n;
+        }
+        return n;
     }
 
     // Parses a type name: specifiers and an abstract declarator.
@@ -2997,7 +3090,7 @@ private:
     std::unordered_set<const void*> created_;     // records and enums created by this text
     std::unordered_set<const void*> fresh_;       // tags first named by the current declaration
     std::unordered_set<const Record*> defining_;  // records whose bodies are being parsed
-    std::vector<std::pair<std::string, Wide>>* pending_enum_ = nullptr;
+    PendingEnum* pending_enum_ = nullptr;
 };
 
 }  // namespace

@@ -68,11 +68,31 @@ std::string signature_text(TypeTable& types, const CallSignature& s) {
     return types.to_string(s.ret, name + "(" + params + ")");
 }
 
+// Fails naming what (a position) and its type when t is complete and larger than
+// kMaxByValueBytes, the bound on the stack copy of a by-value value.
+void check_by_value_size(TypeTable& types, const Type* t, const std::string& what) {
+    if (t->is_void() || t->kind == TypeKind::Function || t->kind == TypeKind::Array ||
+        !types.is_complete(t))
+        return;
+    uint64_t size = types.size_of(t);
+    if (size > kMaxByValueBytes)
+        fail(ErrorCode::INVALID_TYPE,
+             what + " has type '" + types.to_string(t) + "' of " + std::to_string(size) +
+                 " bytes, more than the " + std::to_string(kMaxByValueBytes) +
+                 " bytes jiffi passes by value (the copy lives on the stack): pass a pointer "
+                 "to it instead");
+}
+
 }  // namespace
 
 CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name) {
     if (fn->kind != TypeKind::Function)
         fail(ErrorCode::INVALID_TYPE, "'" + types.to_string(fn) + "' is not a function type");
+    check_by_value_size(types, fn->inner, "the return value of '" + types.to_string(fn, name) + "'");
+    for (size_t i = 0; i < fn->params.size(); ++i)
+        check_by_value_size(types, fn->params[i],
+                            "parameter " + std::to_string(i + 1) + " of '" +
+                                types.to_string(fn, name) + "'");
     CallSignature s;
     s.ret = fn->inner;
     s.args = fn->params;
@@ -99,6 +119,7 @@ CallSignature make_vararg_signature(TypeTable& types, const CallSignature& proto
             fail(ErrorCode::INVALID_TYPE, "variadic argument " + std::to_string(i + 1) +
                                               " has type '" + types.to_string(t) +
                                               "', which cannot be passed");
+        check_by_value_size(types, t, "variadic argument " + std::to_string(i + 1));
         const Type* slot_type = t;
         if (t->kind == TypeKind::Array) slot_type = types.pointer(t->inner);
         if (t->kind == TypeKind::Function) slot_type = types.pointer(t);

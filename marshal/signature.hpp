@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ ValueClass value_class(const TypeTable& types, const Type* t);
 // functions -> pointers; others unchanged.
 const Type* default_promotion(TypeTable& types, const Type* t);
 
+// The largest value passed or returned by value, in bytes: a callee's copy of a by-value
+// aggregate lives on the stack (and libffi copies it there once more), so larger ones would
+// overflow a thread's stack instead of failing (documented in docs/security.md).
+constexpr uint64_t kMaxByValueBytes = 65536;
+
 // A signature ready to call: a plain prototype, or a variadic prototype's call site.
 struct CallSignature {
     const Type* ret = nullptr;
@@ -33,7 +39,8 @@ struct CallSignature {
     std::string text;                    // the signature in C syntax
 };
 
-// The call signature of function type fn (with an optional prototype name).
+// The call signature of function type fn (with an optional prototype name). Throws
+// Error(INVALID_TYPE) naming a parameter or return type larger than kMaxByValueBytes.
 CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name);
 
 // The call site of variadic prototype proto with variadic arguments of types extra.

@@ -27,7 +27,9 @@ struct Target {
     // The target jiffi runs on.
     static const Target& host();
     // The target for a triple such as "x86_64-linux-gnu", "aarch64-linux-gnu" or
-    // "arm64-apple-macos"; throws Error(INVALID_ARGUMENT) naming an unknown triple.
+    // "arm64-apple-macos"; throws Error(INVALID_ARGUMENT) naming a triple of an unknown
+    // architecture or of an OS or environment whose ABI jiffi does not implement (Windows,
+    // MinGW, Android, x32, the BSDs...).
     static Target from_triple(const std::string& triple);
 };
 

@@ -195,14 +195,32 @@ ffi_type* FfiCall::type_for(const Type* t, const std::string& where) {
     unsupported(where, "unknown type kind");
 }
 
-void FfiCall::append_elements(std::vector<ffi_type*>& out, const Type* t,
-                              const std::string& where) {
-    if (t->kind == TypeKind::Array) {
-        // libffi has no array type: an array member is its elements in a row.
-        for (uint64_t i = 0; i < t->count; ++i) append_elements(out, t->inner, where);
-        return;
-    }
-    out.push_back(type_for(t, where));
+ffi_type* FfiCall::array_type(const Type* t, const std::string& where) {
+    // libffi has no array type. T[n] is described as nested structs of the powers of two in
+    // n (P0 = T, P(k+1) = {Pk, Pk}; T[n] = {Pk for each bit k of n}), which libffi lays out
+    // and classifies exactly as n elements in a row, with O(log n) descriptors instead of n.
+    ffi_type* elem = t->inner->kind == TypeKind::Array ? array_type(t->inner, where)
+                                                       : type_for(t->inner, where);
+    uint64_t n = t->count;
+    if (n == 1) return elem;
+    auto make_struct = [&](std::vector<ffi_type*> members) {
+        auto& elems = owned_elements_.emplace_back(std::move(members));
+        elems.push_back(nullptr);
+        ffi_type& st = owned_types_.emplace_back();
+        st.size = 0;
+        st.alignment = 0;
+        st.type = FFI_TYPE_STRUCT;
+        st.elements = elems.data();
+        return &st;
+    };
+    std::vector<ffi_type*> powers{elem};
+    while ((uint64_t{1} << powers.size()) <= n)
+        powers.push_back(make_struct({powers.back(), powers.back()}));
+    if ((n & (n - 1)) == 0) return powers.back();
+    std::vector<ffi_type*> parts;
+    for (size_t k = powers.size(); k-- > 0;)
+        if (n & (uint64_t{1} << k)) parts.push_back(powers[k]);
+    return make_struct(std::move(parts));
 }
 
 ffi_type* FfiCall::record_type(const Record& rec, const std::string& where) {
@@ -214,19 +232,16 @@ ffi_type* FfiCall::record_type(const Record& rec, const std::string& where) {
         unsupported(where, name + " has bitfields, which libffi cannot represent");
     if (rec.size == 0) unsupported(where, name + " is empty");
 
-    // The elements in order, and the byte offsets jiffi's layout gives them.
+    // One element per member (an array member is one nested struct), and the byte offset
+    // jiffi's layout gives it.
     std::vector<ffi_type*> elements;
     std::vector<size_t> expected;
     for (const Field& f : rec.fields) {
-        if (f.type->kind == TypeKind::Array && f.type->flexible) continue;
-        size_t before = elements.size();
-        append_elements(elements, f.type, where + " (member '" + f.name + "' of " + name + ")");
-        size_t stride = elements.size() > before && f.type->kind == TypeKind::Array
-                            ? static_cast<size_t>(types_.size_of(f.type) /
-                                                  (elements.size() - before))
-                            : 0;
-        for (size_t i = before; i < elements.size(); ++i)
-            expected.push_back(f.offset_bits / 8 + (i - before) * stride);
+        if (f.type->kind == TypeKind::Array && (f.type->flexible || f.type->count == 0)) continue;
+        std::string member = where + " (member '" + f.name + "' of " + name + ")";
+        elements.push_back(f.type->kind == TypeKind::Array ? array_type(f.type, member)
+                                                           : type_for(f.type, member));
+        expected.push_back(f.offset_bits / 8);
     }
     if (elements.empty()) unsupported(where, name + " has no members libffi can represent");
     // System V passes and returns a record holding only a long double exactly as the long

@@ -43,7 +43,7 @@ private:
     void refuse_r9_spill(const CallSignature& sig) const;
     ffi_type* type_for(const Type* t, const std::string& where);
     ffi_type* record_type(const Record& rec, const std::string& where);
-    void append_elements(std::vector<ffi_type*>& out, const Type* t, const std::string& where);
+    ffi_type* array_type(const Type* t, const std::string& where);
 
     const TypeTable& types_;
     ffi_cif cif_{};

@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <unordered_set>
@@ -558,11 +560,34 @@ std::string loaded_path(void* handle, const std::string& fallback) {
     return fallback;
 }
 
+// The files one load has opened, by device and inode: the linker scripts being expanded
+// (the current path, to detect cycles) and the files that failed, with the least script
+// depth they failed at (deeper tries fail the same way, so each file is tried once per depth
+// at most). Names a script input looked up in vain, with their search paths, likewise.
+struct LoadVisits {
+    std::set<std::pair<dev_t, ino_t>> on_path;
+    std::map<std::pair<dev_t, ino_t>, int> failed;
+    std::map<std::string, int> failed_names;
+
+    // True when key failed at depth or less deep before.
+    template <class Map, class Key>
+    static bool failed_before(const Map& m, const Key& key, int depth) {
+        auto it = m.find(key);
+        return it != m.end() && it->second <= depth;
+    }
+    // Records that key failed at depth.
+    template <class Map, class Key>
+    static void record_failure(Map& m, const Key& key, int depth) {
+        auto [it, added] = m.emplace(key, depth);
+        if (!added) it->second = std::min(it->second, depth);
+    }
+};
+
 // Resolves and loads library names and files, following linker scripts.
 class Loader {
 public:
-    explicit Loader(std::vector<std::string> search_paths)
-        : search_paths_(std::move(search_paths)) {}
+    Loader(std::vector<std::string> search_paths, LoadVisits& visits)
+        : search_paths_(std::move(search_paths)), visits_(visits) {}
 
     // Loads name (a path, file name or short name); on failure appends each try to attempts.
     std::optional<Loaded> load_name(const std::string& name, int depth,
@@ -588,6 +613,7 @@ private:
     // Loads the shared object or linker script at path; on failure says why in reason.
     std::optional<Loaded> load_file(const std::string& path, int depth, std::string& reason) {
         std::string head;
+        std::pair<dev_t, ino_t> key{};
         {
             Fd fd(open_for_reading(path));
             if (fd.get() < 0) {
@@ -607,6 +633,15 @@ private:
                 reason = "not a regular file";
                 return std::nullopt;
             }
+            key = {st.st_dev, st.st_ino};
+            if (visits_.on_path.count(key)) {
+                reason = "linker script cycle: this script is already being expanded";
+                return std::nullopt;
+            }
+            if (LoadVisits::failed_before(visits_.failed, key, depth)) {
+                reason = "already tried in this load";
+                return std::nullopt;
+            }
             if (!read_up_to(fd.get(), 4, head)) {
                 reason = errno_reason(errno);
                 return std::nullopt;
@@ -622,9 +657,14 @@ private:
         }
         if (head == kElfMagic) {
             if (void* handle = dlopen_checked(path.c_str(), reason)) return Loaded{handle, path};
+            LoadVisits::record_failure(visits_.failed, key, depth);
             return std::nullopt;
         }
-        return load_script(path, head, depth, reason);
+        visits_.on_path.insert(key);
+        std::optional<Loaded> loaded = load_script(path, head, depth, reason);
+        visits_.on_path.erase(key);
+        if (!loaded) LoadVisits::record_failure(visits_.failed, key, depth);
+        return loaded;
     }
 
     // Loads the first shared object the linker script text (read from path) names.
@@ -676,14 +716,23 @@ private:
         }
         std::vector<std::string> paths{dir};
         paths.insert(paths.end(), search_paths_.begin(), search_paths_.end());
-        Loader nested(std::move(paths));
+        // The same name in the same search paths fails the same way: looked up once per load.
+        std::string key = name;
+        for (const std::string& p : paths) key += '\0' + p;
+        if (LoadVisits::failed_before(visits_.failed_names, key, depth)) {
+            tried.push_back({input, "already tried in this load"});
+            return std::nullopt;
+        }
+        Loader nested(std::move(paths), visits_);
         std::vector<Attempt> nested_attempts;
         if (auto loaded = nested.load_name(name, depth, nested_attempts)) return loaded;
+        LoadVisits::record_failure(visits_.failed_names, key, depth);
         tried.push_back({input, "tried " + format_attempts(nested_attempts)});
         return std::nullopt;
     }
 
     std::vector<std::string> search_paths_;
+    LoadVisits& visits_;
 };
 
 // "library 'name' (path)", or "the running process", for messages.
@@ -750,7 +799,8 @@ std::unique_ptr<LoadedLibrary> open_library(const char* name,
             fail(ErrorCode::LIBRARY_NOT_FOUND,
                  "cannot open library '" + printable(requested.substr(0, 64)) +
                      "...': name too long (" + std::to_string(requested.size()) + " bytes)");
-        Loader loader(search_paths);
+        LoadVisits visits;
+        Loader loader(search_paths, visits);
         std::vector<Attempt> attempts;
         loaded = loader.load_name(requested, 0, attempts);
         if (!loaded)

@@ -545,7 +545,6 @@ TEST_CASE("record and member attributes, #pragma pack, aligned typedefs") {
         "typedef struct p1 packed_td;\n"
         "# 1 \"line-marker.h\" 1 3 4\n"
         "#pragma GCC visibility push(default)\n"
-        "#define NOT_A_MACRO_ANYMORE 1\n"
         "struct after_directives { int x; };\n");
     Record& p1 = c.rec("p1");
     CHECK(p1.packed);

@@ -69,7 +69,7 @@ inline std::vector<CraftedDump> crafted_dumps() {
          "ends past the end of the record"},
         {"align-0", dump_json(kIntType + "," + fz_type(4, 0), fz_record(field("a", 0), 4, 0)), "not a power of two"},
         {"align-3", dump_json(kIntType + "," + fz_type(3, 3), fz_record(field("a", 0), 3, 3)), "not a power of two"},
-        {"offset-2^63-bits",
+        {"offset-2pow63-bits",
          dump_json(base, fz_record("{\"name\":\"a\",\"type\":0,\"offset_bits\":9223372036854775808}")),
          "starts past the end"},
         {"struct-containing-itself", dump_json(base, fz_record(field("self", 1))), "contains itself"},

@@ -504,7 +504,6 @@ TEST_CASE("corpus: every record, field, bit-field, enum and macro of real header
     CHECK(unnamed == 0);
 }
 
-}  // namespace jiffi::detail
 
 TEST_CASE("corpus: every real header's dump reads back through the layout cache's checks") {
     size_t records = 0;
@@ -528,3 +527,5 @@ TEST_CASE("corpus: every real header's dump reads back through the layout cache'
     }
     CHECK(records > 1000);
 }
+
+}  // namespace jiffi::detail

@@ -883,6 +883,9 @@ public:
             bad("the header's pointer_size, long_size or long_double_size is out of range");
         for (size_t i = 0; i < d_.types.size(); ++i) type(d_.types[i]);
         types_acyclic();
+        // Every member's type id first: a record's checks look into the records it holds.
+        for (const DumpRecord& r : d_.records)
+            for (const DumpField& f : r.fields) need_id(f.type, "member '" + f.name + "' of " + r.display());
         for (size_t i = 0; i < d_.records.size(); ++i) record(i);
         records_acyclic();
         for (const DumpEnum& e : d_.enums) {
@@ -1031,7 +1034,6 @@ private:
         if (r.type != kNoType && (d_.types[r.type].kind != DumpTypeKind::Record || d_.types[r.type].decl != int32_t(i)))
             bad(who + " names type " + std::to_string(r.type) + ", which is not its record type");
         if (r.parent < -1 || r.parent >= int32_t(d_.records.size())) bad(who + " has no parent record " + std::to_string(r.parent));
-        for (const DumpField& f : r.fields) need_id(f.type, "member '" + f.name + "' of " + who);
         if (!r.complete) return;
         if (!power_of_two(r.align) || r.align > kMaxAlign)
             bad(who + " has alignment " + std::to_string(r.align) + ", not a power of two up to 2^30");

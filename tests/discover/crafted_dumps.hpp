@@ -109,6 +109,14 @@ inline std::vector<CraftedDump> crafted_dumps() {
                    fz_record(field("p", 2), 8, 8)),
          "not the target's 8"},
         {"typedef-entry-without-canonical", dump_json(base, kFzRecord, "{\"name\":\"fz_t\",\"type\":1}"), "names no type"},
+        {"access-through-a-later-record-with-a-bad-member",  // found by fuzz_layout_cache
+         dump_json(base + ",{\"id\":2,\"kind\":\"record\",\"spelling\":\"struct fy\",\"complete\":true,\"size\":4,"
+                          "\"align\":4,\"record\":1}",
+                   "{\"kind\":\"struct\",\"tag\":\"fz\",\"type\":1,\"complete\":true,\"size\":4,\"align\":4,\"fields\":[" +
+                       field("y", 2) + "],\"access\":[{\"name\":\"b\",\"path\":[0,0,0]}]},"
+                       "{\"kind\":\"struct\",\"tag\":\"fy\",\"type\":2,\"complete\":true,\"size\":4,\"align\":4,"
+                       "\"fields\":[" + field("b", 99) + "]}"),
+         "past the 3 types"},
         {"member-type-not-a-number", dump_json(base, fz_record("{\"name\":\"a\",\"type\":\"0\"}")), "not a number"},
     };
 }

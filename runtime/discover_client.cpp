@@ -540,6 +540,7 @@ private:
             try {
                 f.type = type(g.type);
             } catch (const Error& e) {
+                if (too_deep_) throw;  // named once, not once per level
                 fail(e.code(), "define-c-struct-auto: member '" + (g.name.empty() ? std::string("<unnamed>") : g.name) +
                                    "' of " + r.display() + ": " + e.message());
             }
@@ -564,9 +565,11 @@ private:
             explicit Depth(int& d) : n(++d) {}
             ~Depth() { --n; }
         } depth(depth_);
-        if (depth_ > kMaxDepth)
-            fail(ErrorCode::INVALID_TYPE, "type '" + d_.types[id].spelling + "' is nested more than " +
+        if (depth_ > kMaxDepth) {
+            too_deep_ = true;
+            fail(ErrorCode::INVALID_TYPE, "define-c-struct-auto: type '" + d_.types[id].spelling + "' is nested more than " +
                                               std::to_string(kMaxDepth) + " types deep");
+        }
         const DumpType& t = d_.types[id];
         const Type* out = nullptr;
         switch (t.kind) {
@@ -589,7 +592,9 @@ private:
             try {
                 pointee = type(pid);
             } catch (const Error&) {
-                // A pointer to a type jiffi cannot describe is still a pointer: to void.
+                // A pointer to a type jiffi cannot describe is still a pointer: to void
+                // (but a dump nested too deeply fails as a whole).
+                if (too_deep_) throw;
                 pointee = types_.prim(Prim::Void);
             }
             out = types_.pointer(pointee, quals);
@@ -642,6 +647,7 @@ private:
     std::vector<const Type*> memo_;
     static constexpr int kMaxDepth = 2000;
     int depth_ = 0;
+    bool too_deep_ = false;  // the depth bound was hit: the whole dump fails
 };
 
 // Serializes materialization: records are filled outside the context's own lock.

@@ -477,3 +477,27 @@ TEST_CASE("define-c-struct-auto: the discoverer is loaded only from absolute, tr
     CHECK_MESSAGE(out.find("size 4 cached 0 loads 1") != std::string::npos, out);
     CHECK_FALSE(fs::exists(marker));
 }
+
+TEST_CASE("define-c-struct-auto: a dump nested deeper than the bound fails cleanly, not by exhausting the stack") {
+    // struct fz { struct fz1 *p; }, struct fz1 { struct fz2 *p; }, ... 50000 records long:
+    // well-formed, but its materialization would recurse once per record.
+    const int n = 50000;
+    std::string types = jiffi::test::kIntType, records;
+    for (int i = 0; i < n; ++i) {
+        std::string tag = i ? "fz" + std::to_string(i) : "fz";
+        types += ",{\"id\":" + std::to_string(1 + 2 * i) + ",\"kind\":\"record\",\"spelling\":\"struct " + tag +
+                 "\",\"complete\":true,\"size\":8,\"align\":8,\"record\":" + std::to_string(i) + "}";
+        types += ",{\"id\":" + std::to_string(2 + 2 * i) + ",\"kind\":\"pointer\",\"type\":" +
+                 std::to_string(i + 1 < n ? 3 + 2 * i : 0) + ",\"complete\":true,\"size\":8,\"align\":8}";
+        records += std::string(i ? "," : "") + "{\"kind\":\"struct\",\"tag\":\"" + tag + "\",\"type\":" +
+                   std::to_string(1 + 2 * i) + ",\"complete\":true,\"size\":8,\"align\":8,\"fields\":[" +
+                   jiffi::test::field("p", 2 + 2 * i) + "]}";
+    }
+    FzCache c("deep");
+    size_t json_at = c.good.find("\njson\n");
+    REQUIRE(json_at != std::string::npos);
+    put(c.entry, c.good.substr(0, json_at + 6) + jiffi::test::dump_json(types, records));
+    std::string out;
+    CHECK(run(c.cmd, out) == 2);
+    CHECK_MESSAGE(out.find("is nested more than 2000 types deep") != std::string::npos, out.substr(0, 2000));
+}

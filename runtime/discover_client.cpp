@@ -129,6 +129,7 @@ std::string cache_dir(const jiffi_layout_request& req) {
     if (const char* h = env_get("HOME"); h && *h) return std::string(h) + "/.cache/jiffi/layout";
     return "";
 }
+
 // The strings of a counted array of a request, checked for NULLs.
 std::vector<std::string> strings(const char* const* items, size_t count, const char* what) {
     std::vector<std::string> out;

@@ -5,8 +5,13 @@
 // (record name, headers, snippet, -I, -D, target triple, working directory). It holds the
 // request, every file Clang read with its size, modification time and content hash, and the
 // discoverer's JSON dump. An entry is used only if every file still has its content (a file
-// whose size or time changed is hashed again), so a hit needs no Clang at all.
+// whose size or time changed is hashed again), so a hit needs no Clang at all. The cache is
+// hostile input: its directory and files must be the user's own, and an entry is parsed and
+// checked in full (read_layout_cache_entry) before use; anything else is a miss
+// (docs/security.md, "Layout cache and discoverer loading").
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +20,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +36,9 @@
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 
-#ifndef JIFFI_DISCOVER_LIB_PATH
-#define JIFFI_DISCOVER_LIB_PATH ""
+// The installed private library directory (${CMAKE_INSTALL_FULL_LIBDIR}/jiffi), absolute.
+#ifndef JIFFI_DISCOVER_INSTALL_DIR
+#define JIFFI_DISCOVER_INSTALL_DIR ""
 #endif
 
 using namespace jiffi::detail;
@@ -55,44 +60,64 @@ std::string hex64(uint64_t v) {
     return buf;
 }
 
-// The whole content of a file; false when it cannot be read.
-bool read_file(const std::string& path, std::string& out) {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    out.clear();
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    bool ok = !std::ferror(f);
-    std::fclose(f);
-    return ok;
-}
+// The largest cache entry and the largest header file read; anything larger is not used.
+constexpr size_t kMaxEntryBytes = size_t(64) << 20;
+constexpr size_t kMaxDependencyBytes = size_t(256) << 20;
 
-// One file the discoverer read, as recorded in a cache entry.
-struct Dependency {
-    std::string path;
-    uint64_t size = 0;
-    int64_t mtime_ns = 0;
-    uint64_t hash = 0;
-};
-
-// Fills size and mtime of path; false when it does not exist.
+// Fills size and mtime of the regular file at path; false when it is missing or is not a
+// regular file (a FIFO, a device, a directory), which is then never opened.
 bool stat_file(const std::string& path, uint64_t& size, int64_t& mtime_ns) {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return false;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     size = uint64_t(st.st_size);
     mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     return true;
 }
 
+// Reads the regular file at path (a header Clang read: anyone's, so not read_private_file)
+// when it has at most kMaxDependencyBytes; opened without blocking and checked again after
+// opening, so a FIFO or device swapped in is never read; false otherwise.
+bool read_dependency(const std::string& path, std::string& out) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) <= kMaxDependencyBytes;
+    if (ok) {
+        out.assign(size_t(st.st_size) + 1, '\0');  // one byte more notices a growing file
+        size_t done = 0;
+        while (done < out.size()) {
+            ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += size_t(n);
+        }
+        ok = done == size_t(st.st_size);
+        out.resize(done);
+    }
+    ::close(fd);
+    return ok;
+}
+
 // True when the file still has the content recorded.
-bool dependency_current(const Dependency& d) {
+bool dependency_current(const CacheDependency& d) {
     uint64_t size;
     int64_t mtime;
-    if (!stat_file(d.path, size, mtime)) return false;
-    if (size == d.size && mtime == d.mtime_ns) return true;
+    if (!stat_file(d.path, size, mtime) || size != d.size) return false;
+    if (mtime == d.mtime_ns) return true;
     std::string content;
-    return size == d.size && read_file(d.path, content) && fnv1a(content.data(), content.size()) == d.hash;
+    return read_dependency(d.path, content) && fnv1a(content.data(), content.size()) == d.hash;
+}
+
+// Fills size and mtime of the cache file at path when it is one the cache may trust: a
+// regular file (not a link), owned by this user, not writable by group or others.
+bool stat_private_file(const std::string& path, uint64_t& size, int64_t& mtime_ns) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return false;
+    size = uint64_t(st.st_size);
+    mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    return true;
 }
 
 // The directory of the layout cache: req's, $JIFFI_LAYOUT_CACHE_DIR, $XDG_CACHE_HOME/jiffi/
@@ -103,12 +128,6 @@ std::string cache_dir(const jiffi_layout_request& req) {
     if (const char* x = env_get("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/jiffi/layout";
     if (const char* h = env_get("HOME"); h && *h) return std::string(h) + "/.cache/jiffi/layout";
     return "";
-}
-
-// Creates dir and its parents.
-void make_dirs(const std::string& dir) {
-    for (size_t p = 1; p <= dir.size(); ++p)
-        if (p == dir.size() || dir[p] == '/') ::mkdir(dir.substr(0, p).c_str(), 0755);
 }
 
 // The strings of a counted array of a request, checked for NULLs.
@@ -165,45 +184,31 @@ Request make_request(const jiffi_layout_request& r, const std::string& triple) {
     return q;
 }
 
-// A cache entry read from disk: its dependencies and its JSON ("" when unusable).
-struct CacheEntry {
-    std::vector<Dependency> deps;
-    std::string json;
-};
-
-// Reads the cache entry in file when it answers q and every dependency is current.
-CacheEntry cache_read(const std::string& file, const Request& q) {
-    CacheEntry entry;
-    std::string text;
-    if (!read_file(file, text)) return entry;
-    std::istringstream in(text);
-    std::string line;
-    if (!std::getline(in, line) || line != "jiffi-layout-cache 1") return entry;
-    size_t len = 0;
-    if (!std::getline(in, line)) return entry;
-    len = std::strtoul(line.c_str(), nullptr, 10);
-    std::string request(len, '\0');
-    in.read(request.data(), std::streamsize(len));
-    if (request != q.key_text || !std::getline(in, line) || !line.empty()) return entry;
-    size_t deps = 0;
-    if (!std::getline(in, line) || std::sscanf(line.c_str(), "deps %zu", &deps) != 1) return entry;
-    for (size_t i = 0; i < deps; ++i) {
-        if (!std::getline(in, line)) return entry;
-        Dependency d;
-        unsigned long long size, hash;
-        long long mtime;
-        int off = 0;
-        if (std::sscanf(line.c_str(), "%llu %lld %llx %n", &size, &mtime, &hash, &off) != 3 || off <= 0) return entry;
-        d.size = size;
-        d.mtime_ns = mtime;
-        d.hash = hash;
-        d.path = line.substr(size_t(off));
-        if (!dependency_current(d)) return entry;
-        entry.deps.push_back(std::move(d));
+// Reads the cache entry in file when it answers q and every dependency is current; a file
+// that is missing, not the user's own, malformed or stale is a miss (the untrusted or
+// malformed ones named once through JIFFI_LOG=cache).
+std::shared_ptr<const LayoutDump> cache_read(const std::string& file, const Request& q,
+                                             std::vector<CacheDependency>& deps) {
+    std::string text, why;
+    FileRead r = read_private_file(file, kMaxEntryBytes, text, &why);
+    if (r == FileRead::Missing) return nullptr;
+    if (r != FileRead::Ok) {
+        log_once("cache", "layout cache: ignoring " + why);
+        return nullptr;
     }
-    if (!std::getline(in, line) || line != "json") return entry;
-    entry.json = text.substr(size_t(in.tellg()));
-    return entry;
+    auto dump = std::make_shared<LayoutDump>();
+    LayoutCacheEntry entry;
+    try {
+        entry = read_layout_cache_entry(text, dump.get());
+    } catch (const std::exception& e) {
+        log_once("cache", "layout cache: ignoring '" + file + "': " + e.what());
+        return nullptr;  // a damaged entry is replaced
+    }
+    if (entry.request != q.key_text) return nullptr;
+    for (const CacheDependency& d : entry.deps)
+        if (!dependency_current(d)) return nullptr;
+    deps = std::move(entry.deps);
+    return dump;
 }
 
 // Parsed cache entries kept in memory, each valid while its file is unchanged on disk (and
@@ -212,64 +217,69 @@ struct MemoEntry {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
     std::string key_text;
-    std::vector<Dependency> deps;
+    std::vector<CacheDependency> deps;
     std::shared_ptr<const LayoutDump> dump;
 };
 std::mutex g_memo_mu;
 std::map<std::string, MemoEntry> g_memo;
 
+// True when dir may hold the cache: owned by this user and not writable by group or others
+// (else the reason is named once through JIFFI_LOG=cache); create makes it 0700 if missing.
+bool cache_dir_usable(const std::string& dir, bool create) {
+    struct stat st;
+    if (!create && ::stat(dir.c_str(), &st) != 0 && errno == ENOENT) return false;
+    std::optional<std::string> why = create ? make_private_dir(dir) : untrusted_dir_reason(dir);
+    if (!why) return true;
+    log_once("cache", "layout cache: off: " + *why);
+    return false;
+}
+
 // The dump the cache holds for q in file, or null on a miss.
-std::shared_ptr<const LayoutDump> cache_lookup(const std::string& file, const Request& q) {
+std::shared_ptr<const LayoutDump> cache_lookup(const std::string& dir, const std::string& file, const Request& q) {
+    if (!cache_dir_usable(dir, false)) return nullptr;
     uint64_t size;
     int64_t mtime;
-    if (!stat_file(file, size, mtime)) return nullptr;
-    {
+    if (!stat_private_file(file, size, mtime)) {
+        std::lock_guard<std::mutex> lock(g_memo_mu);
+        g_memo.erase(file);
+    } else {
         std::lock_guard<std::mutex> lock(g_memo_mu);
         auto it = g_memo.find(file);
         if (it != g_memo.end() && it->second.size == size && it->second.mtime_ns == mtime &&
             it->second.key_text == q.key_text) {
-            for (const Dependency& d : it->second.deps)
+            for (const CacheDependency& d : it->second.deps)
                 if (!dependency_current(d)) return nullptr;
             return it->second.dump;
         }
     }
-    CacheEntry entry = cache_read(file, q);
-    if (entry.json.empty()) return nullptr;
-    std::shared_ptr<const LayoutDump> dump;
-    try {
-        dump = std::make_shared<const LayoutDump>(read_jiffi_json(entry.json));
-    } catch (const std::exception&) {
-        return nullptr;  // a damaged entry is replaced
-    }
+    std::vector<CacheDependency> deps;
+    std::shared_ptr<const LayoutDump> dump = cache_read(file, q, deps);
+    if (!dump || !stat_private_file(file, size, mtime)) return dump;
     std::lock_guard<std::mutex> lock(g_memo_mu);
-    g_memo[file] = {size, mtime, q.key_text, std::move(entry.deps), dump};
+    g_memo[file] = {size, mtime, q.key_text, std::move(deps), dump};
     return dump;
 }
 
-// Writes a cache entry (atomically: a temporary file renamed); failures only lose the cache.
+// Writes a cache entry (write_private_file: a new 0600 file renamed into place, never
+// through a planted link) in a private directory; failures only lose the cache.
 void cache_store(const std::string& dir, const std::string& file, const Request& q, const std::string& json,
                  const LayoutDump& dump) {
-    std::string body = "jiffi-layout-cache 1\n" + std::to_string(q.key_text.size()) + "\n" + q.key_text + "\n";
-    body += "deps " + std::to_string(dump.header.dependencies.size()) + "\n";
+    LayoutCacheEntry entry;
+    entry.request = q.key_text;
+    entry.json = json;
     for (const std::string& path : dump.header.dependencies) {
-        Dependency d;
+        CacheDependency d;
+        d.path = path;
         std::string content;
-        if (!stat_file(path, d.size, d.mtime_ns) || !read_file(path, content)) return;
-        d.hash = fnv1a(content.data(), content.size());
-        body += std::to_string(d.size) + " " + std::to_string(d.mtime_ns) + " " + hex64(d.hash) + " " + path + "\n";
-    }
-    body += "json\n" + json;
-    make_dirs(dir);
-    std::string tmp = file + ".tmp" + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out.write(body.data(), std::streamsize(body.size()));
-        if (!out) {
-            std::remove(tmp.c_str());
+        if (path.empty() || path.find('\n') != std::string::npos || !stat_file(path, d.size, d.mtime_ns) ||
+            !read_dependency(path, content))
             return;
-        }
+        d.hash = fnv1a(content.data(), content.size());
+        entry.deps.push_back(std::move(d));
     }
-    if (std::rename(tmp.c_str(), file.c_str()) != 0) std::remove(tmp.c_str());
+    if (!cache_dir_usable(dir, true)) return;
+    if (!write_private_file(file, write_layout_cache_entry(entry)))
+        log_once("cache", "layout cache: cannot write '" + file + "': " + std::strerror(errno));
 }
 
 using RunFn = int (*)(int, const char* const*, char**, char**);
@@ -281,19 +291,42 @@ struct Discoverer {
     FreeFn free = nullptr;
 };
 
-// Where libjiffi-discover.so may be: $JIFFI_DISCOVER_LIB alone if set, else next to the
-// library holding this code, then the path baked in at build time.
-std::vector<std::string> discoverer_paths() {
-    if (const char* e = env_get("JIFFI_DISCOVER_LIB"); e && *e) return {e};
-    std::vector<std::string> paths;
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&discoverer_paths), &info) && info.dli_fname) {
-        std::string self = info.dli_fname;
-        size_t slash = self.rfind('/');
-        paths.push_back((slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
-                        "/libjiffi-discover.so");
+// The path of the object holding this code: the shared libjiffi.so as the dynamic loader
+// mapped it, or for the main program (a static embedder) the kernel's /proc/self/exe, never
+// argv[0]; "" when unknown.
+std::string running_image_path() {
+    Dl_info info{};
+    struct link_map* map = nullptr;
+    if (!::dladdr1(reinterpret_cast<void*>(&running_image_path), &info, reinterpret_cast<void**>(&map),
+                   RTLD_DL_LINKMAP) ||
+        !map)
+        return "";
+    if (map->l_name && map->l_name[0]) return map->l_name;
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, size_t(n)) : std::string();
+}
+
+// Where libjiffi-discover.so may be loaded from, each an absolute path: $JIFFI_DISCOVER_LIB
+// alone when set (a relative one is an error), else beside the running jiffi library, then
+// the installed private library directory. skipped receives the places not tried and why.
+std::vector<std::string> discoverer_paths(std::string& skipped) {
+    if (const char* e = env_get("JIFFI_DISCOVER_LIB"); e && *e) {
+        if (e[0] != '/')
+            fail(ErrorCode::INVALID_ARGUMENT, "JIFFI_DISCOVER_LIB='" + std::string(e) +
+                                                  "' is not an absolute path; the discoverer is loaded only from one");
+        return {e};
     }
-    if (*JIFFI_DISCOVER_LIB_PATH) paths.push_back(JIFFI_DISCOVER_LIB_PATH);
+    std::vector<std::string> paths;
+    std::string self = running_image_path();
+    if (self.empty())
+        skipped += "\n  (beside the jiffi library: its path is unknown)";
+    else if (self[0] != '/')
+        skipped += "\n  (beside the jiffi library: its path '" + self + "' is not absolute)";
+    else
+        paths.push_back(self.substr(0, self.rfind('/')) + "/libjiffi-discover.so");
+    std::string installed = JIFFI_DISCOVER_INSTALL_DIR;
+    if (!installed.empty() && installed[0] == '/') paths.push_back(installed + "/libjiffi-discover.so");
     return paths;
 }
 
@@ -303,11 +336,12 @@ const Discoverer& load_discoverer() {
     std::lock_guard<std::mutex> lock(mu);
     if (d.run) return d;
     std::string tried;
-    for (const std::string& path : discoverer_paths()) {
+    for (const std::string& path : discoverer_paths(tried)) {
         void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!h) {
             const char* e = ::dlerror();
-            tried += "\n  " + path + ": " + (e ? e : "cannot load");
+            std::string why = e ? e : "cannot load";
+            tried += "\n  " + (why.rfind(path, 0) == 0 ? why : path + ": " + why);
             continue;
         }
         auto run = reinterpret_cast<RunFn>(::dlsym(h, "jiffi_discover_run"));
@@ -322,9 +356,8 @@ const Discoverer& load_discoverer() {
         return d;
     }
     fail(ErrorCode::NOT_AVAILABLE,
-         "layout discovery needs libjiffi-discover.so (set JIFFI_DISCOVER_LIB to its path); tried:" + tried);
+         "layout discovery needs libjiffi-discover.so (set JIFFI_DISCOVER_LIB to its absolute path); tried:" + tried);
 }
-
 // Runs the discoverer on q; returns its JSON or throws its error.
 std::string run_discoverer(const Request& q) {
     const Discoverer& d = load_discoverer();
@@ -360,6 +393,20 @@ bool builtin_prim(const std::string& name, Prim& p) {
             return true;
         }
     return false;
+}
+
+// Why the dump's builtin types differ in size or alignment from the context's target (a
+// dump for another target, or a forged one), or nullopt when every one jiffi knows agrees.
+std::optional<std::string> builtins_differ(const TypeTable& types, const LayoutDump& d) {
+    for (const DumpType& t : d.types) {
+        Prim p;
+        if (t.kind != DumpTypeKind::Builtin || !t.complete || !builtin_prim(t.name, p)) continue;
+        const Type* jt = types.prim(p);
+        if (!types.is_complete(jt) || types.size_of(jt) != t.size || types.align_of(jt) != t.align)
+            return "the dump's '" + t.name + "' has size " + std::to_string(t.size) + " and alignment " +
+                   std::to_string(t.align) + ", not the target's";
+    }
+    return std::nullopt;
 }
 
 // Builds a dump's records as jiffi types in a context and registers the named ones.
@@ -494,6 +541,7 @@ private:
             try {
                 f.type = type(g.type);
             } catch (const Error& e) {
+                if (too_deep_) throw;  // named once, not once per level
                 fail(e.code(), "define-c-struct-auto: member '" + (g.name.empty() ? std::string("<unnamed>") : g.name) +
                                    "' of " + r.display() + ": " + e.message());
             }
@@ -511,6 +559,18 @@ private:
     // The jiffi type of dump type id; throws INVALID_TYPE for types jiffi has no form of.
     const Type* type(uint32_t id) {
         if (memo_[id]) return memo_[id];
+        // The recursion follows members and pointees: bounded so a long chain cannot exhaust
+        // the stack.
+        struct Depth {
+            int& n;
+            explicit Depth(int& d) : n(++d) {}
+            ~Depth() { --n; }
+        } depth(depth_);
+        if (depth_ > kMaxDepth) {
+            too_deep_ = true;
+            fail(ErrorCode::INVALID_TYPE, "define-c-struct-auto: type '" + d_.types[id].spelling + "' is nested more than " +
+                                              std::to_string(kMaxDepth) + " types deep");
+        }
         const DumpType& t = d_.types[id];
         const Type* out = nullptr;
         switch (t.kind) {
@@ -533,7 +593,9 @@ private:
             try {
                 pointee = type(pid);
             } catch (const Error&) {
-                // A pointer to a type jiffi cannot describe is still a pointer: to void.
+                // A pointer to a type jiffi cannot describe is still a pointer: to void
+                // (but a dump nested too deeply fails as a whole).
+                if (too_deep_) throw;
                 pointee = types_.prim(Prim::Void);
             }
             out = types_.pointer(pointee, quals);
@@ -584,6 +646,9 @@ private:
     std::vector<Record*> records_;
     std::vector<const Type*> enums_;
     std::vector<const Type*> memo_;
+    static constexpr int kMaxDepth = 2000;
+    int depth_ = 0;
+    bool too_deep_ = false;  // the depth bound was hit: the whole dump fails
 };
 
 // Serializes materialization: records are filled outside the context's own lock.
@@ -616,7 +681,13 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         Request q = make_request(*req, ctx->types.target().triple);
         std::string dir = cache_dir(*req);
         std::string file = dir.empty() ? "" : dir + "/" + hex64(fnv1a(q.key_text.data(), q.key_text.size())) + ".layout";
-        std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(file, q);
+        std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(dir, file, q);
+        if (cached) {
+            if (auto why = builtins_differ(ctx->types, *cached)) {
+                log_once("cache", "layout cache: ignoring '" + file + "': " + *why);
+                cached = nullptr;
+            }
+        }
         bool hit = cached != nullptr;
         LayoutDump fresh;
         if (!hit) {
@@ -633,6 +704,9 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
             fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +
                                                   dump.header.triple + ", not an LP64 target");
+        if (!hit)
+            if (auto why = builtins_differ(ctx->types, dump))
+                fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': " + *why);
         std::lock_guard<std::mutex> lock(g_materialize_mu);
         Materializer m(*ctx, dump);
         std::string type_name;

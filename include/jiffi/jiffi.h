@@ -350,8 +350,8 @@ typedef struct jiffi_auto_member {
    like a jiffi_cdef definition, so that signatures ("int f(struct stat *)") and by-value
    calls use it. Layouts are cached on disk, keyed by the request and validated by the
    content of every header read, so a repeated request needs no Clang: Clang is loaded
-   (dlopen of libjiffi-discover.so: $JIFFI_DISCOVER_LIB, else next to libjiffi, else the
-   build's path) only on a cache miss. Errors: a missing header or one that does not
+   (dlopen of libjiffi-discover.so: an absolute $JIFFI_DISCOVER_LIB, else beside libjiffi,
+   else LIBDIR/jiffi/ of the install; docs/c-api.md) only on a cache miss. Errors: a missing header or one that does not
    compile (JIFFI_E_PARSE, with Clang's diagnostics), an unknown name (JIFFI_E_UNKNOWN_TYPE),
    a snippet member the header lacks or types differently (JIFFI_E_PARSE), a record already
    defined in ctx with another layout (JIFFI_E_REDEFINITION), a member type jiffi cannot

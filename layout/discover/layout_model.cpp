@@ -41,6 +41,13 @@ std::string DumpMacro::value_text() const {
 
 // ---- JSON values and parser --------------------------------------------------------------
 
+JsonValue::JsonValue() = default;
+JsonValue::JsonValue(const JsonValue&) = default;
+JsonValue::JsonValue(JsonValue&&) noexcept = default;
+JsonValue& JsonValue::operator=(const JsonValue&) = default;
+JsonValue& JsonValue::operator=(JsonValue&&) noexcept = default;
+JsonValue::~JsonValue() = default;
+
 const JsonValue* JsonValue::find(std::string_view key) const {
     for (const auto& [k, v] : members)
         if (k == key) return &v;
@@ -180,7 +187,14 @@ private:
             case 'f': out += '\f'; break;
             case 'u': {
                 if (pos_ + 4 > s_.size()) error("short \\u escape");
-                unsigned cp = std::stoul(std::string(s_.substr(pos_, 4)), nullptr, 16);
+                unsigned cp = 0;
+                for (size_t k = 0; k < 4; ++k) {
+                    char h = s_[pos_ + k];
+                    int digit = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    if (digit < 0) error("bad \\u escape");
+                    cp = cp * 16 + unsigned(digit);
+                }
                 pos_ += 4;
                 if (cp < 0x100) {
                     // json_quote writes each byte outside printable ASCII as \u00XX: one byte.
@@ -759,134 +773,428 @@ DumpLocation parse_location(const std::string& s) {
     return l;
 }
 
-// Reads a value written by ObjectWriter::big.
-void read_big(const JsonValue& v, std::string_view key, bool& negative, uint64_t& bits) {
-    const JsonValue* x = v.find(key);
-    if (!x) throw std::runtime_error("layout dump: missing '" + std::string(key) + "'");
-    negative = !x->text.empty() && x->text[0] == '-';
-    bits = negative ? uint64_t(std::strtoll(x->text.c_str(), nullptr, 10))
-                    : std::strtoull(x->text.c_str(), nullptr, 10);
+// ---- Reading jiffi's format back: every value checked ---------------------------------------
+
+// Bounds of what a dump may claim: sizes up to 1 TiB (so bit offsets never overflow) and
+// alignments up to 2^30 (Clang's own limit is lower).
+constexpr uint64_t kMaxSize = uint64_t(1) << 40;
+constexpr uint64_t kMaxAlign = uint64_t(1) << 30;
+
+// Throws the reader's error naming what is wrong with the dump.
+[[noreturn]] void bad(const std::string& what) { throw std::runtime_error("layout dump: " + what); }
+
+// The decimal digits text as a value at most max; throws naming what otherwise.
+uint64_t parse_u64(std::string_view text, uint64_t max, const std::string& what) {
+    if (text.empty()) bad(what + " is not an unsigned integer");
+    uint64_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') bad(what + " '" + std::string(text) + "' is not an unsigned integer");
+        unsigned digit = unsigned(c - '0');
+        if (v > (max - digit) / 10 || v * 10 + digit > max)
+            bad(what + " " + std::string(text) + " is larger than " + std::to_string(max));
+        v = v * 10 + digit;
+    }
+    return v;
 }
 
-const JsonValue& member_array(const JsonValue& root, std::string_view key) {
-    const JsonValue* v = root.find(key);
-    if (!v || v->kind != JsonValue::Kind::Array)
-        throw std::runtime_error("layout dump: missing array '" + std::string(key) + "'");
-    return *v;
+// Member key of v as an unsigned integer at most max; def when it is missing.
+uint64_t get_u64(const JsonValue& v, std::string_view key, uint64_t max, uint64_t def = 0) {
+    const JsonValue* x = v.find(key);
+    if (!x) return def;
+    if (x->kind != JsonValue::Kind::Number) bad("'" + std::string(key) + "' is not a number");
+    return parse_u64(x->text, max, "'" + std::string(key) + "'");
 }
+
+// Member key of v as a type id (not yet checked against the type count); kNoType when missing.
+uint32_t get_id(const JsonValue& v, std::string_view key) {
+    return uint32_t(get_u64(v, key, kNoType, kNoType));
+}
+
+// Member key of v as an index, or -1 when it is missing or -1.
+int32_t get_index(const JsonValue& v, std::string_view key) {
+    const JsonValue* x = v.find(key);
+    if (!x || (x->kind == JsonValue::Kind::Number && x->text == "-1")) return -1;
+    return int32_t(get_u64(v, key, INT32_MAX));
+}
+
+// The array member key of v; an empty array when it is missing and optional.
+const JsonValue& get_array(const JsonValue& v, std::string_view key, bool optional = false) {
+    static const JsonValue empty = [] {
+        JsonValue e;
+        e.kind = JsonValue::Kind::Array;
+        return e;
+    }();
+    const JsonValue* x = v.find(key);
+    if (!x && optional) return empty;
+    if (!x || x->kind != JsonValue::Kind::Array) bad("missing array '" + std::string(key) + "'");
+    return *x;
+}
+
+// The items of an array of type ids.
+std::vector<uint32_t> get_ids(const JsonValue& v, std::string_view key) {
+    std::vector<uint32_t> out;
+    for (const JsonValue& x : get_array(v, key, true).items) {
+        if (x.kind != JsonValue::Kind::Number) bad("'" + std::string(key) + "' holds a non-number");
+        out.push_back(uint32_t(parse_u64(x.text, kNoType - 1, "an item of '" + std::string(key) + "'")));
+    }
+    return out;
+}
+
+// The items of an array of strings.
+std::vector<std::string> get_strings(const JsonValue& v, std::string_view key) {
+    std::vector<std::string> out;
+    for (const JsonValue& x : get_array(v, key, true).items) {
+        if (x.kind != JsonValue::Kind::String) bad("'" + std::string(key) + "' holds a non-string");
+        out.push_back(x.text);
+    }
+    return out;
+}
+
+// Reads a value written by ObjectWriter::big: a 64-bit integer as a number or a string.
+void read_big(const JsonValue& v, std::string_view key, bool& negative, uint64_t& bits) {
+    const JsonValue* x = v.find(key);
+    if (!x) bad("missing '" + std::string(key) + "'");
+    if (x->kind != JsonValue::Kind::Number && x->kind != JsonValue::Kind::String)
+        bad("'" + std::string(key) + "' is not an integer");
+    std::string_view t = x->text;
+    negative = !t.empty() && t[0] == '-';
+    if (negative) {
+        uint64_t magnitude = parse_u64(t.substr(1), uint64_t(1) << 63, "'" + std::string(key) + "'");
+        bits = ~magnitude + 1;
+    } else {
+        bits = parse_u64(t, UINT64_MAX, "'" + std::string(key) + "'");
+    }
+}
+
+// ---- Checking a dump against the C rules -------------------------------------------------
+
+bool power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
+
+// Checks what a dump holds: every id in range, no cycle that C types cannot have, and sizes,
+// alignments and offsets that the C rules allow; throws naming the first fault.
+class DumpChecker {
+public:
+    explicit DumpChecker(const LayoutDump& d) : d_(d) {}
+
+    void run() {
+        const DumpHeader& h = d_.header;
+        if (h.pointer_size < 1 || h.pointer_size > 16 || h.long_size < 1 || h.long_size > 16 ||
+            h.long_double_size > 64)
+            bad("the header's pointer_size, long_size or long_double_size is out of range");
+        for (size_t i = 0; i < d_.types.size(); ++i) type(d_.types[i]);
+        types_acyclic();
+        // Every member's type id first: a record's checks look into the records it holds.
+        for (const DumpRecord& r : d_.records)
+            for (const DumpField& f : r.fields) need_id(f.type, "member '" + f.name + "' of " + r.display());
+        for (size_t i = 0; i < d_.records.size(); ++i) record(i);
+        records_acyclic();
+        for (const DumpEnum& e : d_.enums) {
+            check_id(e.type, "enum '" + e.tag + "'");
+            check_id(e.underlying, "enum '" + e.tag + "'");
+            if (e.underlying != kNoType && d_.types[e.underlying].kind != DumpTypeKind::Builtin)
+                bad("enum '" + e.tag + "' has an underlying type that is not an integer");
+        }
+        for (const DumpTypedef& t : d_.typedefs) {
+            need_id(t.type, "typedef '" + t.name + "'");
+            need_id(t.canonical, "typedef '" + t.name + "'");
+        }
+        for (const DumpFunction& f : d_.functions) {
+            check_id(f.type, "function '" + f.name + "'");
+            check_id(f.ret, "function '" + f.name + "'");
+            for (const DumpParam& p : f.params) check_id(p.type, "function '" + f.name + "'");
+        }
+        for (const DumpVariable& v : d_.variables) check_id(v.type, "variable '" + v.name + "'");
+        for (const DumpMacro& m : d_.macros) check_id(m.type, "macro '" + m.name + "'");
+    }
+
+private:
+    void check_id(uint32_t id, const std::string& who) const {
+        if (id != kNoType && id >= d_.types.size())
+            bad(who + " names type id " + std::to_string(id) + ", past the " + std::to_string(d_.types.size()) + " types");
+    }
+    void need_id(uint32_t id, const std::string& who) const {
+        if (id == kNoType) bad(who + " names no type");
+        check_id(id, who);
+    }
+
+    // The checks of one type node that need only its own fields and its neighbours' claims.
+    void type(const DumpType& t) {
+        std::string who = "type " + std::to_string(t.id) + " (" + std::string(t.spelling) + ")";
+        check_id(t.inner, who);
+        check_id(t.canonical, who);
+        for (uint32_t p : t.params) check_id(p, who);
+        if (t.complete) {
+            if (!power_of_two(t.align) || t.align > kMaxAlign)
+                bad(who + " has alignment " + std::to_string(t.align) + ", not a power of two up to 2^30");
+            if (t.size > kMaxSize) bad(who + " has size " + std::to_string(t.size) + ", more than 2^40");
+        }
+        auto inner = [&]() -> const DumpType& {
+            need_id(t.inner, who);
+            return d_.types[t.inner];
+        };
+        switch (t.kind) {
+        case DumpTypeKind::Pointer:
+            inner();
+            if (!t.complete || t.size != d_.header.pointer_size)
+                bad(who + " is a pointer of size " + std::to_string(t.size) + ", not the target's " +
+                    std::to_string(d_.header.pointer_size));
+            break;
+        case DumpTypeKind::Array: {
+            const DumpType& e = inner();
+            if (!e.complete) bad(who + " is an array of an incomplete type");
+            if (t.flexible) {
+                if (t.complete) bad(who + " is a flexible array with a size");
+            } else if (!t.complete || (e.size && t.count > kMaxSize / e.size) || t.count * e.size != t.size) {
+                bad(who + " is an array of " + std::to_string(t.count) + " elements of " + std::to_string(e.size) +
+                    " bytes whose size is given as " + std::to_string(t.size));
+            }
+            break;
+        }
+        case DumpTypeKind::Vector: inner(); break;
+        case DumpTypeKind::Function: inner(); break;
+        case DumpTypeKind::Typedef:
+        case DumpTypeKind::Qualified: {
+            const DumpType& e = inner();
+            if (t.kind == DumpTypeKind::Typedef) need_id(t.canonical, who);
+            if (t.complete != e.complete || (t.complete && t.size != e.size))
+                bad(who + " does not have the size of the type it names");
+            break;
+        }
+        case DumpTypeKind::Record: {
+            if (t.decl < 0 || size_t(t.decl) >= d_.records.size()) bad(who + " is a record type without its record");
+            const DumpRecord& r = d_.records[size_t(t.decl)];
+            if (t.complete != r.complete || (t.complete && (t.size != r.size || t.align != r.align)))
+                bad(who + " does not have the size and alignment of its record");
+            break;
+        }
+        case DumpTypeKind::Enum:
+            if (t.decl < 0 || size_t(t.decl) >= d_.enums.size()) bad(who + " is an enum type without its enum");
+            break;
+        default: break;
+        }
+    }
+
+    // The edges of the type graph that C never closes into a cycle: everything but the way
+    // from a record's type to its members (pointers to records make those cycles legal).
+    template <class F>
+    void each_edge(const DumpType& t, F&& f) const {
+        if (t.kind == DumpTypeKind::Record || t.kind == DumpTypeKind::Enum) return;
+        if (t.inner != kNoType) f(t.inner);
+        if (t.canonical != kNoType) f(t.canonical);
+        for (uint32_t p : t.params) f(p);
+    }
+
+    // Throws when the type graph (without record members) has a cycle; iterative, so a
+    // long chain cannot exhaust the stack.
+    void types_acyclic() const {
+        std::vector<uint8_t> state(d_.types.size(), 0);  // 0 new, 1 on the path, 2 done
+        std::vector<std::pair<uint32_t, size_t>> stack;
+        for (uint32_t root = 0; root < d_.types.size(); ++root) {
+            if (state[root]) continue;
+            stack.push_back({root, 0});
+            state[root] = 1;
+            while (!stack.empty()) {
+                auto& [node, next] = stack.back();
+                std::vector<uint32_t> out;
+                each_edge(d_.types[node], [&](uint32_t to) { out.push_back(to); });
+                if (next == out.size()) {
+                    state[node] = 2;
+                    stack.pop_back();
+                    continue;
+                }
+                uint32_t to = out[next++];
+                if (state[to] == 1) bad("type " + std::to_string(to) + " refers to itself");
+                if (state[to] == 0) {
+                    state[to] = 1;
+                    stack.push_back({to, 0});
+                }
+            }
+        }
+    }
+
+    // The type id without typedefs and qualifiers (the graph is acyclic when this is called).
+    uint32_t strip(uint32_t id) const {
+        while (d_.types[id].kind == DumpTypeKind::Typedef || d_.types[id].kind == DumpTypeKind::Qualified)
+            id = d_.types[id].inner;
+        return id;
+    }
+
+    // The record a member of type id holds by value (through arrays), or -1.
+    int32_t held_record(uint32_t id) const {
+        id = strip(id);
+        while (d_.types[id].kind == DumpTypeKind::Array) id = strip(d_.types[id].inner);
+        return d_.types[id].kind == DumpTypeKind::Record ? d_.types[id].decl : -1;
+    }
+
+    // The checks of record i: its layout and every member's place in it.
+    void record(size_t i) {
+        const DumpRecord& r = d_.records[i];
+        std::string who = r.display();
+        check_id(r.type, who);
+        if (r.type != kNoType && (d_.types[r.type].kind != DumpTypeKind::Record || d_.types[r.type].decl != int32_t(i)))
+            bad(who + " names type " + std::to_string(r.type) + ", which is not its record type");
+        if (r.parent < -1 || r.parent >= int32_t(d_.records.size())) bad(who + " has no parent record " + std::to_string(r.parent));
+        if (!r.complete) return;
+        if (!power_of_two(r.align) || r.align > kMaxAlign)
+            bad(who + " has alignment " + std::to_string(r.align) + ", not a power of two up to 2^30");
+        if (r.size > kMaxSize) bad(who + " has size " + std::to_string(r.size) + ", more than 2^40");
+        if (r.size % r.align) bad(who + " has size " + std::to_string(r.size) + ", not a multiple of its alignment " + std::to_string(r.align));
+        for (size_t k = 0; k < r.fields.size(); ++k) {
+            const DumpField& f = r.fields[k];
+            std::string member = "member '" + (f.name.empty() ? std::string("<unnamed>") : f.name) + "' of " + who;
+            const DumpType& ft = d_.types[f.type];
+            const DumpType& bare = d_.types[strip(f.type)];
+            if (f.offset_bits > r.size * 8) bad(member + " starts past the end of the record");
+            if (r.is_union && f.offset_bits != 0) bad(member + " is not at offset 0 of the union");
+            if (f.anonymous && bare.kind != DumpTypeKind::Record) bad(member + " is anonymous but not a record");
+            if (!ft.complete) {
+                if (bare.kind != DumpTypeKind::Array || !bare.flexible || k + 1 != r.fields.size() || f.bitfield)
+                    bad(member + " has an incomplete type");
+                if (f.offset_bits % 8) bad(member + " does not start at a byte");
+                continue;
+            }
+            if (f.bitfield) {
+                if (f.bit_width > ft.size * 8) bad(member + " is wider than its type");
+                if (f.offset_bits + f.bit_width > r.size * 8) bad(member + " ends past the end of the record");
+            } else {
+                if (f.offset_bits % 8) bad(member + " does not start at a byte");
+                if (f.offset_bits / 8 + ft.size > r.size) bad(member + " ends past the end of the record");
+            }
+        }
+        for (const DumpAccess& a : r.access) {
+            const DumpRecord* at = &r;
+            for (size_t s = 0; s < a.path.size(); ++s) {
+                if (a.path[s] >= at->fields.size()) bad("access '" + a.name + "' of " + who + " names no member");
+                if (s + 1 == a.path.size()) break;
+                int32_t inner = held_record(at->fields[a.path[s]].type);
+                if (inner < 0) bad("access '" + a.name + "' of " + who + " passes through a non-record");
+                at = &d_.records[size_t(inner)];
+            }
+        }
+    }
+
+    // Throws when a record holds itself by value, directly or through other records.
+    void records_acyclic() const {
+        std::vector<uint8_t> state(d_.records.size(), 0);
+        std::vector<std::pair<size_t, size_t>> stack;
+        for (size_t root = 0; root < d_.records.size(); ++root) {
+            if (state[root]) continue;
+            stack.push_back({root, 0});
+            state[root] = 1;
+            while (!stack.empty()) {
+                auto& [node, next] = stack.back();
+                const DumpRecord& r = d_.records[node];
+                if (next == r.fields.size()) {
+                    state[node] = 2;
+                    stack.pop_back();
+                    continue;
+                }
+                int32_t held = held_record(r.fields[next++].type);
+                if (held < 0) continue;
+                if (state[size_t(held)] == 1) bad(d_.records[size_t(held)].display() + " contains itself");
+                if (state[size_t(held)] == 0) {
+                    state[size_t(held)] = 1;
+                    stack.push_back({size_t(held), 0});
+                }
+            }
+        }
+    }
+
+    const LayoutDump& d_;
+};
 
 }  // namespace
 
 std::string write_c2ffi_json(const LayoutDump& dump) { return C2ffiWriter(dump).run(); }
 
+void check_layout_dump(const LayoutDump& dump) { DumpChecker(dump).run(); }
+
 LayoutDump read_jiffi_json(std::string_view text) {
     JsonValue root = parse_json(text);
-    if (root.str("format") != "jiffi-layout" || root.u64("version") != 1)
+    if (root.kind != JsonValue::Kind::Object || root.str("format") != "jiffi-layout" ||
+        get_u64(root, "version", UINT32_MAX) != 1)
         throw std::runtime_error("not a jiffi-layout version 1 dump");
     LayoutDump d;
     if (const JsonValue* h = root.find("header")) {
         d.header.triple = h->str("triple");
-        d.header.pointer_size = uint32_t(h->u64("pointer_size"));
-        d.header.long_size = uint32_t(h->u64("long_size"));
-        d.header.long_double_size = uint32_t(h->u64("long_double_size"));
+        d.header.pointer_size = uint32_t(get_u64(*h, "pointer_size", UINT32_MAX, d.header.pointer_size));
+        d.header.long_size = uint32_t(get_u64(*h, "long_size", UINT32_MAX, d.header.long_size));
+        d.header.long_double_size = uint32_t(get_u64(*h, "long_double_size", UINT32_MAX, d.header.long_double_size));
         d.header.char_signed = h->flag("char_signed");
         d.header.clang_version = h->str("clang_version");
-        if (const JsonValue* a = h->find("arguments"))
-            for (const JsonValue& s : a->items) d.header.arguments.push_back(s.text);
-        if (const JsonValue* a = h->find("dependencies"))
-            for (const JsonValue& s : a->items) d.header.dependencies.push_back(s.text);
+        d.header.arguments = get_strings(*h, "arguments");
+        d.header.dependencies = get_strings(*h, "dependencies");
     }
-    auto id = [](const JsonValue& v, std::string_view key) {
-        const JsonValue* x = v.find(key);
-        return x ? uint32_t(std::strtoul(x->text.c_str(), nullptr, 10)) : kNoType;
-    };
-    for (const JsonValue& v : member_array(root, "types").items) {
+    for (const JsonValue& v : get_array(root, "types").items) {
         DumpType t;
-        t.id = uint32_t(v.u64("id"));
+        t.id = uint32_t(get_u64(v, "id", kNoType - 1));
         t.kind = kind_from(v.str("kind"));
         t.name = v.str("name");
         t.spelling = v.str("spelling");
         t.complete = v.flag("complete");
-        t.size = v.u64("size");
-        t.align = v.u64("align");
-        t.inner = id(v, t.kind == DumpTypeKind::Function ? "return" : "type");
-        t.canonical = id(v, "canonical");
-        t.count = v.u64("count");
+        t.size = get_u64(v, "size", UINT64_MAX);
+        t.align = get_u64(v, "align", UINT64_MAX);
+        t.inner = get_id(v, t.kind == DumpTypeKind::Function ? "return" : "type");
+        t.canonical = get_id(v, "canonical");
+        t.count = get_u64(v, "count", UINT64_MAX);
         t.flexible = v.flag("flexible");
-        if (const JsonValue* p = v.find("params"))
-            for (const JsonValue& x : p->items) t.params.push_back(uint32_t(std::strtoul(x.text.c_str(), nullptr, 10)));
+        t.params = get_ids(v, "params");
         t.variadic = v.flag("variadic");
         t.prototyped = !v.find("prototyped") || v.flag("prototyped");
         t.is_const = v.flag("const");
         t.is_volatile = v.flag("volatile");
         t.is_restrict = v.flag("restrict");
-        t.decl = int32_t(v.i64(t.kind == DumpTypeKind::Record ? "record" : "enum", -1));
-        if (t.id != d.types.size()) throw std::runtime_error("layout dump: type ids out of order");
+        t.decl = get_index(v, t.kind == DumpTypeKind::Record ? "record" : "enum");
+        if (t.id != d.types.size()) bad("type ids out of order");
         d.types.push_back(std::move(t));
     }
-    auto check_id = [&](uint32_t i) {
-        if (i != kNoType && i >= d.types.size())
-            throw std::runtime_error("layout dump: type id " + std::to_string(i) + " out of range");
-    };
-    for (const DumpType& t : d.types) {
-        check_id(t.inner);
-        check_id(t.canonical);
-        for (uint32_t p : t.params) check_id(p);
-    }
-    for (const JsonValue& v : member_array(root, "records").items) {
+    for (const JsonValue& v : get_array(root, "records").items) {
         DumpRecord r;
         r.is_union = v.str("kind") == "union";
         r.tag = v.str("tag");
         r.typedef_name = v.str("typedef");
-        r.type = id(v, "type");
-        check_id(r.type);
+        r.type = get_id(v, "type");
         r.complete = v.flag("complete");
         r.anonymous = v.flag("anonymous");
-        r.parent = int32_t(v.i64("parent", -1));
-        r.size = v.u64("size");
-        r.align = v.u64("align", 1);
+        r.parent = get_index(v, "parent");
+        r.size = get_u64(v, "size", UINT64_MAX);
+        r.align = get_u64(v, "align", UINT64_MAX, 1);
         r.packed = v.flag("packed");
-        r.pack = uint32_t(v.u64("pack"));
-        r.align_attr = uint32_t(v.u64("align_attr"));
+        r.pack = uint32_t(get_u64(v, "pack", UINT32_MAX));
+        r.align_attr = uint32_t(get_u64(v, "align_attr", UINT32_MAX));
         r.has_flexible = v.flag("flexible");
         r.loc = parse_location(v.str("location"));
-        for (const JsonValue& fv : member_array(v, "fields").items) {
+        for (const JsonValue& fv : get_array(v, "fields").items) {
             DumpField f;
             f.name = fv.str("name");
-            f.type = id(fv, "type");
-            check_id(f.type);
-            if (f.type == kNoType) throw std::runtime_error("layout dump: field without a type");
-            f.offset_bits = fv.u64("offset_bits");
+            f.type = get_id(fv, "type");
+            f.offset_bits = get_u64(fv, "offset_bits", UINT64_MAX);
             f.bitfield = fv.flag("bitfield");
-            f.bit_width = uint32_t(fv.u64("bit_width"));
+            f.bit_width = uint32_t(get_u64(fv, "bit_width", UINT32_MAX));
             f.anonymous = fv.flag("anonymous");
             f.flexible = fv.flag("flexible");
             r.fields.push_back(std::move(f));
         }
-        if (const JsonValue* acc = v.find("access"))
-            for (const JsonValue& av : acc->items) {
-                DumpAccess a;
-                a.name = av.str("name");
-                if (const JsonValue* p = av.find("path"))
-                    for (const JsonValue& x : p->items) a.path.push_back(uint32_t(std::strtoul(x.text.c_str(), nullptr, 10)));
-                a.offset_bits = av.u64("offset_bits");
-                a.bit_width = uint32_t(av.u64("bit_width"));
-                a.bitfield = av.find("bit_width") != nullptr;
-                r.access.push_back(std::move(a));
-            }
+        for (const JsonValue& av : get_array(v, "access", true).items) {
+            DumpAccess a;
+            a.name = av.str("name");
+            a.path = get_ids(av, "path");
+            a.offset_bits = get_u64(av, "offset_bits", UINT64_MAX);
+            a.bit_width = uint32_t(get_u64(av, "bit_width", UINT32_MAX));
+            a.bitfield = av.find("bit_width") != nullptr;
+            r.access.push_back(std::move(a));
+        }
         d.records.push_back(std::move(r));
     }
-    for (const JsonValue& v : member_array(root, "enums").items) {
+    for (const JsonValue& v : get_array(root, "enums").items) {
         DumpEnum e;
         e.tag = v.str("tag");
         e.typedef_name = v.str("typedef");
-        e.type = id(v, "type");
-        e.underlying = id(v, "underlying");
-        check_id(e.type);
-        check_id(e.underlying);
+        e.type = get_id(v, "type");
+        e.underlying = get_id(v, "underlying");
         e.complete = v.flag("complete");
         e.loc = parse_location(v.str("location"));
-        for (const JsonValue& x : member_array(v, "values").items) {
+        for (const JsonValue& x : get_array(v, "values").items) {
             DumpEnumerator en;
             en.name = x.str("name");
             read_big(x, "value", en.negative, en.bits);
@@ -894,52 +1202,43 @@ LayoutDump read_jiffi_json(std::string_view text) {
         }
         d.enums.push_back(std::move(e));
     }
-    for (const JsonValue& v : member_array(root, "typedefs").items) {
+    for (const JsonValue& v : get_array(root, "typedefs").items) {
         DumpTypedef t;
         t.name = v.str("name");
-        t.type = id(v, "type");
-        t.canonical = id(v, "canonical");
-        check_id(t.type);
-        check_id(t.canonical);
+        t.type = get_id(v, "type");
+        t.canonical = get_id(v, "canonical");
         t.loc = parse_location(v.str("location"));
         d.typedefs.push_back(std::move(t));
     }
-    for (const JsonValue& v : member_array(root, "functions").items) {
+    for (const JsonValue& v : get_array(root, "functions").items) {
         DumpFunction f;
         f.name = v.str("name");
-        f.type = id(v, "type");
-        f.ret = id(v, "return");
-        check_id(f.type);
-        check_id(f.ret);
-        for (const JsonValue& p : member_array(v, "params").items) {
-            f.params.push_back({p.str("name"), id(p, "type")});
-            check_id(f.params.back().type);
-        }
+        f.type = get_id(v, "type");
+        f.ret = get_id(v, "return");
+        for (const JsonValue& p : get_array(v, "params").items) f.params.push_back({p.str("name"), get_id(p, "type")});
         f.variadic = v.flag("variadic");
         f.is_inline = v.flag("inline");
         f.storage = v.str("storage");
         f.loc = parse_location(v.str("location"));
         d.functions.push_back(std::move(f));
     }
-    for (const JsonValue& v : member_array(root, "variables").items) {
+    for (const JsonValue& v : get_array(root, "variables").items) {
         DumpVariable x;
         x.name = v.str("name");
-        x.type = id(v, "type");
-        check_id(x.type);
+        x.type = get_id(v, "type");
         x.storage = v.str("storage");
         x.loc = parse_location(v.str("location"));
         d.variables.push_back(std::move(x));
     }
-    for (const JsonValue& v : member_array(root, "macros").items) {
+    for (const JsonValue& v : get_array(root, "macros").items) {
         DumpMacro m;
         m.name = v.str("name");
         std::string k = v.str("kind");
         m.kind = k == "float" ? MacroKind::Float : k == "string" ? MacroKind::String
                  : k == "pointer" ? MacroKind::Pointer : MacroKind::Integer;
-        m.type = id(v, "type");
-        check_id(m.type);
+        m.type = get_id(v, "type");
         const JsonValue* val = v.find("value");
-        if (!val) throw std::runtime_error("layout dump: macro '" + m.name + "' has no value");
+        if (!val) bad("macro '" + m.name + "' has no value");
         if (m.kind == MacroKind::String) m.str = val->text;
         else if (m.kind == MacroKind::Float) m.real = std::strtod(val->text.c_str(), nullptr);
         else read_big(v, "value", m.negative, m.bits);
@@ -947,15 +1246,102 @@ LayoutDump read_jiffi_json(std::string_view text) {
         m.loc = parse_location(v.str("location"));
         d.macros.push_back(std::move(m));
     }
-    for (const JsonValue& v : member_array(root, "skipped").items)
+    for (const JsonValue& v : get_array(root, "skipped").items)
         d.skipped.push_back({v.str("kind"), v.str("name"), v.str("reason"), parse_location(v.str("location"))});
-    for (const DumpType& t : d.types) {
-        if (t.kind == DumpTypeKind::Record && (t.decl < 0 || size_t(t.decl) >= d.records.size()))
-            throw std::runtime_error("layout dump: record type " + std::to_string(t.id) + " without its record");
-        if (t.kind == DumpTypeKind::Enum && (t.decl < 0 || size_t(t.decl) >= d.enums.size()))
-            throw std::runtime_error("layout dump: enum type " + std::to_string(t.id) + " without its enum");
-    }
+    check_layout_dump(d);
     return d;
+}
+
+// ---- Layout cache entries ----------------------------------------------------------------
+
+std::string write_layout_cache_entry(const LayoutCacheEntry& e) {
+    std::string out = std::string(kCacheMagic) + "\n" + std::to_string(e.request.size()) + "\n" + e.request + "\n";
+    out += "deps " + std::to_string(e.deps.size()) + "\n";
+    for (const CacheDependency& d : e.deps) {
+        char hash[17];
+        std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(d.hash));
+        out += std::to_string(d.size) + " " + std::to_string(d.mtime_ns) + " " + hash + " " + d.path + "\n";
+    }
+    return out + "json\n" + e.json;
+}
+
+namespace {
+
+// Reads a cache entry's lines from its bytes, each read bounded by what is left.
+class EntryReader {
+public:
+    explicit EntryReader(std::string_view s) : s_(s) {}
+
+    // The next line without its newline; throws when there is none.
+    std::string_view line(const char* what) {
+        size_t nl = s_.find('\n', pos_);
+        if (nl == std::string_view::npos) fail(std::string("no ") + what + " line");
+        std::string_view l = s_.substr(pos_, nl - pos_);
+        pos_ = nl + 1;
+        return l;
+    }
+    // The next n bytes; throws when fewer are left.
+    std::string_view bytes(uint64_t n, const char* what) {
+        if (n > s_.size() - pos_) fail(std::string(what) + " is longer than the entry");
+        std::string_view b = s_.substr(pos_, size_t(n));
+        pos_ += size_t(n);
+        return b;
+    }
+    std::string_view rest() const { return s_.substr(pos_); }
+
+    [[noreturn]] static void fail(const std::string& what) { throw std::runtime_error("layout cache entry: " + what); }
+
+private:
+    std::string_view s_;
+    size_t pos_ = 0;
+};
+
+// The next space-separated word of line, removed from it.
+std::string_view word(std::string_view& line) {
+    size_t sp = line.find(' ');
+    std::string_view w = line.substr(0, sp);
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    return w;
+}
+
+// One dependency line: "SIZE MTIME_NS HASH PATH".
+CacheDependency dependency_line(std::string_view line) {
+    CacheDependency d;
+    d.size = parse_u64(word(line), UINT64_MAX, "a dependency's size");
+    std::string_view mtime = word(line);
+    bool negative = !mtime.empty() && mtime[0] == '-';
+    uint64_t m = parse_u64(negative ? mtime.substr(1) : mtime, uint64_t(INT64_MAX), "a dependency's time");
+    d.mtime_ns = negative ? -int64_t(m) : int64_t(m);
+    std::string_view hash = word(line);
+    if (hash.empty() || hash.size() > 16) EntryReader::fail("a dependency's hash is not 1 to 16 hex digits");
+    for (char c : hash) {
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0) EntryReader::fail("a dependency's hash is not hexadecimal");
+        d.hash = d.hash * 16 + uint64_t(digit);
+    }
+    if (line.empty() || line.find('\0') != std::string_view::npos) EntryReader::fail("a dependency has no usable path");
+    d.path = std::string(line);
+    return d;
+}
+
+}  // namespace
+
+LayoutCacheEntry read_layout_cache_entry(std::string_view bytes, LayoutDump* dump) {
+    EntryReader in(bytes);
+    if (in.line("header") != kCacheMagic) EntryReader::fail("not a jiffi-layout-cache 1 entry");
+    LayoutCacheEntry e;
+    uint64_t len = parse_u64(in.line("request length"), UINT64_MAX, "the request length");
+    e.request = std::string(in.bytes(len, "the request"));
+    if (!in.line("request end").empty()) EntryReader::fail("the request is not followed by an empty line");
+    std::string_view deps = in.line("deps");
+    if (word(deps) != "deps") EntryReader::fail("no deps line");
+    uint64_t n = parse_u64(deps, UINT64_MAX, "the dependency count");
+    // Each line is read before it is stored, so a huge count only runs out of lines.
+    for (uint64_t i = 0; i < n; ++i) e.deps.push_back(dependency_line(in.line("dependency")));
+    if (in.line("json") != "json") EntryReader::fail("no json line");
+    e.json = std::string(in.rest());
+    if (dump) *dump = read_jiffi_json(e.json);
+    return e;
 }
 
 SnippetRecord find_snippet_record(std::string_view text) {

@@ -183,6 +183,15 @@ struct JsonValue {
     std::vector<JsonValue> items;
     std::vector<std::pair<std::string, JsonValue>> members;
 
+    // Declared here, defined where JsonValue is complete: libstdc++ under Clang rejects
+    // the implicit ones inside the class (std::pair of an incomplete type).
+    JsonValue();
+    JsonValue(const JsonValue&);
+    JsonValue(JsonValue&&) noexcept;
+    JsonValue& operator=(const JsonValue&);
+    JsonValue& operator=(JsonValue&&) noexcept;
+    ~JsonValue();
+
     // The member named key, or nullptr.
     const JsonValue* find(std::string_view key) const;
     // The member as an unsigned or signed integer, string, bool; def when missing.
@@ -205,8 +214,43 @@ std::string write_jiffi_json(const LayoutDump& dump, bool pretty = true);
 // The dump in the JSON format of c2ffi, as cl-autowrap reads it.
 std::string write_c2ffi_json(const LayoutDump& dump);
 
-// Reads a dump in jiffi's format back (throws std::runtime_error on a malformed dump).
+// Reads a dump in jiffi's format back and checks it with check_layout_dump (throws
+// std::runtime_error naming the fault of a malformed dump). JSON nesting is bounded.
 LayoutDump read_jiffi_json(std::string_view text);
+
+// Throws std::runtime_error unless the dump is one Clang could have written: every id in
+// range, no type or record that holds itself, sizes, alignments and member offsets that
+// the C rules of the dump's target allow (docs/layout-format.md, "Reading a dump back").
+void check_layout_dump(const LayoutDump& dump);
+
+// ---- Layout cache entries ----------------------------------------------------------------
+
+// The first line of a layout cache entry.
+inline constexpr std::string_view kCacheMagic = "jiffi-layout-cache 1";
+
+// A file a cache entry depends on, as it was when the entry was written.
+struct CacheDependency {
+    std::string path;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t hash = 0;  // FNV-1a of the content
+};
+
+// One entry of the runtime's layout cache: the request it answers, the files Clang read
+// for it, and the discoverer's dump as jiffi-layout JSON.
+struct LayoutCacheEntry {
+    std::string request;
+    std::vector<CacheDependency> deps;
+    std::string json;
+};
+
+// The bytes of a cache entry (docs/layout-format.md).
+std::string write_layout_cache_entry(const LayoutCacheEntry& entry);
+
+// Parses the bytes of a cache entry, every length bounded by the bytes present, and when
+// dump is given reads and checks its JSON into it; throws std::runtime_error naming what is
+// wrong. Pure (no file is touched), so the reader can be fuzzed.
+LayoutCacheEntry read_layout_cache_entry(std::string_view bytes, LayoutDump* dump);
 
 // ---- Snippets ----------------------------------------------------------------------------
 

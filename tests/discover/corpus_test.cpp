@@ -504,4 +504,28 @@ TEST_CASE("corpus: every record, field, bit-field, enum and macro of real header
     CHECK(unnamed == 0);
 }
 
+
+TEST_CASE("corpus: every real header's dump reads back through the layout cache's checks") {
+    size_t records = 0;
+    for (const char* header : kCorpus) {
+        DiscoverOptions o;
+        o.headers = {header};
+        LayoutDump d;
+        try {
+            d = discover_layout(o);
+        } catch (const DiscoverError&) {
+            continue;  // the test above reports headers that do not parse
+        }
+        std::string error;
+        try {
+            LayoutDump back = read_jiffi_json(write_jiffi_json(d, false));
+            records += back.records.size();
+        } catch (const std::runtime_error& e) {
+            error = e.what();
+        }
+        CHECK_MESSAGE(error.empty(), header << ": " << error);
+    }
+    CHECK(records > 1000);
+}
+
 }  // namespace jiffi::detail

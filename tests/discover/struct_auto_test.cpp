@@ -2,6 +2,7 @@
 // signatures and by-value calls, the disk cache serves later runs without Clang, bad input.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "crafted_dumps.hpp"
 #include "fixture_records.h"
 #include "jiffi/jiffi.hpp"
 
@@ -282,4 +284,220 @@ TEST_CASE("define-c-struct-auto: bad input gives clear errors") {
     REQUIRE(err != nullptr);
     CHECK(std::string(jiffi_error_message(err)).find("no header") != std::string::npos);
     jiffi_error_dispose(err);
+}
+
+namespace {
+
+// The whole content of path.
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Replaces the file at path by one holding text (mode 0600).
+void put(const std::string& path, const std::string& text) {
+    fs::remove(path);
+    std::ofstream(path, std::ios::binary) << text;
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// The one cache entry (*.layout) in dir, "" when there is none.
+std::string only_entry(const std::string& dir) {
+    std::string found;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".layout") found = e.path().string();
+    return found;
+}
+
+// A cache directory holding a header with "struct fz { int a; }" and, after a first run of
+// the probe (a miss), its entry.
+struct FzCache {
+    std::string dir, header, entry, good, cmd;
+    explicit FzCache(const std::string& name) {
+        dir = fresh_dir(name);
+        fs::create_directories(dir + "/headers");
+        header = dir + "/headers/fz.h";
+        std::ofstream(header) << "struct fz { int a; };\n";
+        // Bounded in time and memory, so the faults this guards against fail the test quickly.
+        cmd = "ulimit -v 3000000; JIFFI_LOG=cache JIFFI_LAYOUT_CACHE_DIR='" + dir + "' timeout 60 '" JIFFI_AUTO_PROBE
+              "' '" + header + "' fz";
+        std::string out;
+        REQUIRE_MESSAGE(run(cmd, out) == 0, out);
+        entry = only_entry(dir);
+        REQUIRE(!entry.empty());
+        good = slurp(entry);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("define-c-struct-auto: a crafted cache entry is a miss, never a crash or a hang") {
+    FzCache c("crafted");
+    std::string out;
+    REQUIRE(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 1") != std::string::npos, out);
+    size_t json_at = c.good.find("\njson\n");
+    REQUIRE(json_at != std::string::npos);
+    for (const jiffi::test::CraftedDump& d : jiffi::test::crafted_dumps()) {
+        CAPTURE(d.name);
+        put(c.entry, c.good.substr(0, json_at + 6) + d.json);
+        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+        CHECK_MESSAGE(out.find("jiffi: layout cache: ignoring '" + c.entry + "'") != std::string::npos, out);
+    }
+}
+
+TEST_CASE("define-c-struct-auto: a dependency that is a FIFO or a device is never opened") {
+    FzCache c("deps");
+    std::string fifo = c.dir + "/headers/fifo.h";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    size_t deps_at = c.good.find("\ndeps ");
+    REQUIRE(deps_at != std::string::npos);
+    size_t eol = c.good.find('\n', deps_at + 1);
+    unsigned long n = std::stoul(c.good.substr(deps_at + 6, eol - deps_at - 6));
+    for (const std::string& dep : {fifo, std::string("/dev/zero")}) {
+        CAPTURE(dep);
+        // The extra file's recorded size (0) matches, its time does not: it would be hashed.
+        put(c.entry, c.good.substr(0, deps_at) + "\ndeps " + std::to_string(n + 1) + "\n0 0 0 " + dep +
+                         c.good.substr(eol));
+        std::string out;
+        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+    }
+}
+
+TEST_CASE("define-c-struct-auto: cache files and directories not the user's own are ignored") {
+    FzCache c("owners");
+    std::string out;
+    // A symbolic link in place of the entry, even to a good copy, is not followed.
+    std::string copy = c.dir + "/headers/copy.layout";
+    put(copy, c.good);
+    fs::remove(c.entry);
+    fs::create_symlink(copy, c.entry);
+    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+    CHECK_MESSAGE(out.find("is a symbolic link") != std::string::npos, out);
+    CHECK_FALSE(fs::is_symlink(c.entry));  // replaced by a private file of its own
+    CHECK(slurp(copy) == c.good);
+
+    // An entry writable by others.
+    put(c.entry, c.good);
+    fs::permissions(c.entry, fs::perms::others_write, fs::perm_options::add);
+    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+    CHECK_MESSAGE(out.find("writable by group or others") != std::string::npos, out);
+
+    // A directory writable by others: neither read nor written.
+    put(c.entry, c.good);
+    fs::permissions(c.dir, fs::perms::all);
+    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+    CHECK_MESSAGE(out.find("layout cache: off: directory '" + c.dir + "'") != std::string::npos, out);
+    fs::permissions(c.dir, fs::perms::owner_all);
+
+    if (::geteuid() == 0) {
+        // Another user's entry, then another user's directory (both made by root here).
+        put(c.entry, c.good);
+        REQUIRE(::chown(c.entry.c_str(), 65534, 65534) == 0);
+        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+        CHECK_MESSAGE(out.find("owned by uid 65534") != std::string::npos, out);
+        put(c.entry, c.good);
+        REQUIRE(::chown(c.dir.c_str(), 65534, 65534) == 0);
+        struct stat before {};
+        ::stat(c.entry.c_str(), &before);
+        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
+        CHECK_MESSAGE(out.find("owned by uid 65534") != std::string::npos, out);
+        struct stat after {};
+        ::stat(c.entry.c_str(), &after);
+        CHECK(after.st_ino == before.st_ino);  // not rewritten either
+        REQUIRE(::chown(c.dir.c_str(), ::geteuid(), ::getegid()) == 0);
+    }
+    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 1") != std::string::npos, out);
+}
+
+TEST_CASE("define-c-struct-auto: a planted link at a temporary name is never followed") {
+    std::string cache = fresh_dir("tmplink");
+    std::string header = cache + "/fz.h";
+    std::ofstream(header) << "struct fz { int a; };\n";
+    jiffi::LayoutRequest req;
+    req.headers = {header};
+    req.cache_dir = cache.c_str();
+    {
+        jiffi::Context ctx;
+        CHECK_FALSE(jiffi::define_c_struct_auto(ctx, "fz", req).from_cache);
+    }
+    std::string entry = only_entry(cache);
+    REQUIRE(!entry.empty());
+    fs::remove(entry);
+    std::string victim = std::string(JIFFI_DISCOVER_WORKDIR) + "/victim-" + std::to_string(::getpid());
+    put(victim, "precious\n");
+    // The names a writer could pick: the old one beside the entry and base/'s first ones.
+    fs::create_symlink(victim, entry + ".tmp" + std::to_string(::getpid()));
+    for (int k = 0; k < 4; ++k)
+        fs::create_symlink(victim, cache + "/.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(k));
+    {
+        jiffi::Context ctx;
+        CHECK_FALSE(jiffi::define_c_struct_auto(ctx, "fz", req).from_cache);
+    }
+    CHECK(slurp(victim) == "precious\n");
+    if (fs::exists(entry)) CHECK_FALSE(fs::is_symlink(entry));
+}
+
+TEST_CASE("define-c-struct-auto: the discoverer is loaded only from absolute, trusted places") {
+    std::string cache = fresh_dir("planted");
+    std::string header = cache + "/fz.h";
+    std::ofstream(header) << "struct fz { int a; };\n";
+    // The working directory holds a planted libjiffi-discover.so that leaves a marker.
+    std::string work = cache + "/cwd";
+    fs::create_directories(work);
+    fs::copy_file(JIFFI_PLANTED_DISCOVER, work + "/libjiffi-discover.so");
+    std::string marker = work + "/planted-marker";
+    std::string probe_dir = fs::path(JIFFI_AUTO_PROBE_STATIC).parent_path().string();
+    std::string probe_name = fs::path(JIFFI_AUTO_PROBE_STATIC).filename().string();
+    // Started by name through PATH, so its argv[0] has no directory in it.
+    std::string cmd = "cd '" + work + "' && JIFFI_LAYOUT_CACHE_DIR='" + cache + "' PATH='" + probe_dir + "':\"$PATH\" ";
+    std::string out;
+    CHECK(run(cmd + "env -u JIFFI_DISCOVER_LIB " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_FALSE_MESSAGE(fs::exists(marker), out);
+    CHECK_MESSAGE(out.find("tried:") != std::string::npos, out);
+    CHECK_MESSAGE(out.find(probe_dir + "/libjiffi-discover.so") != std::string::npos, out);
+    CHECK_MESSAGE(out.find(JIFFI_DISCOVER_INSTALL_DIR "/libjiffi-discover.so") != std::string::npos, out);
+    // A relative $JIFFI_DISCOVER_LIB is an error naming it, not a search of the directory.
+    CHECK(run(cmd + "JIFFI_DISCOVER_LIB=libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_FALSE_MESSAGE(fs::exists(marker), out);
+    CHECK_MESSAGE(out.find("JIFFI_DISCOVER_LIB='libjiffi-discover.so' is not an absolute path") != std::string::npos, out);
+    CHECK(run(cmd + "JIFFI_DISCOVER_LIB=./libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_FALSE_MESSAGE(fs::exists(marker), out);
+    // A program on the shared libjiffi.so finds the discoverer beside it, without the variable.
+    CHECK(run("cd '" + work + "' && JIFFI_LAYOUT_CACHE_DIR='" + cache + "' env -u JIFFI_DISCOVER_LIB '" JIFFI_AUTO_PROBE
+              "' '" + header + "' fz", out) == 0);
+    CHECK_MESSAGE(out.find("size 4 cached 0 loads 1") != std::string::npos, out);
+    CHECK_FALSE(fs::exists(marker));
+}
+
+TEST_CASE("define-c-struct-auto: a dump nested deeper than the bound fails cleanly, not by exhausting the stack") {
+    // struct fz { struct fz1 *p; }, struct fz1 { struct fz2 *p; }, ... 50000 records long:
+    // well-formed, but its materialization would recurse once per record.
+    const int n = 50000;
+    std::string types = jiffi::test::kIntType, records;
+    for (int i = 0; i < n; ++i) {
+        std::string tag = i ? "fz" + std::to_string(i) : "fz";
+        types += ",{\"id\":" + std::to_string(1 + 2 * i) + ",\"kind\":\"record\",\"spelling\":\"struct " + tag +
+                 "\",\"complete\":true,\"size\":8,\"align\":8,\"record\":" + std::to_string(i) + "}";
+        types += ",{\"id\":" + std::to_string(2 + 2 * i) + ",\"kind\":\"pointer\",\"type\":" +
+                 std::to_string(i + 1 < n ? 3 + 2 * i : 0) + ",\"complete\":true,\"size\":8,\"align\":8}";
+        records += std::string(i ? "," : "") + "{\"kind\":\"struct\",\"tag\":\"" + tag + "\",\"type\":" +
+                   std::to_string(1 + 2 * i) + ",\"complete\":true,\"size\":8,\"align\":8,\"fields\":[" +
+                   jiffi::test::field("p", 2 + 2 * i) + "]}";
+    }
+    FzCache c("deep");
+    size_t json_at = c.good.find("\njson\n");
+    REQUIRE(json_at != std::string::npos);
+    put(c.entry, c.good.substr(0, json_at + 6) + jiffi::test::dump_json(types, records));
+    std::string out;
+    CHECK(run(c.cmd, out) == 2);
+    CHECK_MESSAGE(out.find("is nested more than 2000 types deep") != std::string::npos, out.substr(0, 2000));
 }

@@ -97,6 +97,13 @@ void write_entry(unsigned char* code, int32_t entering, int32_t registered, void
     if (at > code + kEntrySlots * kCode) std::abort();  // the entry code outgrew its places
 }
 
+// Writes the entry code of a plain table's chunk at code: it jumps to the slot's target,
+// recording nothing (the slots are not callbacks):   jmp *(%r10)
+void write_plain_entry(unsigned char* code) {
+    std::memset(code, 0xcc, kEntrySlots * kCode);
+    code[0] = 0x41; code[1] = 0xff; code[2] = 0x22;  // jmp *(%r10)
+}
+
 // Writes trampoline i of a chunk at code: puts the data slot in %r10 and jumps to the
 // chunk's entry code:
 //   lea slot(%rip), %r10 ; jmp entry ; int3 padding
@@ -125,7 +132,14 @@ bool SlotTable::supported() {
 SlotTable& SlotTable::instance() {
     if (!supported()) fail(ErrorCode::UNSUPPORTED, "JIT callbacks have no trampoline code for this host");
     // Never destroyed: callbacks may be called or released by other static destructors.
-    static SlotTable* table = new SlotTable();
+    static SlotTable* table = new SlotTable(true);
+    return *table;
+}
+
+SlotTable& SlotTable::plain() {
+    if (!supported()) fail(ErrorCode::UNSUPPORTED, "this host has no trampoline code");
+    // Never destroyed, like the callbacks' table.
+    static SlotTable* table = new SlotTable(false);
     return *table;
 }
 
@@ -151,8 +165,11 @@ void SlotTable::grow() {
         fail(ErrorCode::UNSUPPORTED, "callback trampolines cannot reach the thread's callback record");
     }
 #if defined(__x86_64__)
-    write_entry(code, static_cast<int32_t>(record + kThreadEntering), static_cast<int32_t>(record + kThreadRegistered),
-                &jiffi_callbacks_register_thread_preserving);
+    if (tracked_)
+        write_entry(code, static_cast<int32_t>(record + kThreadEntering),
+                    static_cast<int32_t>(record + kThreadRegistered), &jiffi_callbacks_register_thread_preserving);
+    else
+        write_plain_entry(code);
 #endif
     for (size_t i = kEntrySlots; i < kSlots; ++i) write_trampoline(code, i);
     if (mprotect(chunk, kCodeBytes, PROT_READ | PROT_EXEC) != 0) {

@@ -575,3 +575,44 @@ TEST_CASE("releasing one callback from two threads at once releases it once") {
         for (jiffi_callback* cb : live) jiffi_callback_release(cb);
     }
 }
+
+TEST_CASE("libffi callbacks and invokers made, called and released on four threads at once") {
+    // Each thread has its own context: nothing jiffi shares between them but the process's
+    // tables, and libffi (whose closure allocator is not thread-safe).
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([t, &wrong] {
+            jiffi_context* ctx = nullptr;
+            if (jiffi_context_create(JIFFI_BACKEND_LIBFFI, &ctx)) return (void)++wrong;
+            for (int i = 0; i < 500; ++i) {
+                // A fresh signature each round: its libffi preparation and invoker are new too.
+                jiffi_signature* sig = nullptr;
+                jiffi_callback* cb = nullptr;
+                if (jiffi_signature_parse(ctx, "int64_t (int64_t, int64_t)", &sig) ||
+                    jiffi_callback_create(ctx, sig, affine, nullptr, &cb)) {
+                    ++wrong;
+                    break;
+                }
+                jiffi_invoker inv = nullptr;
+                jiffi_error* err = jiffi_signature_invoker(sig, &inv);
+                if (err) {
+                    jiffi_error_dispose(err);
+                    ++wrong;
+                    break;
+                }
+                auto f = reinterpret_cast<Binop>(jiffi_callback_code(cb));
+                jiffi_slot args[2], ret;
+                args[0].i64 = i;
+                args[1].i64 = t;
+                ret.i64 = 0;
+                inv(reinterpret_cast<void*>(f), args, &ret);  // C calling the callback, through libffi
+                if (ret.i64 != 3 * i + t || cb_call_binop(f, t, i) != 3 * t + i) ++wrong;
+                jiffi_callback_release(cb);
+            }
+            jiffi_context_destroy(ctx);
+        });
+    }
+    for (std::thread& th : threads) th.join();
+    CHECK(wrong.load() == 0);
+}

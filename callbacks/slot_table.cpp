@@ -62,6 +62,10 @@ static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
 // How each released-call message names its signature.
 std::atomic<OwnerDescriber> describer{nullptr};
 
+// The owner of a plain table's chunk's first data slot (never handed out): it tells the
+// released-call report that the slot was an invoker, not a callback.
+const char kPlainChunk = 0;
+
 // Writes the chunk's entry code at code, which every trampoline of the chunk jumps to with
 // its data slot in %r10. It marks the thread's record as entering (before the target is
 // read, so that a release that finds the thread idle cannot race the jump), registers the
@@ -178,6 +182,7 @@ void SlotTable::grow() {
     }
     // New slots join the free list in address order.
     auto* data = reinterpret_cast<SlotData*>(chunk + kCodeBytes);
+    data[0].owner = tracked_ ? nullptr : &kPlainChunk;
     for (size_t i = kSlots; i-- > kEntrySlots;) {
         data[i].user_data = free_;
         free_ = &data[i];
@@ -303,6 +308,13 @@ SlotTableStats SlotTable::stats() const {
 void set_owner_describer(OwnerDescriber fn) { describer.store(fn); }
 
 extern "C" void jiffi_callbacks_released_call(const SlotData* slot) {
+    uintptr_t base = reinterpret_cast<uintptr_t>(slot) & ~(kChunkAlign - 1);
+    if (reinterpret_cast<const SlotData*>(base + kCodeBytes)->owner == &kPlainChunk) {
+        std::fprintf(stderr, "jiffi: a libffi invoker was called after its signature was destroyed (slot %p); aborting\n",
+                     static_cast<const void*>(slot));
+        std::fflush(stderr);
+        std::abort();
+    }
     OwnerDescriber d = describer.load();
     const char* what = d && slot->owner ? d(slot->owner) : "(unknown signature)";
     std::fprintf(stderr, "jiffi: a released callback was called: '%s' (callback %p); aborting\n", what,

@@ -616,3 +616,42 @@ TEST_CASE("libffi callbacks and invokers made, called and released on four threa
     for (std::thread& th : threads) th.join();
     CHECK(wrong.load() == 0);
 }
+
+TEST_CASE("calling a libffi invoker after its signature was destroyed reports it and aborts") {
+    Binop sub = [](int64_t a, int64_t b) -> int64_t { return a - b; };
+    jiffi_invoker inv = nullptr;
+    {
+        Ctx c(JIFFI_BACKEND_LIBFFI);
+        ok(jiffi_signature_invoker(c.sig("int64_t (int64_t, int64_t)"), &inv));
+        jiffi_slot args[2], ret;
+        args[0].i64 = 5;
+        args[1].i64 = 1;
+        ret.i64 = 0;
+        inv(reinterpret_cast<void*>(sub), args, &ret);  // a live invoker works
+        CHECK(ret.i64 == 4);
+    }
+    int err_pipe[2];
+    REQUIRE(pipe(err_pipe) == 0);
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::signal(SIGABRT, SIG_DFL);
+        std::signal(SIGSEGV, SIG_DFL);
+        std::signal(SIGILL, SIG_DFL);
+        dup2(err_pipe[1], 2);
+        jiffi_slot args[2] = {}, ret;
+        inv(reinterpret_cast<void*>(sub), args, &ret);
+        _exit(0);  // not reached when the trap works
+    }
+    close(err_pipe[1]);
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = read(err_pipe[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    close(err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGABRT);
+    CHECK(text.find("libffi invoker was called after its signature was destroyed") != std::string::npos);
+}

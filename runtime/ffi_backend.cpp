@@ -148,7 +148,7 @@ void FfiCall::make_invoker() {
     // Never a libffi closure here: ffi_closure_alloc maps pages writable and executable.
     SlotTable& table = SlotTable::plain();
     invoker_slot_ = table.acquire(reinterpret_cast<void*>(&jiffi_ffi_invoker_entry), nullptr,
-                                  const_cast<FfiCall*>(this), nullptr);
+                                  this, nullptr);
     invoker_ = reinterpret_cast<jiffi_invoker>(table.code(invoker_slot_));
 #else
     for (auto& a : invoker_args_) a = &ffi_type_pointer;

@@ -1,5 +1,5 @@
 // No page is ever writable and executable at once: /proc/self/maps scanned from a second
-// thread while every backend makes thousands of functions and callbacks of distinct signatures.
+// thread while every backend makes functions and callbacks of distinct signatures.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -106,14 +106,15 @@ void zero_handler(void*, const jiffi_slot*, void* ret) {
     if (ret) static_cast<jiffi_slot*>(ret)->u64 = 0;
 }
 
-// Makes count functions and callbacks of distinct signatures on a context of backend b, and
-// calls a long (long, long) function through its invoker and callbacks through their code.
-void exercise(jiffi_backend b, int count) {
+// Makes functions and callbacks of the count distinct signatures from number first on a
+// context of backend b, and calls a long (long, long) function through its invokers and
+// callbacks through their code.
+void exercise(jiffi_backend b, int first, int count) {
     jiffi_context* ctx = nullptr;
     ok(jiffi_context_create(b, &ctx));
     std::vector<jiffi_function*> fns;
     std::vector<jiffi_callback*> cbs;
-    for (int i = 0; i < count; ++i) {
+    for (int i = first; i < first + count; ++i) {
         jiffi_signature* sig = nullptr;
         std::string text = signature_text(i);
         ok(jiffi_signature_parse(ctx, text.c_str(), &sig));
@@ -158,12 +159,19 @@ void exercise(jiffi_backend b, int count) {
 }  // namespace
 
 TEST_CASE("no mapping is writable and executable while any backend makes functions and callbacks") {
-    const int kCount = 2000;
+    // libffi makes 3000. JIT and AUTO compile each new signature's stub and thunk alone when
+    // asked one by one (about 2 ms of CPU a pair), so they make 300 each, AUTO on signatures
+    // the JIT has not compiled yet: every compile maps and protects its pages the same way.
     CHECK(signature_text(0) != signature_text(1));
     MapsScanner scanner;
-    for (jiffi_backend b : {JIFFI_BACKEND_JIT, JIFFI_BACKEND_LIBFFI, JIFFI_BACKEND_AUTO}) {
-        CAPTURE(static_cast<int>(b));
-        exercise(b, kCount);
+    struct Run {
+        jiffi_backend backend;
+        int first, count;
+    };
+    const Run runs[] = {{JIFFI_BACKEND_JIT, 0, 300}, {JIFFI_BACKEND_LIBFFI, 0, 3000}, {JIFFI_BACKEND_AUTO, 300, 300}};
+    for (const Run& r : runs) {
+        CAPTURE(static_cast<int>(r.backend));
+        exercise(r.backend, r.first, r.count);
     }
     const std::vector<std::string>& seen = scanner.stop();
     std::string report;

@@ -20,7 +20,7 @@ namespace jiffi::detail {
 // through `target`, thunks read `handler` and `user_data` at jit/stub_compiler.hpp's offsets).
 struct SlotData {
     std::atomic<void*> target;  // the thunk, or the released-call trap
-    jiffi_handler handler;
+    jiffi_handler handler;      // a libffi callback's: libffi's closure entry
     void* user_data;            // while free: the next free slot
     const void* owner;          // the callback's signature record (kept for the trap's message)
 };

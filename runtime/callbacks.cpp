@@ -22,10 +22,10 @@
 #include "callbacks/thunks.hpp"
 #include "runtime/context.hpp"
 
-// The target of a libffi callback's trampoline slot: the slot arrives in %r10, its
-// user_data (offset 16) is the callback's closure, and libffi's entry is read from the
-// trampoline libffi wrote into the closure (offset 24): this does what that trampoline
-// would, from read+execute code.
+// The target of a libffi callback's trampoline slot: the slot arrives in %r10; its handler
+// field (offset 8) holds libffi's closure entry, read from the trampoline libffi wrote into
+// the closure, and its user_data (offset 16) the closure. Both loads come from the slot's
+// one cache line; this does what libffi's trampoline would, from read+execute code.
 #if defined(__x86_64__)
 asm(R"(
     .text
@@ -35,8 +35,9 @@ asm(R"(
     .type jiffi_ffi_closure_entry, @function
 jiffi_ffi_closure_entry:
     .cfi_startproc
+    mov 8(%r10), %r11
     mov 16(%r10), %r10
-    jmp *24(%r10)
+    jmp *%r11
     .cfi_endproc
     .size jiffi_ffi_closure_entry, .-jiffi_ffi_closure_entry
 )");
@@ -117,7 +118,8 @@ constexpr unsigned char kLibffiTrampoline[24] = {
     0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00,  // nopl 0(%rax)
 };
 static_assert(FFI_TRAMPOLINE_SIZE == sizeof(kLibffiTrampoline) + 8, "libffi's x86-64 unix64 trampoline");
-static_assert(offsetof(SlotData, user_data) == 16, "jiffi_ffi_closure_entry reads user_data at 16");
+static_assert(offsetof(SlotData, handler) == 8 && offsetof(SlotData, user_data) == 16,
+              "jiffi_ffi_closure_entry reads the slot's handler at 8 and user_data at 16");
 
 // True when entry, read from a trampoline libffi wrote, lies in libffi's own code (the
 // object holding ffi_call); each entry seen is checked once (there are two).
@@ -272,7 +274,8 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
     FfiCallback* f = cb.release();  // the slot's disposer owns it now
     try {
         f->set_id(slot);
-        f->prepare_in_place(table.code(slot));
+        // A libffi callback's slot has no handler of its own: the field holds libffi's entry.
+        slot->handler = reinterpret_cast<jiffi_handler>(f->prepare_in_place(table.code(slot)));
     } catch (...) {
         f->keep_user_data();
         table.release(slot);

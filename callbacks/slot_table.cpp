@@ -62,6 +62,10 @@ static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
 // How each released-call message names its signature.
 std::atomic<OwnerDescriber> describer{nullptr};
 
+// The owner of a plain table's chunk's first data slot (never handed out): it tells the
+// released-call report that the slot was an invoker, not a callback.
+const char kPlainChunk = 0;
+
 // Writes the chunk's entry code at code, which every trampoline of the chunk jumps to with
 // its data slot in %r10. It marks the thread's record as entering (before the target is
 // read, so that a release that finds the thread idle cannot race the jump), registers the
@@ -97,6 +101,13 @@ void write_entry(unsigned char* code, int32_t entering, int32_t registered, void
     if (at > code + kEntrySlots * kCode) std::abort();  // the entry code outgrew its places
 }
 
+// Writes the entry code of a plain table's chunk at code: it jumps to the slot's target,
+// recording nothing (the slots are not callbacks):   jmp *(%r10)
+void write_plain_entry(unsigned char* code) {
+    std::memset(code, 0xcc, kEntrySlots * kCode);
+    code[0] = 0x41; code[1] = 0xff; code[2] = 0x22;  // jmp *(%r10)
+}
+
 // Writes trampoline i of a chunk at code: puts the data slot in %r10 and jumps to the
 // chunk's entry code:
 //   lea slot(%rip), %r10 ; jmp entry ; int3 padding
@@ -125,7 +136,14 @@ bool SlotTable::supported() {
 SlotTable& SlotTable::instance() {
     if (!supported()) fail(ErrorCode::UNSUPPORTED, "JIT callbacks have no trampoline code for this host");
     // Never destroyed: callbacks may be called or released by other static destructors.
-    static SlotTable* table = new SlotTable();
+    static SlotTable* table = new SlotTable(true);
+    return *table;
+}
+
+SlotTable& SlotTable::plain() {
+    if (!supported()) fail(ErrorCode::UNSUPPORTED, "this host has no trampoline code");
+    // Never destroyed, like the callbacks' table.
+    static SlotTable* table = new SlotTable(false);
     return *table;
 }
 
@@ -151,8 +169,11 @@ void SlotTable::grow() {
         fail(ErrorCode::UNSUPPORTED, "callback trampolines cannot reach the thread's callback record");
     }
 #if defined(__x86_64__)
-    write_entry(code, static_cast<int32_t>(record + kThreadEntering), static_cast<int32_t>(record + kThreadRegistered),
-                &jiffi_callbacks_register_thread_preserving);
+    if (tracked_)
+        write_entry(code, static_cast<int32_t>(record + kThreadEntering),
+                    static_cast<int32_t>(record + kThreadRegistered), &jiffi_callbacks_register_thread_preserving);
+    else
+        write_plain_entry(code);
 #endif
     for (size_t i = kEntrySlots; i < kSlots; ++i) write_trampoline(code, i);
     if (mprotect(chunk, kCodeBytes, PROT_READ | PROT_EXEC) != 0) {
@@ -161,6 +182,7 @@ void SlotTable::grow() {
     }
     // New slots join the free list in address order.
     auto* data = reinterpret_cast<SlotData*>(chunk + kCodeBytes);
+    data[0].owner = tracked_ ? nullptr : &kPlainChunk;
     for (size_t i = kSlots; i-- > kEntrySlots;) {
         data[i].user_data = free_;
         free_ = &data[i];
@@ -286,6 +308,13 @@ SlotTableStats SlotTable::stats() const {
 void set_owner_describer(OwnerDescriber fn) { describer.store(fn); }
 
 extern "C" void jiffi_callbacks_released_call(const SlotData* slot) {
+    uintptr_t base = reinterpret_cast<uintptr_t>(slot) & ~(kChunkAlign - 1);
+    if (reinterpret_cast<const SlotData*>(base + kCodeBytes)->owner == &kPlainChunk) {
+        std::fprintf(stderr, "jiffi: a libffi invoker was called after its signature was destroyed (slot %p); aborting\n",
+                     static_cast<const void*>(slot));
+        std::fflush(stderr);
+        std::abort();
+    }
     OwnerDescriber d = describer.load();
     const char* what = d && slot->owner ? d(slot->owner) : "(unknown signature)";
     std::fprintf(stderr, "jiffi: a released callback was called: '%s' (callback %p); aborting\n", what,

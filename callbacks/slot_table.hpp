@@ -20,7 +20,7 @@ namespace jiffi::detail {
 // through `target`, thunks read `handler` and `user_data` at jit/stub_compiler.hpp's offsets).
 struct SlotData {
     std::atomic<void*> target;  // the thunk, or the released-call trap
-    jiffi_handler handler;
+    jiffi_handler handler;      // a libffi callback's: libffi's closure entry
     void* user_data;            // while free: the next free slot
     const void* owner;          // the callback's signature record (kept for the trap's message)
 };
@@ -60,8 +60,12 @@ public:
 
     // True when this host has trampoline code (x86-64).
     static bool supported();
-    // The table, created on first use; throws Error(UNSUPPORTED) where not supported.
+    // The callbacks' table, created on first use; throws Error(UNSUPPORTED) where not
+    // supported. Its entry code records each call in the thread's callback record.
     static SlotTable& instance();
+    // A second table for code addresses that are not callbacks (libffi invokers): its
+    // trampolines jump straight to their target, recording nothing; throws as instance().
+    static SlotTable& plain();
 
     // A slot calling thunk with the static chain set to it (the released-call trap while
     // thunk is null, until arm); owner identifies the callback's signature for the
@@ -81,7 +85,7 @@ public:
     SlotTableStats stats() const;
 
 private:
-    SlotTable() = default;
+    explicit SlotTable(bool tracked) : tracked_(tracked) {}
     void grow();
     void recycle(std::vector<std::pair<void (*)(void*), void*>>& disposals);
 
@@ -90,6 +94,7 @@ private:
         std::vector<SlotData*> slots;
     };
 
+    const bool tracked_;  // entry code marks and registers callback calls
     mutable SpinLock mu_;
     std::vector<char*> chunks_;
     SlotData* free_ = nullptr;

@@ -4,9 +4,11 @@
 #include <ffi.h>
 
 #include <alloca.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,44 +22,69 @@
 #include "callbacks/thunks.hpp"
 #include "runtime/context.hpp"
 
+// The target of a libffi callback's trampoline slot: the slot arrives in %r10; its handler
+// field (offset 8) holds libffi's closure entry, read from the trampoline libffi wrote into
+// the closure, and its user_data (offset 16) the closure. Both loads come from the slot's
+// one cache line; this does what libffi's trampoline would, from read+execute code.
+#if defined(__x86_64__)
+asm(R"(
+    .text
+    .p2align 4
+    .globl jiffi_ffi_closure_entry
+    .hidden jiffi_ffi_closure_entry
+    .type jiffi_ffi_closure_entry, @function
+jiffi_ffi_closure_entry:
+    .cfi_startproc
+    mov 8(%r10), %r11
+    mov 16(%r10), %r10
+    jmp *%r11
+    .cfi_endproc
+    .size jiffi_ffi_closure_entry, .-jiffi_ffi_closure_entry
+)");
+extern "C" void jiffi_ffi_closure_entry();
+#endif
+
 namespace jiffi::detail {
 
 namespace {
 
 // A callback made by libffi: a closure over the signature's cif that calls the handler.
-// Where trampolines exist it sits behind a trampoline slot like a JIT callback, and its
-// handle is the slot. Elsewhere its handle is this object's address with bit 0 set (slot
-// handles are 32-byte aligned), so that one C type serves both.
+// Where trampolines exist it sits behind a trampoline slot like a JIT callback, its closure
+// is a member (ordinary memory, never executed: libffi only fills it in) and its handle is
+// the slot. Elsewhere the closure comes from ffi_closure_alloc and the handle is this
+// object's address with bit 0 set (slot handles are 32-byte aligned), so that one C type
+// serves both.
 class FfiCallback {
 public:
     FfiCallback(std::shared_ptr<const FfiCall> call, std::string text, jiffi_handler handler, void* user_data,
                 void (*dispose)(void*))
         : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), handler_(handler),
-          user_data_(user_data), dispose_(dispose) {
-        closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
-        if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
-        if (ffi_prep_closure_loc(closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
-            FFI_OK) {
-            ffi_closure_free(closure_);
-            dispose_ = nullptr;  // the caller keeps user_data when creation fails
-            fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
-        }
-    }
+          user_data_(user_data), dispose_(dispose) {}
     ~FfiCallback() {
-        ffi_closure_free(closure_);
+        if (allocated_) ffi_closure_free(allocated_);
         if (dispose_) dispose_(user_data_);
     }
     FfiCallback(const FfiCallback&) = delete;
     FfiCallback& operator=(const FfiCallback&) = delete;
 
+    // Prepares the member closure for a trampoline slot whose code is codeloc, and returns
+    // the address the slot's target jumps on to: libffi's closure entry. Throws
+    // Error(UNSUPPORTED) when libffi did not write the trampoline jiffi knows.
+    void* prepare_in_place(void* codeloc);
+    // Prepares a closure from ffi_closure_alloc (hosts without trampolines).
+    void prepare_allocated();
+
+    ffi_closure* closure() { return &closure_; }
     void* code() const { return code_; }
     // Names the callback in thread records by id: its trampoline slot, when it has one.
     void set_id(const void* id) { id_.store(id, std::memory_order_release); }
     // Leaves user_data to the caller: the callback's creation failed after this was made.
     void keep_user_data() { dispose_ = nullptr; }
-    // Frees a callback behind a trampoline slot: its slot's disposer, run when the slot's
-    // quarantine ends.
-    static void dispose_slot(void* self) { delete static_cast<FfiCallback*>(self); }
+    // Frees a callback behind a trampoline slot, given the slot's user_data (its closure):
+    // the slot's disposer, run when the slot's quarantine ends.
+    static void dispose_slot(void* closure) {
+        delete static_cast<FfiCallback*>(static_cast<ffi_closure*>(closure)->user_data);
+    }
     // Marks the callback released; false when it already was.
     bool mark_released() { return !released_.exchange(true, std::memory_order_acq_rel); }
     bool released() const { return released_.load(std::memory_order_acquire); }
@@ -72,11 +99,68 @@ private:
     jiffi_handler handler_;
     void* user_data_;
     void (*dispose_)(void*);
-    ffi_closure* closure_ = nullptr;
-    void* code_ = nullptr;
+    ffi_closure closure_{};               // behind a slot: filled in by libffi, never executed
+    ffi_closure* allocated_ = nullptr;    // without slots: libffi's closure
+    void* code_ = nullptr;                // without slots: the closure's code address
     std::atomic<bool> released_{false};
     std::atomic<const void*> id_{this};  // what thread records name it by
 };
+
+#if defined(__x86_64__)
+// libffi 3.4's x86-64 trampoline, as ffi_prep_closure_loc writes it into the tramp field of
+// a closure outside libffi's own trampoline pages (src/x86/ffi64.c): endbr64; lea
+// -0xb(%rip),%r10 (the closure's address); jmp *0x7(%rip) (through the 8 bytes after these
+// 24: the entry, ffi_closure_unix64 or its SSE twin, which finds the closure in %r10).
+constexpr unsigned char kLibffiTrampoline[24] = {
+    0xf3, 0x0f, 0x1e, 0xfa,                    // endbr64
+    0x4c, 0x8d, 0x15, 0xf5, 0xff, 0xff, 0xff,  // lea -0xb(%rip), %r10
+    0xff, 0x25, 0x07, 0x00, 0x00, 0x00,        // jmp *0x7(%rip)
+    0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00,  // nopl 0(%rax)
+};
+static_assert(FFI_TRAMPOLINE_SIZE == sizeof(kLibffiTrampoline) + 8, "libffi's x86-64 unix64 trampoline");
+static_assert(offsetof(SlotData, handler) == 8 && offsetof(SlotData, user_data) == 16,
+              "jiffi_ffi_closure_entry reads the slot's handler at 8 and user_data at 16");
+
+// True when entry, read from a trampoline libffi wrote, lies in libffi's own code (the
+// object holding ffi_call); each entry seen is checked once (there are two).
+bool in_libffi(void* entry) {
+    static std::atomic<void*> known[2];
+    for (auto& k : known)
+        if (entry && k.load(std::memory_order_acquire) == entry) return true;
+    Dl_info ours{}, theirs{};
+    if (!entry || !dladdr(reinterpret_cast<void*>(&ffi_call), &ours) || !dladdr(entry, &theirs) ||
+        ours.dli_fbase != theirs.dli_fbase)
+        return false;
+    for (auto& k : known) {
+        void* expected = nullptr;
+        if (k.compare_exchange_strong(expected, entry, std::memory_order_acq_rel) || expected == entry) break;
+    }
+    return true;
+}
+
+void* FfiCallback::prepare_in_place(void* codeloc) {
+    // A closure libffi did not allocate gets its trampoline written into tramp (as data):
+    // it tells the entry libffi's own trampoline would jump to, with the closure in %r10.
+    if (ffi_prep_closure_loc(&closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, codeloc) !=
+        FFI_OK)
+        fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
+    void* target = nullptr;
+    std::memcpy(&target, closure_.tramp + sizeof(kLibffiTrampoline), sizeof(target));
+    if (std::memcmp(closure_.tramp, kLibffiTrampoline, sizeof(kLibffiTrampoline)) != 0 || !in_libffi(target))
+        fail(ErrorCode::UNSUPPORTED, "callback '" + text_ +
+                                         "': this libffi's closure trampoline is not the x86-64 one jiffi "
+                                         "knows, so its closure cannot be entered without executable data");
+    return target;
+}
+#else
+void FfiCallback::prepare_allocated() {
+    allocated_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
+    if (!allocated_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
+    if (ffi_prep_closure_loc(allocated_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
+        FFI_OK)
+        fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
+}
+#endif
 
 // The slot value of a scalar argument of cls and size bytes at p (C_API.md widening rules).
 jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
@@ -166,23 +250,40 @@ const ThunkSignature& ffi_owner(const std::string& text) {
 jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data,
                                   void (*dispose)(void*)) {
     auto cb = std::make_unique<FfiCallback>(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
-    if (!SlotTable::supported()) return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb.release()) | 1);
-    // Behind a trampoline slot, whose entry code marks the call before libffi reads the
-    // closure (libffi's own trampoline would read it unseen): the closure is freed by the
-    // slot's disposer once no thread runs it.
-    SlotData* slot = nullptr;
+#if !defined(__x86_64__)
     try {
-        // The slot leads to the trap until the closure knows its slot's name.
-        slot = SlotTable::instance().acquire(nullptr, nullptr, cb.get(), &ffi_owner(sig->sig.text),
-                                             &FfiCallback::dispose_slot);
+        cb->prepare_allocated();
     } catch (...) {
         cb->keep_user_data();
         throw;
     }
-    cb->set_id(slot);
-    SlotTable::arm(slot, cb->code());
-    cb.release();
+    return reinterpret_cast<jiffi_callback*>(reinterpret_cast<uintptr_t>(cb.release()) | 1);
+#else
+    // Behind a trampoline slot, whose entry code marks the call before libffi reads the
+    // closure, and whose target enters libffi with the closure: the closure is freed by the
+    // slot's disposer once no thread runs it.
+    SlotData* slot = nullptr;
+    SlotTable& table = SlotTable::instance();
+    try {
+        // The slot leads to the trap until the closure is ready and knows its slot's name.
+        slot = table.acquire(nullptr, nullptr, cb->closure(), &ffi_owner(sig->sig.text), &FfiCallback::dispose_slot);
+    } catch (...) {
+        cb->keep_user_data();
+        throw;
+    }
+    FfiCallback* f = cb.release();  // the slot's disposer owns it now
+    try {
+        f->set_id(slot);
+        // A libffi callback's slot has no handler of its own: the field holds libffi's entry.
+        slot->handler = reinterpret_cast<jiffi_handler>(f->prepare_in_place(table.code(slot)));
+    } catch (...) {
+        f->keep_user_data();
+        table.release(slot);
+        throw;
+    }
+    SlotTable::arm(slot, reinterpret_cast<void*>(&jiffi_ffi_closure_entry));
     return reinterpret_cast<jiffi_callback*>(slot);
+#endif
 }
 
 }  // namespace

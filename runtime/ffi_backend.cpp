@@ -6,16 +6,51 @@
 #include <alloca.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
+#include "callbacks/slot_table.hpp"
 #include "jit/abi/call_plan.hpp"
 #include "marshal/error.hpp"
+
+// The target of an invoker's trampoline slot: the slot arrives in %r10 and its user_data
+// (offset 16) is the FfiCall; (fn, args, ret) move one register up behind it and the call
+// goes on to jiffi_ffi_invoke with the caller's frame untouched (a tail jump).
+#if defined(__x86_64__)
+asm(R"(
+    .text
+    .p2align 4
+    .globl jiffi_ffi_invoker_entry
+    .hidden jiffi_ffi_invoker_entry
+    .type jiffi_ffi_invoker_entry, @function
+jiffi_ffi_invoker_entry:
+    .cfi_startproc
+    mov %rdx, %rcx
+    mov %rsi, %rdx
+    mov %rdi, %rsi
+    mov 16(%r10), %rdi
+    jmp jiffi_ffi_invoke
+    .cfi_endproc
+    .size jiffi_ffi_invoker_entry, .-jiffi_ffi_invoker_entry
+)");
+extern "C" void jiffi_ffi_invoker_entry();
+static_assert(offsetof(jiffi::detail::SlotData, user_data) == 16, "jiffi_ffi_invoker_entry reads user_data at 16");
+#endif
+
+// Calls fn with args by self's signature: what an invoker's trampoline slot reaches.
+extern "C" __attribute__((visibility("hidden"), used)) void jiffi_ffi_invoke(const jiffi::detail::FfiCall* self,
+                                                                              void* fn, const jiffi_slot* args,
+                                                                              void* ret) {
+    self->call(fn, args, ret);
+}
 
 namespace jiffi::detail {
 
 namespace {
 
-// The closure entry behind FfiCall::invoker(): unpacks (fn, args, ret) and calls.
+#if !defined(__x86_64__)
+// The closure entry behind FfiCall::invoker() on hosts without trampolines: unpacks
+// (fn, args, ret) and calls.
 void invoker_entry(ffi_cif*, void*, void** args, void* user) {
     auto* self = static_cast<const FfiCall*>(user);
     void* fn = *static_cast<void**>(args[0]);
@@ -23,6 +58,7 @@ void invoker_entry(ffi_cif*, void*, void** args, void* user) {
     void* ret = *static_cast<void**>(args[2]);
     self->call(fn, slots, ret);
 }
+#endif
 
 [[noreturn]] void unsupported(const std::string& where, const std::string& why) {
     fail(ErrorCode::UNSUPPORTED, "libffi backend cannot pass " + where + ": " + why);
@@ -104,6 +140,17 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
         fail(ErrorCode::UNSUPPORTED, "libffi refused signature '" + sig.text +
                                          "' (ffi_prep_cif status " + std::to_string(st) + ")");
 
+    make_invoker();
+}
+
+void FfiCall::make_invoker() {
+#if defined(__x86_64__)
+    // Never a libffi closure here: ffi_closure_alloc maps pages writable and executable.
+    SlotTable& table = SlotTable::plain();
+    invoker_slot_ = table.acquire(reinterpret_cast<void*>(&jiffi_ffi_invoker_entry), nullptr,
+                                  this, nullptr);
+    invoker_ = reinterpret_cast<jiffi_invoker>(table.code(invoker_slot_));
+#else
     for (auto& a : invoker_args_) a = &ffi_type_pointer;
     if (ffi_prep_cif(&invoker_cif_, FFI_DEFAULT_ABI, 3, &ffi_type_void, invoker_args_) != FFI_OK)
         fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure's cif");
@@ -116,9 +163,12 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
         fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure");
     }
     invoker_ = reinterpret_cast<jiffi_invoker>(code);
+#endif
 }
 
 FfiCall::~FfiCall() {
+    // A released slot leads to the released-call trap until the quarantine reuses it.
+    if (invoker_slot_) SlotTable::plain().release(invoker_slot_);
     if (closure_) ffi_closure_free(closure_);
 }
 

@@ -13,6 +13,8 @@
 
 namespace jiffi::detail {
 
+struct SlotData;
+
 // One signature prepared for libffi: its cif, the ffi_types it needs, and an invoker.
 class FfiCall {
 public:
@@ -34,8 +36,9 @@ public:
     ValueClass ret_class() const { return ret_class_; }
     size_t ret_size() const { return ret_size_; }
 
-    // A C function pointer of the invoker shape bound to this signature (a libffi closure
-    // over call()); valid as long as this object lives.
+    // A C function pointer of the invoker shape bound to this signature, valid as long as
+    // this object lives: a slot of the plain trampoline table whose target passes this
+    // object to call() (a libffi closure over call() on hosts without trampolines).
     jiffi_invoker invoker() const { return invoker_; }
 
 private:
@@ -56,6 +59,10 @@ private:
     size_t ret_size_ = 0;
     size_t scratch_size_ = 0;  // bytes of return scratch space call() needs
 
+    // Makes invoker_: a trampoline slot where the host has them, else a libffi closure.
+    void make_invoker();
+
+    SlotData* invoker_slot_ = nullptr;
     ffi_cif invoker_cif_{};
     ffi_type* invoker_args_[3] = {};
     ffi_closure* closure_ = nullptr;

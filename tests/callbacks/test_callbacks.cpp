@@ -575,3 +575,83 @@ TEST_CASE("releasing one callback from two threads at once releases it once") {
         for (jiffi_callback* cb : live) jiffi_callback_release(cb);
     }
 }
+
+TEST_CASE("libffi callbacks and invokers made, called and released on four threads at once") {
+    // Each thread has its own context: nothing jiffi shares between them but the process's
+    // tables, and libffi (whose closure allocator is not thread-safe).
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([t, &wrong] {
+            jiffi_context* ctx = nullptr;
+            if (jiffi_context_create(JIFFI_BACKEND_LIBFFI, &ctx)) return (void)++wrong;
+            for (int i = 0; i < 500; ++i) {
+                // A fresh signature each round: its libffi preparation and invoker are new too.
+                jiffi_signature* sig = nullptr;
+                jiffi_callback* cb = nullptr;
+                if (jiffi_signature_parse(ctx, "int64_t (int64_t, int64_t)", &sig) ||
+                    jiffi_callback_create(ctx, sig, affine, nullptr, &cb)) {
+                    ++wrong;
+                    break;
+                }
+                jiffi_invoker inv = nullptr;
+                jiffi_error* err = jiffi_signature_invoker(sig, &inv);
+                if (err) {
+                    jiffi_error_dispose(err);
+                    ++wrong;
+                    break;
+                }
+                auto f = reinterpret_cast<Binop>(jiffi_callback_code(cb));
+                jiffi_slot args[2], ret;
+                args[0].i64 = i;
+                args[1].i64 = t;
+                ret.i64 = 0;
+                inv(reinterpret_cast<void*>(f), args, &ret);  // C calling the callback, through libffi
+                if (ret.i64 != 3 * i + t || cb_call_binop(f, t, i) != 3 * t + i) ++wrong;
+                jiffi_callback_release(cb);
+            }
+            jiffi_context_destroy(ctx);
+        });
+    }
+    for (std::thread& th : threads) th.join();
+    CHECK(wrong.load() == 0);
+}
+
+TEST_CASE("calling a libffi invoker after its signature was destroyed reports it and aborts") {
+    Binop sub = [](int64_t a, int64_t b) -> int64_t { return a - b; };
+    jiffi_invoker inv = nullptr;
+    {
+        Ctx c(JIFFI_BACKEND_LIBFFI);
+        ok(jiffi_signature_invoker(c.sig("int64_t (int64_t, int64_t)"), &inv));
+        jiffi_slot args[2], ret;
+        args[0].i64 = 5;
+        args[1].i64 = 1;
+        ret.i64 = 0;
+        inv(reinterpret_cast<void*>(sub), args, &ret);  // a live invoker works
+        CHECK(ret.i64 == 4);
+    }
+    int err_pipe[2];
+    REQUIRE(pipe(err_pipe) == 0);
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::signal(SIGABRT, SIG_DFL);
+        std::signal(SIGSEGV, SIG_DFL);
+        std::signal(SIGILL, SIG_DFL);
+        dup2(err_pipe[1], 2);
+        jiffi_slot args[2] = {}, ret;
+        inv(reinterpret_cast<void*>(sub), args, &ret);
+        _exit(0);  // not reached when the trap works
+    }
+    close(err_pipe[1]);
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = read(err_pipe[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    close(err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGABRT);
+    CHECK(text.find("libffi invoker was called after its signature was destroyed") != std::string::npos);
+}

@@ -34,17 +34,17 @@ public:
                 void (*dispose)(void*))
         : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), handler_(handler),
           user_data_(user_data), dispose_(dispose) {
-        closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
+        closure_ = static_cast<ffi_closure*>(closure_alloc(sizeof(ffi_closure), &code_));
         if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
         if (ffi_prep_closure_loc(closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
             FFI_OK) {
-            ffi_closure_free(closure_);
+            closure_free(closure_);
             dispose_ = nullptr;  // the caller keeps user_data when creation fails
             fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
         }
     }
     ~FfiCallback() {
-        ffi_closure_free(closure_);
+        closure_free(closure_);
         if (dispose_) dispose_(user_data_);
     }
     FfiCallback(const FfiCallback&) = delete;
@@ -237,6 +237,10 @@ void release_callback(jiffi_callback* cb) {
     }
     for (FfiCallback* d : done) delete d;
 }
+
+void ffi_callbacks_fork_prepare() noexcept { ffi_quarantine().mu.lock(); }
+
+void ffi_callbacks_fork_release() noexcept { ffi_quarantine().mu.unlock(); }
 
 }  // namespace jiffi::detail
 

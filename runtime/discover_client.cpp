@@ -31,6 +31,7 @@
 #include "marshal/error.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
+#include "runtime/fork.hpp"
 
 #ifndef JIFFI_DISCOVER_LIB_PATH
 #define JIFFI_DISCOVER_LIB_PATH ""
@@ -297,10 +298,12 @@ std::vector<std::string> discoverer_paths() {
     return paths;
 }
 
+// Guards loading the discoverer plugin.
+std::mutex g_discoverer_mu;
+
 const Discoverer& load_discoverer() {
-    static std::mutex mu;
     static Discoverer d;
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(g_discoverer_mu);
     if (d.run) return d;
     std::string tried;
     for (const std::string& path : discoverer_paths()) {
@@ -604,6 +607,20 @@ void copy_name(char* dst, size_t cap, const std::string& s) {
 }
 
 }  // namespace
+
+void jiffi::detail::discover_fork_prepare_outer() noexcept {
+    g_materialize_mu.lock();
+    g_discoverer_mu.lock();
+}
+
+void jiffi::detail::discover_fork_prepare_leaf() noexcept { g_memo_mu.lock(); }
+
+void jiffi::detail::discover_fork_release_leaf() noexcept { g_memo_mu.unlock(); }
+
+void jiffi::detail::discover_fork_release_outer() noexcept {
+    g_discoverer_mu.unlock();
+    g_materialize_mu.unlock();
+}
 
 extern "C" {
 

@@ -22,11 +22,11 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
 #include <map>
-#include <atomic>
 #include <mutex>
 #include <thread>
 #include <unordered_map>

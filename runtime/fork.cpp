@@ -42,6 +42,8 @@ Contexts& contexts() {
 //   thread registry > each context's type table > context counters > leaves (libffi closure
 //   allocator, ld.so.cache memo, layout memo, log). The layout discovery client's locks exist
 //   when it is built (JIFFI_DISCOVER_LIB_PATH is defined then).
+// std::call_once flags need nothing: they are glibc pthread_once controls, which restart in
+// the child an initialization that a thread missing there had begun.
 
 // Takes every lock before fork(); a batch compiling in the background is finished first.
 void prepare() noexcept {

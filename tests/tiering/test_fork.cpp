@@ -109,13 +109,15 @@ const char* type_name(unsigned k) {
 void work(jiffi_context* ctx, int id, const std::atomic<bool>& stop, std::atomic<int>& wrong) {
     jiffi_signature* add3 = parse(ctx, "int64_t (int64_t, int64_t, int64_t)");
     for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        // A signature of a varying shape (256 texts a worker, so that the context stays small):
-        // its stub is compiled again when the last function of the shape went.
-        unsigned shape = i * 7 + static_cast<unsigned>(id) * 13;
-        std::string text = std::string(type_name(shape)) + " w" + std::to_string(id) + "_" + std::to_string(i % 256) + "(" +
-                           type_name(shape / 4) + ", " + type_name(shape / 16) + ", " + type_name(shape / 64) + ")";
-        if (jiffi_function* f = make_function(ctx, reinterpret_cast<void*>(&fork_add3), parse(ctx, text)))
-            jiffi_function_destroy(f);
+        // Every fourth round, a signature of a varying shape (64 texts a worker, so that the
+        // context stays small): its stub is compiled again when the last function of the
+        // shape went.
+        unsigned shape = (i / 4) * 7 + static_cast<unsigned>(id) * 13;
+        std::string text = std::string(type_name(shape)) + " w" + std::to_string(id) + "_" + std::to_string(i / 4 % 64) +
+                           "(" + type_name(shape / 4) + ", " + type_name(shape / 16) + ", " + type_name(shape / 64) + ")";
+        if (i % 4 == 0)
+            if (jiffi_function* f = make_function(ctx, reinterpret_cast<void*>(&fork_add3), parse(ctx, text)))
+                jiffi_function_destroy(f);
         if (jiffi_function* f = make_function(ctx, reinterpret_cast<void*>(&fork_add3), add3)) {
             if (call_add3(f, i, 2, 3) != int64_t(i) + 6 + 21) wrong.fetch_add(1);
             jiffi_function_destroy(f);

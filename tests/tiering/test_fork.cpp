@@ -241,3 +241,59 @@ TEST_CASE("fork: children forked under a multi-threaded workload call, bind, tie
         CHECK(o.first_failure == "");
     }
 }
+
+namespace {
+
+// Set while a thread runs blocking_handler; it returns once release_blocked is set.
+std::atomic<bool> in_blocked{false};
+std::atomic<bool> release_blocked{false};
+
+// A handler that waits inside the callback until release_blocked is set.
+void blocking_handler(void*, const jiffi_slot*, void* ret) {
+    in_blocked = true;
+    while (!release_blocked.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    *static_cast<int64_t*>(ret) = 0;
+}
+
+// In a child forked while another thread runs callback `blocked`: releases it and churns
+// callbacks until its slot is handed out again. Returns 0 when it is, 1 when it never is.
+int child_reuses(jiffi_context* ctx, jiffi_signature* sig, jiffi_callback* blocked) {
+    jiffi_callback_release(blocked);
+    for (int k = 0; k < 8192; ++k) {
+        jiffi_callback* cb = make_callback(ctx, sig, k);
+        if (!cb) return 2;
+        bool reused = cb == blocked;
+        jiffi_callback_release(cb);
+        if (reused) return 0;
+    }
+    return 1;
+}
+
+}  // namespace
+
+TEST_CASE("fork: a callback running on a thread the child does not have holds back no reuse there") {
+    for (jiffi_backend backend : {JIFFI_BACKEND_JIT, JIFFI_BACKEND_LIBFFI}) {
+        CAPTURE(int(backend));
+        jiffi_context* ctx = nullptr;
+        REQUIRE(jiffi_context_create(backend, &ctx) == nullptr);
+        jiffi_signature* sig = parse(ctx, "int64_t (int64_t, int64_t)");
+        REQUIRE(sig);
+        jiffi_callback* blocked = nullptr;
+        REQUIRE(jiffi_callback_create(ctx, sig, blocking_handler, nullptr, &blocked) == nullptr);
+        in_blocked = false;
+        release_blocked = false;
+        std::thread runner([&] { reinterpret_cast<Callback2>(jiffi_callback_code(blocked))(1, 2); });
+        while (!in_blocked.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) _exit(child_reuses(ctx, sig, blocked));
+        Outcome o;
+        reap(pid, std::chrono::seconds(10), o);
+        release_blocked = true;
+        runner.join();
+        CHECK(o.hangs == 0);
+        CHECK(o.first_failure == "");
+        jiffi_callback_release(blocked);
+        jiffi_context_destroy(ctx);
+    }
+}

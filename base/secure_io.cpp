@@ -179,13 +179,23 @@ bool write_private_file(const std::string& path, std::string_view bytes) {
     return ok;
 }
 
+namespace {
+
+// Guards log_once's set of lines printed.
+std::mutex log_mu;
+
+}  // namespace
+
 void log_once(std::string_view category, const std::string& line) {
     if (!env_lists("JIFFI_LOG", category)) return;
-    static std::mutex mu;
+    std::lock_guard<std::mutex> lock(log_mu);
     static std::set<std::string>* seen = new std::set<std::string>();  // lives past exit
-    std::lock_guard<std::mutex> lock(mu);
     if (!seen->insert(line).second) return;
     std::fprintf(stderr, "jiffi: %s\n", line.c_str());
 }
+
+void log_fork_prepare() noexcept { log_mu.lock(); }
+
+void log_fork_release() noexcept { log_mu.unlock(); }
 
 }  // namespace jiffi::detail

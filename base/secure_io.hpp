@@ -60,5 +60,9 @@ std::string temporary_name_beside(const std::string& path);
 // Prints "jiffi: <line>" to stderr when JIFFI_LOG lists category (or "all"), once per
 // distinct line per process, so a bad cache file is named once, not at every lookup.
 void log_once(std::string_view category, const std::string& line);
+// Before fork(): takes log_once's lock (a leaf: nothing is taken under it).
+void log_fork_prepare() noexcept;
+// After fork(): releases it (in the parent and the child alike).
+void log_fork_release() noexcept;
 
 }  // namespace jiffi::detail

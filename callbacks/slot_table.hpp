@@ -84,6 +84,11 @@ public:
 
     SlotTableStats stats() const;
 
+    // Before fork(): takes the table's lock.
+    void fork_prepare() noexcept { mu_.lock(); }
+    // After fork(): releases it (in the parent and the child alike).
+    void fork_release() noexcept { mu_.unlock(); }
+
 private:
     explicit SlotTable(bool tracked) : tracked_(tracked) {}
     void grow();

@@ -114,6 +114,9 @@ struct ThreadExit {
     }
 };
 
+// Serializes the fallback process barrier's protection changes.
+std::mutex barrier_mu;
+
 // The thread pointer of the calling thread.
 char* thread_pointer() {
 #if defined(__x86_64__)
@@ -139,13 +142,12 @@ void process_barrier() {
         syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     if (registered && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
 #endif
-    static std::mutex mu;
     static char* page = [] {
         void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
     }();
     if (!page) return;
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(barrier_mu);
     mprotect(page, 4096, PROT_READ | PROT_WRITE);
     *static_cast<volatile char*>(page) = 1;
     mprotect(page, 4096, PROT_READ);
@@ -220,6 +222,23 @@ bool running_callbacks(std::vector<const void*>& ids) {
     }
     std::sort(ids.begin(), ids.end());
     return true;
+}
+
+void threads_fork_prepare() noexcept {
+    barrier_mu.lock();
+    registry().mu.lock();
+}
+
+void threads_fork_release(bool child) noexcept {
+    Registry& r = registry();
+    if (child) {
+        // The forking thread's record is the only one whose thread exists (registering it
+        // again cannot allocate: the vector keeps its capacity).
+        r.records.clear();
+        if (tls_record.registered == kRegistered) r.records.push_back(&tls_record);
+    }
+    r.mu.unlock();
+    barrier_mu.unlock();
 }
 
 }  // namespace jiffi::detail

@@ -55,4 +55,11 @@ private:
 // slot starting later finds the trap.
 bool running_callbacks(std::vector<const void*>& ids);
 
+// Before fork(): takes the thread registry's locks.
+void threads_fork_prepare() noexcept;
+// After fork(): releases them; in the child, whose only thread is the one that forked, the
+// other threads' records leave the registry (their callbacks in flight never return there
+// and must not hold back the reuse of released callbacks).
+void threads_fork_release(bool child) noexcept;
+
 }  // namespace jiffi::detail

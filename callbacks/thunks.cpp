@@ -23,13 +23,19 @@ ThunkSignature::ThunkSignature(std::string text, const StubSpec* invoker_spec, c
     else error_ = std::make_unique<Error>(*refs[0].error());
 }
 
+namespace {
+
+// Guards the thunk registry; held while a new thunk compiles.
+std::mutex thunks_mu;
+
+}  // namespace
+
 const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invoker_spec, const Error* refused) {
     init_callbacks();
-    static std::mutex mu;
     // Never destroyed: released slots keep naming their signature.
     static auto* thunks = new std::map<std::string, std::unique_ptr<ThunkSignature>>();
     std::string key = text + '\n' + (invoker_spec ? invoker_spec->key() : std::string("refused"));
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(thunks_mu);
     std::unique_ptr<ThunkSignature>& t = (*thunks)[key];
     if (!t) t = std::make_unique<ThunkSignature>(text, invoker_spec, refused);
     return *t;
@@ -46,5 +52,9 @@ void init_callbacks() {
         });
     });
 }
+
+void thunks_fork_prepare() noexcept { thunks_mu.lock(); }
+
+void thunks_fork_release() noexcept { thunks_mu.unlock(); }
 
 }  // namespace jiffi::detail

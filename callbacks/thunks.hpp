@@ -36,4 +36,9 @@ const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invo
 // idempotent.
 void init_callbacks();
 
+// Before fork(): takes the thunk registry's lock (held while a thunk compiles).
+void thunks_fork_prepare() noexcept;
+// After fork(): releases it (in the parent and the child alike).
+void thunks_fork_release() noexcept;
+
 }  // namespace jiffi::detail

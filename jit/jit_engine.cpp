@@ -22,6 +22,7 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -459,10 +460,32 @@ JitEngine::JitEngine() : impl_(std::make_unique<Impl>()) {
     }
 }
 
+namespace {
+
+// The engine once made (never destroyed: stubs may be released by other static destructors
+// at exit), and the lock its creation holds, which fork_prepare takes to wait it out.
+std::atomic<JitEngine*> the_engine{nullptr};
+std::mutex engine_creation_mu;
+
+}  // namespace
+
 JitEngine& JitEngine::instance() {
-    // Never destroyed: stubs may be released by other static destructors at exit.
-    static JitEngine* engine = new JitEngine();
-    return *engine;
+    if (JitEngine* e = the_engine.load(std::memory_order_acquire)) return *e;
+    std::lock_guard<std::mutex> lock(engine_creation_mu);
+    if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) return *e;
+    auto* e = new JitEngine();  // a throw leaves no engine: the next call tries again
+    the_engine.store(e, std::memory_order_release);
+    return *e;
+}
+
+void JitEngine::fork_prepare() noexcept {
+    engine_creation_mu.lock();
+    if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) e->impl_->mu.lock();
+}
+
+void JitEngine::fork_release() noexcept {
+    if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) e->impl_->mu.unlock();
+    engine_creation_mu.unlock();
 }
 
 CompiledBatch JitEngine::compile(const std::vector<const StubSpec*>& specs) {

@@ -66,6 +66,12 @@ public:
     // Removes a code block's resource tracker (called by ~CodeBlock).
     void remove(CodeBlock& block) noexcept;
 
+    // Before fork(): waits out an engine being created and takes the engine's lock, so that
+    // no compile (nor any LLVM state it changes) is in progress in the child.
+    static void fork_prepare() noexcept;
+    // After fork(): releases what fork_prepare took (in the parent and the child alike).
+    static void fork_release() noexcept;
+
     struct Impl;
 
 private:

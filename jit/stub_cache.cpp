@@ -172,4 +172,17 @@ size_t StubCache::size() const {
     return entries_.size();
 }
 
+void StubCache::fork_prepare() noexcept { mu_.lock(); }
+
+void StubCache::fork_release(bool child) noexcept {
+    if (child) {
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            if (it->second->ready) ++it;
+            else it = entries_.erase(it);
+        }
+        new (&ready_) std::condition_variable();  // its waiters were the parent's other threads
+    }
+    mu_.unlock();
+}
+
 }  // namespace jiffi::detail

@@ -75,6 +75,12 @@ public:
     // The number of stubs in the cache (each with at least one reference).
     size_t size() const;
 
+    // Before fork(): takes the cache's lock.
+    void fork_prepare() noexcept;
+    // After fork(): releases it; in the child, entries whose compilation another thread had
+    // started (it does not exist there) are dropped, so the next acquire compiles them again.
+    void fork_release(bool child) noexcept;
+
 private:
     friend class StubRef;
     // Drops one reference to e; the entry's code block is destroyed outside the lock.

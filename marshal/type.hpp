@@ -149,6 +149,9 @@ public:
     // The type in C syntax, with an optional declarator name ("int (*name)(double)").
     std::string to_string(const Type* t, const std::string& name = "") const;
 
+    // The table's lock, which the fork handlers take with every other jiffi lock.
+    std::mutex& fork_mutex() const { return mu_; }
+
 private:
     const Type* intern(Type t);
 

@@ -61,7 +61,7 @@ public:
         : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), handler_(handler),
           user_data_(user_data), dispose_(dispose) {}
     ~FfiCallback() {
-        if (allocated_) ffi_closure_free(allocated_);
+        if (allocated_) closure_free(allocated_);
         if (dispose_) dispose_(user_data_);
     }
     FfiCallback(const FfiCallback&) = delete;
@@ -154,7 +154,7 @@ void* FfiCallback::prepare_in_place(void* codeloc) {
 }
 #else
 void FfiCallback::prepare_allocated() {
-    allocated_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code_));
+    allocated_ = static_cast<ffi_closure*>(closure_alloc(sizeof(ffi_closure), &code_));
     if (!allocated_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
     if (ffi_prep_closure_loc(allocated_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
         FFI_OK)
@@ -338,6 +338,10 @@ void release_callback(jiffi_callback* cb) {
     }
     for (FfiCallback* d : done) delete d;
 }
+
+void ffi_callbacks_fork_prepare() noexcept { ffi_quarantine().mu.lock(); }
+
+void ffi_callbacks_fork_release() noexcept { ffi_quarantine().mu.unlock(); }
 
 }  // namespace jiffi::detail
 

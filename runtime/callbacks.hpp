@@ -17,4 +17,9 @@ void* callback_code(jiffi_callback* cb);
 // quarantine and once every call in flight has returned.
 void release_callback(jiffi_callback* cb);
 
+// Before fork(): takes the lock of the released libffi callbacks' quarantine.
+void ffi_callbacks_fork_prepare() noexcept;
+// After fork(): releases it (in the parent and the child alike).
+void ffi_callbacks_fork_release() noexcept;
+
 }  // namespace jiffi::detail

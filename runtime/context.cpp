@@ -8,6 +8,7 @@
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/error.hpp"
+#include "runtime/fork.hpp"
 
 using namespace jiffi::detail;
 
@@ -41,7 +42,10 @@ jiffi_context::jiffi_context(jiffi_backend b)
     install_record_layout(types);
     add_builtin_typedefs(types, decls_);
     search_paths_ = default_search_paths();
+    fork_track_context(this);
 }
+
+jiffi_context::~jiffi_context() { fork_untrack_context(this); }
 
 void jiffi_context::cdef(const char* text) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -62,6 +62,10 @@ public:
 // A context: one target's types, the declarations made in it, its signatures and options.
 struct jiffi_context {
     explicit jiffi_context(jiffi_backend b);
+    // Leaves the set of contexts the fork handlers lock before anything is torn down.
+    ~jiffi_context();
+    jiffi_context(const jiffi_context&) = delete;
+    jiffi_context& operator=(const jiffi_context&) = delete;
 
     jiffi_backend backend;
     jiffi::detail::TypeTable types;
@@ -81,6 +85,9 @@ struct jiffi_context {
 
     std::vector<std::string> search_paths() const;
     void set_search_paths(std::vector<std::string> paths);
+
+    // The context's lock, which the fork handlers take with every other jiffi lock.
+    std::mutex& fork_mutex() const { return mu_; }
 
 private:
     const jiffi_signature* keep(jiffi::detail::CallSignature sig);

@@ -35,6 +35,7 @@
 #include "marshal/error.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
+#include "runtime/fork.hpp"
 
 // The installed private library directory (${CMAKE_INSTALL_FULL_LIBDIR}/jiffi), absolute.
 #ifndef JIFFI_DISCOVER_INSTALL_DIR
@@ -330,10 +331,12 @@ std::vector<std::string> discoverer_paths(std::string& skipped) {
     return paths;
 }
 
+// Guards loading the discoverer plugin.
+std::mutex g_discoverer_mu;
+
 const Discoverer& load_discoverer() {
-    static std::mutex mu;
     static Discoverer d;
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(g_discoverer_mu);
     if (d.run) return d;
     std::string tried;
     for (const std::string& path : discoverer_paths(tried)) {
@@ -669,6 +672,20 @@ void copy_name(char* dst, size_t cap, const std::string& s) {
 }
 
 }  // namespace
+
+void jiffi::detail::discover_fork_prepare_outer() noexcept {
+    g_materialize_mu.lock();
+    g_discoverer_mu.lock();
+}
+
+void jiffi::detail::discover_fork_prepare_leaf() noexcept { g_memo_mu.lock(); }
+
+void jiffi::detail::discover_fork_release_leaf() noexcept { g_memo_mu.unlock(); }
+
+void jiffi::detail::discover_fork_release_outer() noexcept {
+    g_discoverer_mu.unlock();
+    g_materialize_mu.unlock();
+}
 
 extern "C" {
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <mutex>
 
 #include "callbacks/slot_table.hpp"
 #include "jit/abi/call_plan.hpp"
@@ -97,7 +98,24 @@ bool libffi_has_r9_spill_bug() {
 }
 #endif
 
+// Serializes libffi's closure allocator for the fork handlers.
+std::mutex closures_mu;
+
 }  // namespace
+
+void* closure_alloc(size_t size, void** code) {
+    std::lock_guard<std::mutex> lock(closures_mu);
+    return ffi_closure_alloc(size, code);
+}
+
+void closure_free(void* closure) {
+    std::lock_guard<std::mutex> lock(closures_mu);
+    ffi_closure_free(closure);
+}
+
+void closures_fork_prepare() noexcept { closures_mu.lock(); }
+
+void closures_fork_release() noexcept { closures_mu.unlock(); }
 
 FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(types) {
     if (sig.variadic_prototype)
@@ -155,10 +173,10 @@ void FfiCall::make_invoker() {
     if (ffi_prep_cif(&invoker_cif_, FFI_DEFAULT_ABI, 3, &ffi_type_void, invoker_args_) != FFI_OK)
         fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure's cif");
     void* code = nullptr;
-    closure_ = static_cast<ffi_closure*>(ffi_closure_alloc(sizeof(ffi_closure), &code));
+    closure_ = static_cast<ffi_closure*>(closure_alloc(sizeof(ffi_closure), &code));
     if (!closure_) fail(ErrorCode::OUT_OF_MEMORY, "libffi could not allocate an invoker closure");
     if (ffi_prep_closure_loc(closure_, &invoker_cif_, invoker_entry, this, code) != FFI_OK) {
-        ffi_closure_free(closure_);
+        closure_free(closure_);
         closure_ = nullptr;
         fail(ErrorCode::BACKEND, "libffi could not prepare the invoker closure");
     }
@@ -169,7 +187,7 @@ void FfiCall::make_invoker() {
 FfiCall::~FfiCall() {
     // A released slot leads to the released-call trap until the quarantine reuses it.
     if (invoker_slot_) SlotTable::plain().release(invoker_slot_);
-    if (closure_) ffi_closure_free(closure_);
+    if (closure_) closure_free(closure_);
 }
 
 void FfiCall::refuse_r9_spill(const CallSignature& sig) const {

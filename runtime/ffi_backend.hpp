@@ -15,6 +15,16 @@ namespace jiffi::detail {
 
 struct SlotData;
 
+// ffi_closure_alloc and ffi_closure_free under one jiffi lock: libffi's closure allocator
+// has a lock of its own but no fork handler, so the fork handlers take this one instead
+// (no jiffi thread is then inside the allocator when the process forks).
+void* closure_alloc(size_t size, void** code);
+void closure_free(void* closure);
+// Before fork(): takes that lock.
+void closures_fork_prepare() noexcept;
+// After fork(): releases it (in the parent and the child alike).
+void closures_fork_release() noexcept;
+
 // One signature prepared for libffi: its cif, the ffi_types it needs, and an invoker.
 class FfiCall {
 public:

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -432,18 +433,25 @@ std::vector<LdCacheEntry> parse_ld_cache(std::string_view data) {
     return entries ? std::move(*entries) : std::vector<LdCacheEntry>{};
 }
 
+// The parsed /etc/ld.so.cache and the file state it was read in.
+struct LdCacheMemo {
+    std::mutex mutex;
+    bool valid = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime {};
+    std::shared_ptr<const std::vector<LdCacheEntry>> entries;
+};
+
+LdCacheMemo& ld_cache_memo() {
+    static LdCacheMemo memo;
+    return memo;
+}
+
 // The parsed /etc/ld.so.cache, re-read whenever the file changes.
 std::shared_ptr<const std::vector<LdCacheEntry>> system_cache_entries() {
-    struct Memo {
-        std::mutex mutex;
-        bool valid = false;
-        dev_t dev = 0;
-        ino_t ino = 0;
-        off_t size = 0;
-        struct timespec mtime {};
-        std::shared_ptr<const std::vector<LdCacheEntry>> entries;
-    };
-    static Memo memo;
+    LdCacheMemo& memo = ld_cache_memo();
     struct stat st {};
     if (stat(kSystemCache, &st) != 0) return std::make_shared<const std::vector<LdCacheEntry>>();
     std::lock_guard lock(memo.mutex);
@@ -816,6 +824,19 @@ std::unique_ptr<LoadedLibrary> open_library(const char* name,
         throw;
     }
 }
+
+void library_fork_prepare() noexcept { dl_mutex().lock(); }
+
+void library_fork_release(bool child) noexcept {
+    // A recursive mutex names its owner by thread id, which differs in the child: unlocking
+    // there would fail, so the child makes it anew, unlocked.
+    if (child) new (&dl_mutex()) std::recursive_mutex();
+    else dl_mutex().unlock();
+}
+
+void library_fork_prepare_leaf() noexcept { ld_cache_memo().mutex.lock(); }
+
+void library_fork_release_leaf() noexcept { ld_cache_memo().mutex.unlock(); }
 
 std::vector<std::string> default_search_paths() {
     std::vector<std::string> out;

@@ -46,6 +46,16 @@ std::unique_ptr<LoadedLibrary> open_library(const char* name,
 // The default search paths: $JIFFI_LIBRARY_PATH, then $LD_LIBRARY_PATH (':'-separated).
 std::vector<std::string> default_search_paths();
 
+// Before fork(): takes the lock around dlopen/dlsym/dlclose (the outermost jiffi lock: a
+// library's constructors may call anything).
+void library_fork_prepare() noexcept;
+// After fork(): releases it (made anew in the child, where its owner's thread id changed).
+void library_fork_release(bool child) noexcept;
+// Before fork(): takes the lock of the parsed ld.so.cache (a leaf).
+void library_fork_prepare_leaf() noexcept;
+// After fork(): releases it.
+void library_fork_release_leaf() noexcept;
+
 // One library of the system library cache: its soname ("libz.so.1") and its file.
 struct LdCacheEntry {
     std::string soname;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <system_error>
 
 namespace jiffi::detail {
 
@@ -63,11 +65,43 @@ struct ThreadShards {
     }
 };
 
+// Every live ContextStats, for the fork handlers.
+struct StatsRegistry {
+    std::mutex mu;
+    std::vector<ContextStats*> live;
+};
+
+StatsRegistry& stats_registry() {
+    // Never destroyed: counters may go in static destructors.
+    static StatsRegistry* r = new StatsRegistry();
+    return *r;
+}
+
 }  // namespace
 
-ContextStats::ContextStats() : id(next_context_id.fetch_add(1, std::memory_order_relaxed)) {}
+ContextStats::ContextStats() : id(next_context_id.fetch_add(1, std::memory_order_relaxed)) {
+    StatsRegistry& r = stats_registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.live.push_back(this);
+}
 
-ContextStats::~ContextStats() = default;
+ContextStats::~ContextStats() {
+    StatsRegistry& r = stats_registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.live.erase(std::remove(r.live.begin(), r.live.end(), this), r.live.end());
+}
+
+void ContextStats::fork_prepare() noexcept {
+    StatsRegistry& r = stats_registry();
+    r.mu.lock();
+    for (ContextStats* s : r.live) s->mu_.lock();
+}
+
+void ContextStats::fork_release() noexcept {
+    StatsRegistry& r = stats_registry();
+    for (ContextStats* s : r.live) s->mu_.unlock();
+    r.mu.unlock();
+}
 
 CallShard* ContextStats::attach_thread() noexcept {
     CallShard* raw = nullptr;
@@ -246,6 +280,33 @@ void TierCompiler::hold(bool on) {
     std::lock_guard<std::mutex> lock(mu_);
     held_ = on;
     work_.notify_all();
+}
+
+void TierCompiler::fork_prepare() noexcept {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return !compiling_; });
+    lock.release();  // held until fork_release
+}
+
+void TierCompiler::fork_release(bool child) noexcept {
+    if (child) {
+        // The parent's compiler thread, and any waiter of its condition variables, exist only
+        // in the parent: the objects are made anew rather than destroyed (a joinable thread's
+        // destructor would terminate the process).
+        new (&thread_) std::thread();
+        new (&work_) std::condition_variable();
+        new (&done_) std::condition_variable();
+        running_ = false;
+        if (!stop_ && !queue_.empty()) {
+            try {
+                thread_ = std::thread([this] { run(); });
+                running_ = true;
+            } catch (const std::system_error&) {
+                // No thread now: the next job queued starts one.
+            }
+        }
+    }
+    mu_.unlock();
 }
 
 bool TierCompiler::running() const {

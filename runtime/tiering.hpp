@@ -81,6 +81,11 @@ public:
     // The index-th distinct decline reason and its count, in first-seen order; false past the end.
     bool reason(size_t index, std::string& text, uint64_t& count) const;
 
+    // Takes the locks of every live ContextStats before fork() (runtime/fork.cpp's order).
+    static void fork_prepare() noexcept;
+    // Releases them after fork(), in the parent and in the child alike.
+    static void fork_release() noexcept;
+
 private:
     mutable std::mutex mu_;  // guards shards_, retired_* and reasons_
     std::vector<std::unique_ptr<CallShard>> shards_;
@@ -155,6 +160,13 @@ public:
     void quiesce();
     // While held, queued jobs wait (for tests that need functions to stay on libffi).
     void hold(bool on);
+
+    // Before fork(): takes the compiler's lock once no batch is compiling, so that the child
+    // never inherits jobs stuck in the Compiling phase.
+    void fork_prepare() noexcept;
+    // After fork(): releases the lock; in the child, where the thread does not exist, marks
+    // it stopped and starts a new one if jobs are queued (later jobs start one on demand).
+    void fork_release(bool child) noexcept;
 
 private:
     TierCompiler() = default;

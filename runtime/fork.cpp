@@ -41,14 +41,14 @@ Contexts& contexts() {
 //   thunk registry > stub cache > JIT engine (its creation, then its compiles) > callback
 //   thread registry > each context's type table > context counters > leaves (libffi closure
 //   allocator, ld.so.cache memo, layout memo, log). The layout discovery client's locks exist
-//   when it is built (JIFFI_DISCOVER_LIB_PATH is defined then).
+//   when it is built (JIFFI_DISCOVER_INSTALL_DIR is defined then).
 // std::call_once flags need nothing: they are glibc pthread_once controls, which restart in
 // the child an initialization that a thread missing there had begun.
 
 // Takes every lock before fork(); a batch compiling in the background is finished first.
 void prepare() noexcept {
     library_fork_prepare();
-#ifdef JIFFI_DISCOVER_LIB_PATH
+#ifdef JIFFI_DISCOVER_INSTALL_DIR
     discover_fork_prepare_outer();
 #endif
     Contexts& c = contexts();
@@ -57,6 +57,7 @@ void prepare() noexcept {
     TierCompiler::instance().fork_prepare();
     ffi_callbacks_fork_prepare();
     if (SlotTable::supported()) SlotTable::instance().fork_prepare();
+    if (SlotTable::supported()) SlotTable::plain().fork_prepare();
     thunks_fork_prepare();
     StubCache::global().fork_prepare();
     JitEngine::fork_prepare();
@@ -65,7 +66,7 @@ void prepare() noexcept {
     ContextStats::fork_prepare();
     closures_fork_prepare();
     library_fork_prepare_leaf();
-#ifdef JIFFI_DISCOVER_LIB_PATH
+#ifdef JIFFI_DISCOVER_INSTALL_DIR
     discover_fork_prepare_leaf();
 #endif
     log_fork_prepare();
@@ -75,7 +76,7 @@ void prepare() noexcept {
 // state of the threads fork() did not copy.
 void release(bool child) noexcept {
     log_fork_release();
-#ifdef JIFFI_DISCOVER_LIB_PATH
+#ifdef JIFFI_DISCOVER_INSTALL_DIR
     discover_fork_release_leaf();
 #endif
     library_fork_release_leaf();
@@ -87,12 +88,13 @@ void release(bool child) noexcept {
     JitEngine::fork_release();
     StubCache::global().fork_release(child);
     thunks_fork_release();
+    if (SlotTable::supported()) SlotTable::plain().fork_release();
     if (SlotTable::supported()) SlotTable::instance().fork_release();
     ffi_callbacks_fork_release();
     TierCompiler::instance().fork_release(child);
     for (jiffi_context* ctx : c.live) ctx->fork_mutex().unlock();
     c.mu.unlock();
-#ifdef JIFFI_DISCOVER_LIB_PATH
+#ifdef JIFFI_DISCOVER_INSTALL_DIR
     discover_fork_release_outer();
 #endif
     library_fork_release(child);

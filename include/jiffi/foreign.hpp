@@ -168,6 +168,15 @@ struct Text {
                                     (why.empty() ? "" : " (" + why + ")"));
 }
 
+// The error e of a converter, which does not know its position, rethrown with where it
+// happened; the converters' generic "argument: " prefix is replaced by where.
+[[noreturn]] inline void rethrow_at(const Where& where, const Error& e) {
+    std::string_view m = e.what();
+    constexpr std::string_view generic = "argument: ";
+    if (m.substr(0, generic.size()) == generic) m.remove_prefix(generic.size());
+    throw Error(e.code(), where.str() + ": " + std::string(m));
+}
+
 // One scalar C type: enough to store or load a value of it in memory.
 struct Scalar {
     jiffi_type_kind kind;
@@ -1144,12 +1153,18 @@ T StructRef::get(std::string_view path) const {
 template <class T>
 void StructRef::set(std::string_view path, const T& v) const {
     jiffi_field_info f = type_.field(path);
-    if constexpr (std::is_array_v<T>) {
-        using E = std::remove_extent_t<T>;
-        set_value(path, convert_to_foreign<E*>(const_cast<E*>(&v[0]), f.type));
-    } else {
-        set_value(path, convert_to_foreign<T>(v, f.type));
+    Value converted;
+    try {
+        if constexpr (std::is_array_v<T>) {
+            using E = std::remove_extent_t<T>;
+            converted = convert_to_foreign<E*>(const_cast<E*>(&v[0]), f.type);
+        } else {
+            converted = convert_to_foreign<T>(v, f.type);
+        }
+    } catch (const Error& e) {
+        detail_ff::rethrow_at(detail_ff::Where::field(path, type_.name()), e);
     }
+    set_value(path, converted);
 }
 
 // ---- Bindings: defshared and shared-call ----------------------------------------------
@@ -1265,12 +1280,17 @@ private:
         static const TypeDesc none{};
         const TypeDesc& t = i + 1 < types_.size() ? types_[i + 1] : none;
         using D = std::remove_cvref_t<A>;
-        if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
-            // A writable array (a buffer) goes as a pointer; a const one (a literal) as text.
-            using E = std::remove_extent_t<std::remove_reference_t<A>>;
-            return convert_to_foreign<E*>(&a[0], t);
-        } else {
-            return convert_to_foreign<D>(a, t);
+        try {
+            if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
+                // A writable array (a buffer) goes as a pointer; a const one (a literal) as text.
+                using E = std::remove_extent_t<std::remove_reference_t<A>>;
+                return convert_to_foreign<E*>(&a[0], t);
+            } else {
+                return convert_to_foreign<D>(a, t);
+            }
+        } catch (const Error& e) {
+            if (i < names_.size()) detail_ff::rethrow_at(where(i), e);
+            throw;
         }
     }
     template <class... A>

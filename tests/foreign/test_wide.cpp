@@ -1,5 +1,5 @@
 // 128-bit integers and long double through call<R>, call_values and bindings (kept exact),
-// and range checks of floating arguments.
+// range checks of floating arguments, and argument errors that name the function and index.
 #include <doctest/doctest.h>
 
 #include <cfloat>
@@ -90,4 +90,15 @@ TEST_CASE("a finite value beyond float's range is an error; rounding within rang
     SharedFunction g(nullptr, ctx.function(reinterpret_cast<void*>(&jiffi_wide_float), "float (float)"), "jiffi_wide_float");
     CHECK(g(3.4028235e38).as_double() == double(FLT_MAX));
     CHECK_THROWS_WITH_AS(g(3.5e38), doctest::Contains("out of range of float"), Error);
+}
+
+TEST_CASE("a struct of the wrong type names the function and the argument") {
+    Runtime rt;
+    rt.context().cdef("struct bf { int a, b; };\nunion num { int i; float f; double d; };");
+    // Bound to abs under a struct prototype: the conversion fails before any call.
+    SharedFunction take = defshared(rt, "abs", "libc", "int abs(struct bf)");
+    StructType u(rt, "union num");
+    CStruct n(u);
+    CHECK_THROWS_WITH_AS(take(n), "argument 1 of abs: expected struct bf, given 8 bytes (given a union num)",
+                         Error);
 }

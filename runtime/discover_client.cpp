@@ -436,7 +436,8 @@ public:
                     fail(ErrorCode::INVALID_TYPE,
                          "define-c-struct-auto: '" + n + "' is a typedef of '" + c.spelling + "', not of a struct or union");
                 type_name = n;
-                return typedef_record(n, size_t(c.decl));
+                const DumpType& own = d_.types[t.type];  // the typedef node: Clang's alignment of the typedef
+                return typedef_record(n, size_t(c.decl), own.complete ? uint32_t(own.align) : 0);
             }
         for (size_t i = 0; i < d_.records.size(); ++i) {
             const DumpRecord& r = d_.records[i];
@@ -459,8 +460,9 @@ private:
         return p->inner->record;
     }
 
-    // The record of typedef name (registering the typedef when the context lacks it).
-    Record* typedef_record(const std::string& name, size_t i) {
+    // The record of typedef name (registering the typedef, with its own alignment align when
+    // that is not the record's, when the context lacks it).
+    Record* typedef_record(const std::string& name, size_t i, uint32_t align) {
         const DumpRecord& r = d_.records[i];
         if (!r.complete) fail(ErrorCode::INCOMPLETE_TYPE, "define-c-struct-auto: '" + name + "' names an incomplete " + r.display());
         Record* existing = nullptr;
@@ -475,13 +477,15 @@ private:
             fill(*existing, r);
             return existing;
         }
+        std::string attr = align && align != r.align ? " __attribute__((aligned(" + std::to_string(align) + ")))" : "";
         if (!r.tag.empty()) {
             Record* rec = record(i);
-            ctx_.cdef(("typedef " + r.display() + " " + name + ";").c_str());
+            ctx_.cdef(("typedef " + r.display() + " " + name + attr + ";").c_str());
             return rec;
         }
         // An untagged record named by the typedef: made by cdef, then given Clang's layout.
-        ctx_.cdef(("typedef " + std::string(r.is_union ? "union" : "struct") + " { char jiffi_placeholder_; } " + name + ";").c_str());
+        ctx_.cdef(("typedef " + std::string(r.is_union ? "union" : "struct") + " { char jiffi_placeholder_; } " + name +
+                   attr + ";").c_str());
         Record* rec = context_record(name);
         records_[i] = rec;
         rec->complete = false;
@@ -732,7 +736,9 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         flatten(*rec, 0, members);
         copy_name(out->type_name, sizeof out->type_name, type_name);
         out->size = rec->size;
-        out->align = rec->align;
+        // The alignment of the name requested: a typedef's own (aligned attribute) or the record's.
+        const jiffi_signature* named = ctx->parse_signature(("void (" + type_name + " *)").c_str());
+        out->align = ctx->types.align_of(named->sig.args.at(0)->inner);
         out->member_count = members.size();
         out->from_cache = hit ? 1 : 0;
     });

@@ -1,9 +1,13 @@
 // Binding a prototype from command-line arguments, shared by `jiffi call` and `jiffi stats`.
 #include "cli_call.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,21 +17,33 @@ namespace jiffi::cli {
 
 namespace {
 
-// Parses a whole string as a signed integer (any base prefix).
-bool parse_int(const char* s, long long& out) {
+// How parsing a whole string as a number went.
+enum class Parsed { Ok, NotANumber, OutOfRange };
+
+// Parses a whole string (no surrounding space) as a signed integer (any base prefix).
+Parsed parse_int(const char* s, long long& out) {
     errno = 0;
     char* end = nullptr;
+    if (!*s || std::isspace(static_cast<unsigned char>(*s))) return Parsed::NotANumber;
     out = std::strtoll(s, &end, 0);
-    return *s && end && *end == 0 && errno == 0;
+    if (end == s || *end) return Parsed::NotANumber;
+    return errno == ERANGE ? Parsed::OutOfRange : Parsed::Ok;
 }
 
-// Parses a whole string as an unsigned integer (any base prefix), refusing a sign.
-bool parse_uint(const char* s, unsigned long long& out) {
+// Parses a whole string as an unsigned integer (any base prefix); a negative number is out of range.
+Parsed parse_uint(const char* s, unsigned long long& out) {
+    long long neg = 0;
+    if (*s == '-') {
+        Parsed p = parse_int(s, neg);
+        out = 0;
+        return p == Parsed::Ok && neg == 0 ? Parsed::Ok : p == Parsed::NotANumber ? p : Parsed::OutOfRange;
+    }
     errno = 0;
     char* end = nullptr;
-    if (*s == '-') return false;
+    if (!*s || std::isspace(static_cast<unsigned char>(*s))) return Parsed::NotANumber;
     out = std::strtoull(s, &end, 0);
-    return *s && end && *end == 0 && errno == 0;
+    if (end == s || *end) return Parsed::NotANumber;
+    return errno == ERANGE ? Parsed::OutOfRange : Parsed::Ok;
 }
 
 // Parses a whole string as a floating-point number.
@@ -42,43 +58,79 @@ bool parse_double(const char* s, double& out) {
 std::string infer_vararg_type(const char* s) {
     long long i;
     double d;
-    if (parse_int(s, i)) return (i >= -2147483648LL && i <= 2147483647LL) ? "int" : "long";
+    if (parse_int(s, i) == Parsed::Ok) return (i >= -2147483648LL && i <= 2147483647LL) ? "int" : "long";
     if (parse_double(s, d)) return "double";
     return "const char *";
 }
 
-// Converts the text a to the slot of a parameter described by info; false if it cannot.
-bool to_slot(const jiffi_type_info& info, const char* a, jiffi_slot& slot) {
+// The largest magnitude that rounds to a finite float (FLT_MAX plus half its ulp, exclusive).
+constexpr double kFloatOverflow = 0x1.ffffffp127;
+
+// Parses a pointer argument. A char pointer is its text (NULL for a null pointer); any other
+// pointer written as NULL, 0 or a whole nonnegative integer (decimal, 0x hex, 0 octal) is that
+// address, and other text is passed as a C string. False for a number that is no address.
+bool parse_pointer(const char* a, bool is_char_pointer, void*& out) {
+    out = const_cast<char*>(a);
+    if (!std::strcmp(a, "NULL")) out = nullptr;
+    if (is_char_pointer || !out) return true;
+    unsigned long long v = 0;
+    Parsed p = parse_uint(a, v);
+    if (p == Parsed::Ok && v <= UINTPTR_MAX) out = reinterpret_cast<void*>(static_cast<uintptr_t>(v));
+    return p != Parsed::OutOfRange && v <= UINTPTR_MAX;
+}
+
+// The range of a C integer of bits width (at most 64) and signedness, in words.
+std::string range_text(const jiffi_type_detail& detail, unsigned bits, bool is_signed) {
+    if (detail.kind == JIFFI_KIND_BOOL) return "0..1";
+    if (is_signed)
+        return std::to_string(bits >= 64 ? LLONG_MIN : -(1LL << (bits - 1))) + ".." +
+               std::to_string(bits >= 64 ? LLONG_MAX : (1LL << (bits - 1)) - 1);
+    return "0.." + std::to_string(bits >= 64 ? ULLONG_MAX : (1ULL << bits) - 1);
+}
+
+// Converts the text a to the slot of a parameter described by info and detail; returns ""
+// or why it cannot (the text is not a number of the class, or out of the C type's range).
+std::string to_slot(const jiffi_type_info& info, const jiffi_type_detail& detail, const char* a, jiffi_slot& slot) {
+    unsigned bits = info.size >= 8 ? 64 : static_cast<unsigned>(info.size * 8);
+    std::string out_of_range = "is out of range of " + std::string(detail.spelling);
     switch (info.value_class) {
     case JIFFI_CLASS_SINT: {
         long long v = 0;
-        bool ok = parse_int(a, v);
+        Parsed p = parse_int(a, v);
+        long long lo = bits >= 64 ? LLONG_MIN : -(1LL << (bits - 1));
+        long long hi = bits >= 64 ? LLONG_MAX : (1LL << (bits - 1)) - 1;
+        if (p == Parsed::NotANumber) return "is not a valid integer";
+        if (p == Parsed::OutOfRange || v < lo || v > hi) return out_of_range + " (" + range_text(detail, bits, true) + ")";
         slot.i64 = v;
-        return ok;
+        return "";
     }
     case JIFFI_CLASS_UINT: {
         unsigned long long v = 0;
-        bool ok = parse_uint(a, v);
+        unsigned long long hi = detail.kind == JIFFI_KIND_BOOL ? 1 : bits >= 64 ? ULLONG_MAX : (1ULL << bits) - 1;
+        Parsed p = parse_uint(a, v);
+        if (p == Parsed::NotANumber) return "is not a valid integer";
+        if (p == Parsed::OutOfRange || v > hi) return out_of_range + " (" + range_text(detail, bits, false) + ")";
         slot.u64 = v;
-        return ok;
+        return "";
     }
     case JIFFI_CLASS_FLOAT: {
         double v = 0;
-        bool ok = parse_double(a, v);
+        if (!parse_double(a, v)) return "is not a valid number";
+        if (std::isfinite(v) && std::fabs(v) >= kFloatOverflow)
+            return out_of_range + " (a finite value beyond FLT_MAX)";
         slot.u64 = 0;
         slot.f32 = static_cast<float>(v);
-        return ok;
+        return "";
     }
-    case JIFFI_CLASS_DOUBLE: return parse_double(a, slot.f64);
-    case JIFFI_CLASS_POINTER: {
-        unsigned long long v = 0;
-        if (!std::strcmp(a, "NULL")) slot.ptr = nullptr;
-        else if (!info.is_char_pointer && std::strncmp(a, "0x", 2) == 0 && parse_uint(a, v))
-            slot.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(v));
-        else slot.ptr = const_cast<char*>(a);
-        return true;
-    }
-    default: return false;
+    case JIFFI_CLASS_DOUBLE:
+        if (!parse_double(a, slot.f64)) return "is not a valid number (or out of range of double)";
+        return "";
+    case JIFFI_CLASS_POINTER:
+        if (!parse_pointer(a, info.is_char_pointer != 0, slot.ptr))
+            return "is not an address for " + std::string(detail.spelling);
+        return "";
+    default:
+        return "cannot be given on the command line: " + std::string(detail.spelling) + " is passed in memory";
     }
 }
 
@@ -182,12 +234,12 @@ int bind_from_args(int argc, char** argv, const char* usage, const std::vector<s
         jiffi_type_info info;
         if (jiffi_error* e = jiffi_signature_type_info(out.sig, static_cast<long>(k), &info))
             return report(e, "signature");
-        if (!to_slot(info, args[k], out.args[k])) {
-            const char* what = info.value_class == JIFFI_CLASS_MEMORY ? "value passed in memory"
-                               : info.value_class == JIFFI_CLASS_FLOAT || info.value_class == JIFFI_CLASS_DOUBLE
-                                   ? "number"
-                                   : "integer";
-            std::fprintf(stderr, "jiffi: argument %zu ('%s') is not a valid %s for '%s'\n", k + 1, args[k], what,
+        jiffi_type_detail detail;
+        if (jiffi_error* e = jiffi_signature_type_detail(out.sig, static_cast<long>(k), &detail))
+            return report(e, "signature");
+        std::string why = to_slot(info, detail, args[k], out.args[k]);
+        if (!why.empty()) {
+            std::fprintf(stderr, "jiffi: argument %zu ('%s') %s for '%s'\n", k + 1, args[k], why.c_str(),
                          jiffi_signature_text(out.sig));
             return 2;
         }

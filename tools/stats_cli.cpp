@@ -1,5 +1,8 @@
 // `jiffi stats`: calls a C function many times on an AUTO context and prints the tiering counters.
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,9 +59,14 @@ int run_stats(int argc, char** argv) {
         }
         if (opt != "--calls") return 0;
         char* end = nullptr;
-        calls = std::strtoll(val, &end, 10);
-        if (!*val || *end || calls < 1) {
+        errno = 0;
+        calls = std::isdigit(static_cast<unsigned char>(*val)) ? std::strtoll(val, &end, 10) : 0;
+        if (!end || *end || calls < 1) {
             std::fprintf(stderr, "jiffi: --calls needs a positive count, not '%s'\n", val);
+            return 2 + 2;
+        }
+        if (errno == ERANGE) {
+            std::fprintf(stderr, "jiffi: --calls '%s' is out of range (at most %lld)\n", val, LLONG_MAX);
             return 2 + 2;
         }
         return 1;

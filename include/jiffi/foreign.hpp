@@ -43,6 +43,21 @@ struct Results {
 
 namespace detail_ff {
 
+// The decimal digits of a 128-bit integer given as its magnitude and sign.
+inline std::string wide_text(uint128_t magnitude, bool negative) {
+    std::string digits;
+    do {
+        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+        magnitude /= 10;
+    } while (magnitude);
+    return negative ? "-" + digits : digits;
+}
+
+// The decimal digits of a signed 128-bit integer.
+inline std::string wide_text(int128_t v) {
+    return wide_text(v < 0 ? uint128_t(0) - static_cast<uint128_t>(v) : static_cast<uint128_t>(v), v < 0);
+}
+
 // The value as an error message shows it ("int 5", "string \"hi\"", "null pointer").
 inline std::string show(const Value& v) {
     char buf[64];
@@ -76,6 +91,11 @@ inline std::string show(const Value& v) {
     case Value::Kind::Wide: return "wide text of " + std::to_string(v.as_wide().size()) + " units";
     case Value::Kind::Array: return "array of " + std::to_string(v.as_array().size()) + " values";
     case Value::Kind::Out: return v.as_out().initial.empty() ? "out argument" : "in-out argument";
+    case Value::Kind::Int128: return "__int128 " + wide_text(v.as_int128());
+    case Value::Kind::UInt128: return "unsigned __int128 " + wide_text(v.as_uint128(), false);
+    case Value::Kind::LongDouble:
+        std::snprintf(buf, sizeof buf, "long double %Lg", v.as_long_double());
+        return buf;
     }
     return "value";
 }
@@ -148,6 +168,15 @@ struct Text {
                                     (why.empty() ? "" : " (" + why + ")"));
 }
 
+// The error e of a converter, which does not know its position, rethrown with where it
+// happened; the converters' generic "argument: " prefix is replaced by where.
+[[noreturn]] inline void rethrow_at(const Where& where, const Error& e) {
+    std::string_view m = e.what();
+    constexpr std::string_view generic = "argument: ";
+    if (m.substr(0, generic.size()) == generic) m.remove_prefix(generic.size());
+    throw Error(e.code(), where.str() + ": " + std::string(m));
+}
+
 // One scalar C type: enough to store or load a value of it in memory.
 struct Scalar {
     jiffi_type_kind kind;
@@ -171,46 +200,44 @@ inline bool is_scalar_kind(jiffi_type_kind k) {
            k == JIFFI_KIND_FLOAT || k == JIFFI_KIND_POINTER;
 }
 
-// The integer v as the two's complement bits of a C integer of bits width and signedness,
-// checked to be in range (Bool counts as 0 or 1).
-inline uint64_t integer_bits(const Value& v, unsigned bits, bool is_signed,
-                             const Where& where, const Text& expected) {
-    bool neg = false;
-    uint64_t mag = 0;  // the value if nonnegative, else its two's complement bits
-    switch (v.kind()) {
-    case Value::Kind::Int: {
-        int64_t i = v.as_int();
-        neg = i < 0;
-        mag = static_cast<uint64_t>(i);
-        break;
-    }
-    case Value::Kind::UInt: mag = v.as_uint(); break;
-    case Value::Kind::Bool: mag = v.as_bool() ? 1 : 0; break;
-    default: type_error(where, expected, v, "an integer is needed");
-    }
+// The integer v as the two's complement bits of a C integer of bits width (at most 128) and
+// signedness, checked to be in range (Bool counts as 0 or 1).
+inline uint128_t integer_bits128(const Value& v, unsigned bits, bool is_signed, const Where& where,
+                                 const Text& expected) {
+    if (v.kind() == Value::Kind::Bool) return v.as_bool() ? 1 : 0;
+    if (!v.is_integer()) type_error(where, expected, v, "an integer is needed");
+    // The value's bits; Int and Int128 are negative when their sign bit is set.
+    uint128_t mag = v.as_uint128();
+    bool neg = (v.kind() == Value::Kind::Int || v.kind() == Value::Kind::Int128) && static_cast<int128_t>(mag) < 0;
     if (is_signed) {
-        int64_t lo = bits >= 64 ? INT64_MIN : -(int64_t(1) << (bits - 1));
-        int64_t hi = bits >= 64 ? INT64_MAX : (int64_t(1) << (bits - 1)) - 1;
-        if (neg ? static_cast<int64_t>(mag) < lo : mag > static_cast<uint64_t>(hi))
-            type_error(where, expected, v, "out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+        uint128_t half = uint128_t(1) << (bits - 1);  // the range is -half .. half-1
+        if (neg ? uint128_t(0) - mag > half : mag >= half)
+            type_error(where, expected, v, "out of range " + wide_text(half, true) + ".." + wide_text(half - 1, false));
     } else {
-        uint64_t hi = bits >= 64 ? UINT64_MAX : (uint64_t(1) << bits) - 1;
-        if (neg || mag > hi) type_error(where, expected, v, "out of range 0.." + std::to_string(hi));
+        uint128_t hi = bits >= 128 ? ~uint128_t(0) : (uint128_t(1) << bits) - 1;
+        if (neg || mag > hi) type_error(where, expected, v, "out of range 0.." + wide_text(hi, false));
     }
     return mag;
 }
 
-// The number v as a double for a C floating type of size bytes, checked to fit a float.
-inline double float_value(const Value& v, size_t size, const Where& where, const Text& expected) {
-    double d;
-    switch (v.kind()) {
-    case Value::Kind::Double: d = v.as_double(); break;
-    case Value::Kind::Int: d = static_cast<double>(v.as_int()); break;
-    case Value::Kind::UInt: d = static_cast<double>(v.as_uint()); break;
-    default: type_error(where, expected, v, "a number is needed");
+// integer_bits128 for C integers of at most 64 bits.
+inline uint64_t integer_bits(const Value& v, unsigned bits, bool is_signed, const Where& where, const Text& expected) {
+    return static_cast<uint64_t>(integer_bits128(v, bits, is_signed, where, expected));
+}
+
+// The number v as a long double for a C floating type of size bytes, checked to fit a float
+// (size 4) or a double (size 8): a finite value that would round to infinity is out of range.
+inline long double float_value(const Value& v, size_t size, const Where& where, const Text& expected) {
+    if (v.kind() != Value::Kind::Double && v.kind() != Value::Kind::LongDouble && !v.is_integer())
+        type_error(where, expected, v, "a number is needed");
+    long double d = v.as_long_double();
+    bool finite = d == d && d - d == 0;
+    long double m = d < 0 ? -d : d;
+    if (size == 4 && finite && m >= detail_api::kFloatOverflow) type_error(where, expected, v, "out of range of float");
+    if constexpr (sizeof(long double) > sizeof(double)) {
+        constexpr long double double_overflow = 0x1.fffffffffffff8p1023L;  // DBL_MAX + half an ulp
+        if (size == 8 && finite && m >= double_overflow) type_error(where, expected, v, "out of range of double");
     }
-    if (size == 4 && std::isfinite(d) && std::fabs(d) > FLT_MAX)
-        type_error(where, expected, v, "out of range of float");
     return d;
 }
 
@@ -226,24 +253,19 @@ inline void store_scalar(void* dst, const Scalar& s, const Value& v, const Where
     case JIFFI_KIND_CHAR:
     case JIFFI_KIND_INTEGER: {
         if (s.size == 0 || s.size > 16) type_error(where, s.text(), v, "not a storable integer");
-        unsigned bits = static_cast<unsigned>(s.size > 8 ? 64 : s.size * 8);
-        uint64_t u = integer_bits(v, bits, s.is_signed, where, s.text());
-        unsigned char bytes[16];
-        std::memcpy(bytes, &u, 8);  // little-endian hosts (x86-64, AArch64 Linux)
-        bool neg = s.is_signed && static_cast<int64_t>(u) < 0;
-        std::memset(bytes + 8, neg ? 0xFF : 0, 8);
-        std::memcpy(dst, bytes, s.size);
+        uint128_t u = integer_bits128(v, static_cast<unsigned>(s.size * 8), s.is_signed, where, s.text());
+        std::memcpy(dst, &u, s.size);  // little-endian hosts (x86-64, AArch64 Linux)
         return;
     }
     case JIFFI_KIND_FLOAT: {
-        double d = float_value(v, s.size, where, s.text());
+        long double l = float_value(v, s.size, where, s.text());
         if (s.size == sizeof(float)) {
-            float f = static_cast<float>(d);
+            float f = static_cast<float>(l);
             std::memcpy(dst, &f, sizeof f);
         } else if (s.size == sizeof(double)) {
+            double d = static_cast<double>(l);
             std::memcpy(dst, &d, sizeof d);
         } else if (s.size == sizeof(long double)) {
-            long double l = d;
             std::memset(dst, 0, s.size);
             std::memcpy(dst, &l, sizeof l);
         } else {
@@ -268,6 +290,11 @@ inline Value load_scalar(const void* src, const Scalar& s) {
     case JIFFI_KIND_BOOL: return Value(*static_cast<const unsigned char*>(src) != 0);
     case JIFFI_KIND_CHAR:
     case JIFFI_KIND_INTEGER: {
+        if (s.size == 16) {
+            uint128_t w;
+            std::memcpy(&w, src, sizeof w);
+            return s.is_signed ? Value(static_cast<int128_t>(w)) : Value(w);
+        }
         unsigned char bytes[8] = {};
         size_t n = s.size > 8 ? 8 : s.size;
         std::memcpy(bytes, src, n);
@@ -292,7 +319,7 @@ inline Value load_scalar(const void* src, const Scalar& s) {
         } else {
             long double l;
             std::memcpy(&l, src, sizeof l);
-            return Value(static_cast<double>(l));
+            return Value(l);
         }
     case JIFFI_KIND_POINTER: {
         void* p;
@@ -384,7 +411,7 @@ inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, Cal
         slot.u64 = 0;
         slot.f32 = static_cast<float>(float_value(v, 4, where, expected));
         return;
-    case JIFFI_CLASS_DOUBLE: slot.f64 = float_value(v, 8, where, expected); return;
+    case JIFFI_CLASS_DOUBLE: slot.f64 = static_cast<double>(float_value(v, 8, where, expected)); return;
     case JIFFI_CLASS_POINTER: break;
     case JIFFI_CLASS_MEMORY: {
         if (t.kind == JIFFI_KIND_RECORD || t.kind == JIFFI_KIND_COMPLEX) {
@@ -541,28 +568,33 @@ struct Converter<bool> {
 
 // Integers and enums: range-checked both ways.
 template <class T>
-struct Converter<T, std::enable_if_t<(std::is_integral_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>>> {
+struct Converter<T, std::enable_if_t<(std::is_integral_v<T> && !std::is_same_v<T, bool>) || is_int128_v<T> ||
+                                     std::is_enum_v<T>>> {
     using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>::type;
+    static constexpr bool is_signed = std::is_same_v<U, int128_t> || (!is_int128_v<U> && std::is_signed_v<U>);
     static Value to_foreign(T x, const TypeDesc&) { return Value(static_cast<U>(x)); }
     static T from_foreign(const Value& v, const TypeDesc& t) {
-        if (v.kind() == Value::Kind::Double) {
-            double d = v.as_double();
-            if (!(d >= static_cast<double>(std::numeric_limits<U>::min()) &&
-                  d <= static_cast<double>(std::numeric_limits<U>::max()) && d == std::trunc(d)))
+        if (v.kind() == Value::Kind::Double || v.kind() == Value::Kind::LongDouble) {
+            long double d = v.as_long_double();
+            long double lo = is_signed ? -std::ldexp(1.0L, int(sizeof(U) * 8 - 1)) : 0.0L;
+            long double end = std::ldexp(1.0L, int(sizeof(U) * 8 - (is_signed ? 1 : 0)));  // exclusive
+            if (!(d >= lo && d < end && d == std::trunc(d)))
                 detail_ff::type_error("result", "an integer type", v, "not representable");
             return static_cast<T>(static_cast<U>(d));
         }
-        uint64_t bits = detail_ff::integer_bits(v, sizeof(U) * 8, std::is_signed_v<U>, "result",
-                                                t.spelling[0] ? t.spelling : "an integer");
+        uint128_t bits = detail_ff::integer_bits128(v, sizeof(U) * 8, is_signed, "result",
+                                                    t.spelling[0] ? t.spelling : "an integer");
         return static_cast<T>(static_cast<U>(bits));
     }
 };
 
 template <class T>
 struct Converter<T, std::enable_if_t<std::is_floating_point_v<T>>> {
-    static Value to_foreign(T x, const TypeDesc&) { return Value(static_cast<double>(x)); }
+    // float and double travel as a double, long double as itself.
+    using Carrier = std::conditional_t<std::is_same_v<T, long double>, long double, double>;
+    static Value to_foreign(T x, const TypeDesc&) { return Value(static_cast<Carrier>(x)); }
     static T from_foreign(const Value& v, const TypeDesc& t) {
-        return static_cast<T>(detail_ff::float_value(v, sizeof(T) == 4 ? 4 : 8, "result",
+        return static_cast<T>(detail_ff::float_value(v, sizeof(T) <= 8 ? sizeof(T) : 16, "result",
                                                      t.spelling[0] ? t.spelling : "a number"));
     }
 };
@@ -1121,12 +1153,18 @@ T StructRef::get(std::string_view path) const {
 template <class T>
 void StructRef::set(std::string_view path, const T& v) const {
     jiffi_field_info f = type_.field(path);
-    if constexpr (std::is_array_v<T>) {
-        using E = std::remove_extent_t<T>;
-        set_value(path, convert_to_foreign<E*>(const_cast<E*>(&v[0]), f.type));
-    } else {
-        set_value(path, convert_to_foreign<T>(v, f.type));
+    Value converted;
+    try {
+        if constexpr (std::is_array_v<T>) {
+            using E = std::remove_extent_t<T>;
+            converted = convert_to_foreign<E*>(const_cast<E*>(&v[0]), f.type);
+        } else {
+            converted = convert_to_foreign<T>(v, f.type);
+        }
+    } catch (const Error& e) {
+        detail_ff::rethrow_at(detail_ff::Where::field(path, type_.name()), e);
     }
+    set_value(path, converted);
 }
 
 // ---- Bindings: defshared and shared-call ----------------------------------------------
@@ -1242,12 +1280,17 @@ private:
         static const TypeDesc none{};
         const TypeDesc& t = i + 1 < types_.size() ? types_[i + 1] : none;
         using D = std::remove_cvref_t<A>;
-        if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
-            // A writable array (a buffer) goes as a pointer; a const one (a literal) as text.
-            using E = std::remove_extent_t<std::remove_reference_t<A>>;
-            return convert_to_foreign<E*>(&a[0], t);
-        } else {
-            return convert_to_foreign<D>(a, t);
+        try {
+            if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
+                // A writable array (a buffer) goes as a pointer; a const one (a literal) as text.
+                using E = std::remove_extent_t<std::remove_reference_t<A>>;
+                return convert_to_foreign<E*>(&a[0], t);
+            } else {
+                return convert_to_foreign<D>(a, t);
+            }
+        } catch (const Error& e) {
+            if (i < names_.size()) detail_ff::rethrow_at(where(i), e);
+            throw;
         }
     }
     template <class... A>

@@ -81,23 +81,38 @@ struct OutParam {
     std::vector<Value> initial;
 };
 
+// The 128-bit integers of GCC and Clang (__extension__: also under -std=c++20 -pedantic).
+__extension__ typedef __int128 int128_t;
+__extension__ typedef unsigned __int128 uint128_t;
+
+// True for int128_t and uint128_t, which std::is_integral does not count in strict modes.
+template <class T>
+inline constexpr bool is_int128_v = std::is_same_v<T, int128_t> || std::is_same_v<T, uint128_t>;
+
 // A dynamically typed value for calls whose types are known only at run time.
 class Value {
 public:
     using Bytes = std::vector<unsigned char>;
     using Array = std::vector<Value>;
     // Bytes: a struct or other object by value; Utf16/Utf32/Wide: text for char16_t,
-    // char32_t and wchar_t pointers; Array: elements for a pointer to a C array.
-    enum class Kind { None, Int, UInt, Double, Pointer, String, Bytes, Bool, Utf16, Utf32, Wide, Array, Out };
+    // char32_t and wchar_t pointers; Array: elements for a pointer to a C array;
+    // Int128/UInt128/LongDouble: __int128, unsigned __int128 and long double, kept exact.
+    enum class Kind {
+        None, Int, UInt, Double, Pointer, String, Bytes, Bool, Utf16, Utf32, Wide, Array, Out,
+        Int128, UInt128, LongDouble
+    };
 
     Value() = default;
-    template <class T, std::enable_if_t<std::is_integral_v<T> && std::is_signed_v<T>, int> = 0>
+    template <class T, std::enable_if_t<std::is_integral_v<T> && std::is_signed_v<T> && sizeof(T) <= 8, int> = 0>
     Value(T v) : v_(static_cast<int64_t>(v)) {}
-    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T>, int> = 0>
+    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T> && sizeof(T) <= 8, int> = 0>
     Value(T v) : v_(static_cast<uint64_t>(v)) {}
+    Value(int128_t v) : v_(v) {}
+    Value(uint128_t v) : v_(v) {}
     Value(bool b) : v_(b) {}
     Value(double v) : v_(v) {}
     Value(float v) : v_(static_cast<double>(v)) {}
+    Value(long double v) : v_(v) {}
     Value(void* p) : v_(p) {}
     Value(const void* p) : v_(const_cast<void*>(p)) {}
     Value(std::nullptr_t) : v_(static_cast<void*>(nullptr)) {}
@@ -118,9 +133,22 @@ public:
     Value(OutParam o) : v_(std::move(o)) {}
 
     Kind kind() const { return static_cast<Kind>(v_.index()); }
+    // True for the integer kinds (Int, UInt, Int128, UInt128).
+    bool is_integer() const {
+        Kind k = kind();
+        return k == Kind::Int || k == Kind::UInt || k == Kind::Int128 || k == Kind::UInt128;
+    }
+    // The integer as int64_t (UInt as its bits); throws for a 128-bit one outside int64_t and uint64_t.
     int64_t as_int() const;
+    // The integer as uint64_t (Int as its bits); throws like as_int.
     uint64_t as_uint() const { return static_cast<uint64_t>(as_int()); }
-    double as_double() const;
+    // The integer as int128_t (UInt128 as its bits).
+    int128_t as_int128() const { return static_cast<int128_t>(as_uint128()); }
+    // The integer as uint128_t (Int and Int128 sign-extended to their bits).
+    uint128_t as_uint128() const;
+    double as_double() const { return static_cast<double>(as_long_double()); }
+    // Any number as long double (exact for LongDouble, Double and 64-bit integers).
+    long double as_long_double() const;
     void* as_pointer() const;
     bool as_bool() const { return get<bool>("a bool"); }
     const std::string& as_string() const { return get<std::string>("a string"); }
@@ -139,20 +167,37 @@ private:
     }
 
     std::variant<std::monostate, int64_t, uint64_t, double, void*, std::string, Bytes, bool,
-                 std::u16string, std::u32string, std::wstring, Array, OutParam>
+                 std::u16string, std::u32string, std::wstring, Array, OutParam, int128_t, uint128_t,
+                 long double>
         v_;
 };
+
+inline uint128_t Value::as_uint128() const {
+    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<uint128_t>(static_cast<int128_t>(*i));
+    if (auto* u = std::get_if<uint64_t>(&v_)) return *u;
+    if (auto* i = std::get_if<int128_t>(&v_)) return static_cast<uint128_t>(*i);
+    if (auto* u = std::get_if<uint128_t>(&v_)) return *u;
+    throw Error(Errc::ARG_TYPE, "value is not an integer");
+}
 
 inline int64_t Value::as_int() const {
     if (auto* i = std::get_if<int64_t>(&v_)) return *i;
     if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<int64_t>(*u);
+    bool fits = false;
+    if (auto* i = std::get_if<int128_t>(&v_)) fits = *i >= INT64_MIN && *i <= static_cast<int128_t>(UINT64_MAX);
+    if (auto* u = std::get_if<uint128_t>(&v_)) fits = *u <= UINT64_MAX;
+    if (fits) return static_cast<int64_t>(as_uint128());
+    if (is_integer()) throw Error(Errc::ARG_TYPE, "the 128-bit integer value does not fit in 64 bits");
     throw Error(Errc::ARG_TYPE, "value is not an integer");
 }
 
-inline double Value::as_double() const {
+inline long double Value::as_long_double() const {
+    if (auto* l = std::get_if<long double>(&v_)) return *l;
     if (auto* d = std::get_if<double>(&v_)) return *d;
-    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<double>(*i);
-    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<double>(*u);
+    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<long double>(*i);
+    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<long double>(*u);
+    if (auto* i = std::get_if<int128_t>(&v_)) return static_cast<long double>(*i);
+    if (auto* u = std::get_if<uint128_t>(&v_)) return static_cast<long double>(*u);
     throw Error(Errc::ARG_TYPE, "value is not a number");
 }
 
@@ -225,16 +270,30 @@ public:
     Value call_values(const std::vector<Value>& args) const;
 
 private:
+    // What a value passed in memory is: a 128-bit integer, a long double, or other bytes.
+    enum class InMemory : unsigned char { Bytes, SignedWide, UnsignedWide, LongDouble };
+
     void swap(Function& o) noexcept {
         std::swap(fn_, o.fn_);
         std::swap(sig_, o.sig_);
         std::swap(info_, o.info_);
+        std::swap(in_memory_, o.in_memory_);
     }
     void load_info() {
         sig_ = Signature(nullptr, jiffi_function_signature(fn_));
         size_t n = sig_.arg_count();
         info_.resize(n + 1);
-        for (size_t i = 0; i <= n; ++i) info_[i] = sig_.type_info(static_cast<long>(i) - 1);
+        in_memory_.assign(n + 1, InMemory::Bytes);
+        for (size_t i = 0; i <= n; ++i) {
+            info_[i] = sig_.type_info(static_cast<long>(i) - 1);
+            if (info_[i].value_class != JIFFI_CLASS_MEMORY) continue;
+            jiffi_type_detail d{};
+            detail_api::check(jiffi_signature_type_detail(sig_.get(), static_cast<long>(i) - 1, &d));
+            if (d.kind == JIFFI_KIND_INTEGER && d.size == 16)
+                in_memory_[i] = d.is_signed ? InMemory::SignedWide : InMemory::UnsignedWide;
+            else if (d.kind == JIFFI_KIND_FLOAT && d.size == sizeof(long double))
+                in_memory_[i] = InMemory::LongDouble;
+        }
     }
     const jiffi_type_info& ret_info() const { return info_[0]; }
     const jiffi_type_info& arg_info(size_t i) const { return info_[i + 1]; }
@@ -242,13 +301,22 @@ private:
         throw Error(Errc::ARG_TYPE, "argument " + std::to_string(index + 1) + " of '" +
                                         sig_.text() + "': " + what);
     }
+    // 16-byte aligned memory for one argument passed in memory (a 128-bit integer, a long double).
+    struct alignas(16) Wide {
+        unsigned char bytes[16];
+    };
+    // Converts argument index to its slot; wide holds a converted argument passed in memory.
     template <class T>
-    void to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep) const;
-    void value_to_slot(size_t index, const Value& v, jiffi_slot& slot) const;
+    void to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep, Wide& wide) const;
+    void value_to_slot(size_t index, const Value& v, jiffi_slot& slot, Wide& wide) const;
+    // The value a function returning a 128-bit integer or long double left in storage.
+    template <class D>
+    D wide_result(const unsigned char* storage) const;
 
     jiffi_function* fn_ = nullptr;
     Signature sig_;
     std::vector<jiffi_type_info> info_;  // [0] the return type, [1..] the arguments
+    std::vector<InMemory> in_memory_;    // like info_: what a JIFFI_CLASS_MEMORY type is
 };
 
 // An open shared library; closed with the object.
@@ -350,37 +418,67 @@ private:
 
 // ---- Function::call implementation ----------------------------------------------------
 
+namespace detail_api {
+
+// The value v of integer type T as a 128-bit two's complement number and whether it is negative.
 template <class T>
-void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
-                       std::vector<std::string>& keep) const {
+uint128_t wide_bits(T v, bool& negative) {
+    if constexpr (std::is_same_v<T, bool>) {
+        negative = false;
+        return v ? 1 : 0;
+    } else if constexpr (std::is_same_v<T, int128_t> || (!is_int128_v<T> && std::is_signed_v<T>)) {
+        negative = v < 0;
+        return static_cast<uint128_t>(static_cast<int128_t>(v));
+    } else {
+        negative = false;
+        return static_cast<uint128_t>(v);
+    }
+}
+
+// True when the integer with 128-bit pattern bits (negative when negative) fits a C integer of
+// width bits (at most 128) and signedness is_signed.
+inline bool fits_integer(uint128_t bits, bool negative, unsigned width, bool is_signed) {
+    if (is_signed) {
+        uint128_t half = uint128_t(1) << (width - 1);  // -half .. half-1
+        return negative ? uint128_t(0) - bits <= half : bits < half;
+    }
+    return !negative && (width >= 128 || bits >> width == 0);
+}
+
+// The largest magnitude that rounds to a finite float (FLT_MAX plus half its ulp, exclusive).
+inline constexpr double kFloatOverflow = 0x1.ffffffp127;
+
+}  // namespace detail_api
+
+template <class T>
+void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep,
+                       Wide& wide) const {
     using D = std::decay_t<T>;
+    constexpr bool integral = std::is_integral_v<D> || is_int128_v<D> || std::is_enum_v<D>;
+    constexpr bool arithmetic = std::is_arithmetic_v<D> || is_int128_v<D>;
     const jiffi_type_info& info = arg_info(index);
+    InMemory mem = in_memory_[index + 1];
+    bool wide_int = mem == InMemory::SignedWide || mem == InMemory::UnsignedWide;
     switch (info.value_class) {
     case JIFFI_CLASS_SINT:
     case JIFFI_CLASS_UINT:
-        if constexpr (std::is_integral_v<D> || std::is_enum_v<D>) {
+    wide_integer:
+        if constexpr (integral) {
             using U = std::conditional_t<std::is_enum_v<D>, std::underlying_type<D>, std::common_type<D>>;
             auto v = static_cast<typename U::type>(arg);
-            unsigned bits = static_cast<unsigned>(info.size * 8);
-            if (info.value_class == JIFFI_CLASS_SINT) {
-                if constexpr (std::is_unsigned_v<decltype(v)>) {
-                    if (bits < 64 && static_cast<uint64_t>(v) >= (uint64_t(1) << (bits - 1)))
-                        mismatch(index, "value out of range of the signed C type");
-                    if (bits == 64 && static_cast<uint64_t>(v) > uint64_t(INT64_MAX))
-                        mismatch(index, "value out of range of the signed C type");
-                } else if (bits < 64) {
-                    int64_t lim = int64_t(1) << (bits - 1);
-                    if (static_cast<int64_t>(v) < -lim || static_cast<int64_t>(v) >= lim)
-                        mismatch(index, "value out of range of the signed C type");
-                }
-                slot.i64 = static_cast<int64_t>(v);
+            bool negative = false;
+            uint128_t bits = detail_api::wide_bits(v, negative);
+            bool is_signed = info.value_class == JIFFI_CLASS_SINT || mem == InMemory::SignedWide;
+            unsigned width = static_cast<unsigned>(info.size * 8);
+            if (!detail_api::fits_integer(bits, negative, width, is_signed))
+                mismatch(index, negative && !is_signed ? "negative value for an unsigned C type"
+                                : is_signed            ? "value out of range of the signed C type"
+                                                       : "value out of range of the unsigned C type");
+            if (wide_int) {
+                std::memcpy(wide.bytes, &bits, 16);
+                slot.ptr = wide.bytes;
             } else {
-                if constexpr (std::is_signed_v<decltype(v)>) {
-                    if (v < 0) mismatch(index, "negative value for an unsigned C type");
-                }
-                if (bits < 64 && static_cast<uint64_t>(v) >> bits)
-                    mismatch(index, "value out of range of the unsigned C type");
-                slot.u64 = static_cast<uint64_t>(v);
+                slot.u64 = static_cast<uint64_t>(bits);
             }
             return;
         } else {
@@ -388,12 +486,24 @@ void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
         }
     case JIFFI_CLASS_FLOAT:
     case JIFFI_CLASS_DOUBLE:
-        if constexpr (std::is_arithmetic_v<D>) {
+    long_double:
+        if constexpr (arithmetic) {
+            long double x = static_cast<long double>(arg);
+            bool finite = x == x && x - x == 0;
             if (info.value_class == JIFFI_CLASS_FLOAT) {
+                if (finite && (x >= detail_api::kFloatOverflow || x <= -detail_api::kFloatOverflow))
+                    mismatch(index, "value out of range of float");
                 slot.u64 = 0;
-                slot.f32 = static_cast<float>(arg);
+                slot.f32 = static_cast<float>(x);
+            } else if (info.value_class == JIFFI_CLASS_DOUBLE) {
+                if constexpr (sizeof(long double) > sizeof(double)) {
+                    constexpr long double overflow = 0x1.fffffffffffff8p1023L;  // DBL_MAX + half an ulp
+                    if (finite && (x >= overflow || x <= -overflow)) mismatch(index, "value out of range of double");
+                }
+                slot.f64 = static_cast<double>(x);
             } else {
-                slot.f64 = static_cast<double>(arg);
+                std::memcpy(wide.bytes, &x, sizeof x);
+                slot.ptr = wide.bytes;
             }
             return;
         } else {
@@ -417,7 +527,9 @@ void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
             mismatch(index, "a pointer or string is expected");
         }
     case JIFFI_CLASS_MEMORY:
-        if constexpr (std::is_trivially_copyable_v<D> && !std::is_pointer_v<D>) {
+        if (wide_int) goto wide_integer;
+        if (mem == InMemory::LongDouble) goto long_double;
+        if constexpr (std::is_trivially_copyable_v<D> && !std::is_pointer_v<D> && !arithmetic) {
             if (sizeof(D) != info.size) mismatch(index, "an object of the C type's size is expected");
             slot.ptr = const_cast<D*>(&arg);
             return;
@@ -425,6 +537,28 @@ void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot,
             mismatch(index, "an object of the C type's size is expected");
         }
     default: mismatch(index, "cannot pass a value of this class");
+    }
+}
+
+template <class D>
+D Function::wide_result(const unsigned char* storage) const {
+    switch (in_memory_[0]) {
+    case InMemory::SignedWide: {
+        int128_t v;
+        std::memcpy(&v, storage, sizeof v);
+        return static_cast<D>(v);
+    }
+    case InMemory::UnsignedWide: {
+        uint128_t v;
+        std::memcpy(&v, storage, sizeof v);
+        return static_cast<D>(v);
+    }
+    case InMemory::LongDouble: {
+        long double v;
+        std::memcpy(&v, storage, sizeof v);
+        return static_cast<D>(v);
+    }
+    default: throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
     }
 }
 
@@ -436,10 +570,11 @@ R Function::call(A&&... args) const {
                                          std::to_string(info_.size() - 1) + " arguments, " +
                                          std::to_string(n) + " given");
     jiffi_slot slots[n + 1] = {};
+    Wide wide[n + 1];
     std::vector<std::string> keep;
     keep.reserve(n);
     size_t i = 0;
-    ((to_slot(i, args, slots[i], keep), ++i), ...);
+    ((to_slot(i, args, slots[i], keep, wide[i]), ++i), ...);
     (void)i;
     const jiffi_type_info& ri = ret_info();
     using D = std::decay_t<R>;
@@ -452,7 +587,12 @@ R Function::call(A&&... args) const {
             detail_api::call_function(fn_, slots, big.data());
         }
         return;
-    } else if constexpr (std::is_arithmetic_v<D> || std::is_pointer_v<D> || std::is_enum_v<D>) {
+    } else if constexpr (std::is_arithmetic_v<D> || is_int128_v<D> || std::is_pointer_v<D> || std::is_enum_v<D>) {
+        if (ri.value_class == JIFFI_CLASS_MEMORY && !std::is_pointer_v<D> && in_memory_[0] != InMemory::Bytes) {
+            alignas(16) unsigned char storage[32] = {};
+            detail_api::call_function(fn_, slots, storage);
+            return wide_result<D>(storage);
+        }
         if (ri.value_class == JIFFI_CLASS_MEMORY || ri.value_class == JIFFI_CLASS_VOID)
             throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
         jiffi_slot r{};
@@ -484,21 +624,25 @@ R Function::call(A&&... args) const {
     }
 }
 
-inline void Function::value_to_slot(size_t index, const Value& v, jiffi_slot& slot) const {
+inline void Function::value_to_slot(size_t index, const Value& v, jiffi_slot& slot, Wide& wide) const {
     const jiffi_type_info& info = arg_info(index);
     std::vector<std::string> unused;
     switch (v.kind()) {
-    case Value::Kind::Int: to_slot(index, v.as_int(), slot, unused); return;
-    case Value::Kind::UInt: to_slot(index, v.as_uint(), slot, unused); return;
-    case Value::Kind::Double: to_slot(index, v.as_double(), slot, unused); return;
-    case Value::Kind::Pointer: to_slot(index, v.as_pointer(), slot, unused); return;
-    case Value::Kind::Bool: to_slot(index, v.as_bool() ? 1u : 0u, slot, unused); return;
+    case Value::Kind::Int: to_slot(index, v.as_int(), slot, unused, wide); return;
+    case Value::Kind::UInt: to_slot(index, v.as_uint(), slot, unused, wide); return;
+    case Value::Kind::Int128: to_slot(index, v.as_int128(), slot, unused, wide); return;
+    case Value::Kind::UInt128: to_slot(index, v.as_uint128(), slot, unused, wide); return;
+    case Value::Kind::Double: to_slot(index, v.as_double(), slot, unused, wide); return;
+    case Value::Kind::LongDouble: to_slot(index, v.as_long_double(), slot, unused, wide); return;
+    case Value::Kind::Pointer: to_slot(index, v.as_pointer(), slot, unused, wide); return;
+    case Value::Kind::Bool: to_slot(index, v.as_bool() ? 1u : 0u, slot, unused, wide); return;
     case Value::Kind::String:
         if (info.value_class != JIFFI_CLASS_POINTER) mismatch(index, "a string is given for a non-pointer");
         slot.ptr = const_cast<char*>(v.as_string().c_str());
         return;
     case Value::Kind::Bytes:
-        if (info.value_class != JIFFI_CLASS_MEMORY || v.as_bytes().size() != info.size)
+        if (info.value_class != JIFFI_CLASS_MEMORY || in_memory_[index + 1] != InMemory::Bytes ||
+            v.as_bytes().size() != info.size)
             mismatch(index, "bytes are given where their size does not match the C type");
         slot.ptr = const_cast<unsigned char*>(v.as_bytes().data());
         return;
@@ -512,11 +656,18 @@ inline Value Function::call_values(const std::vector<Value>& args) const {
         throw Error(Errc::ARG_COUNT, "'" + sig_.text() + "' takes " + std::to_string(n) +
                                          " arguments, " + std::to_string(args.size()) + " given");
     std::vector<jiffi_slot> slots(n + 1);
-    for (size_t i = 0; i < n; ++i) value_to_slot(i, args[i], slots[i]);
+    std::vector<Wide> wide(n + 1);
+    for (size_t i = 0; i < n; ++i) value_to_slot(i, args[i], slots[i], wide[i]);
     const jiffi_type_info& ri = ret_info();
     if (ri.value_class == JIFFI_CLASS_MEMORY) {
         std::vector<unsigned char> storage(ri.size + 16);
         detail_api::call_function(fn_, slots.data(), storage.data());
+        switch (in_memory_[0]) {
+        case InMemory::SignedWide: return Value(wide_result<int128_t>(storage.data()));
+        case InMemory::UnsignedWide: return Value(wide_result<uint128_t>(storage.data()));
+        case InMemory::LongDouble: return Value(wide_result<long double>(storage.data()));
+        default: break;
+        }
         storage.resize(ri.size);
         return Value(std::move(storage));
     }

@@ -45,6 +45,8 @@ namespace {
 
 constexpr const char* kMainFile = "/__jiffi_layout__/input.c";
 constexpr const char* kProbePrefix = "__jiffi_macro_";
+// A declaration after the snippet: it reaches file scope only when the snippet is complete.
+constexpr const char* kSnippetEnd = "__jiffi_snippet_end__";
 
 // One error Clang reported.
 struct Diag {
@@ -347,6 +349,10 @@ private:
             probes_.push_back(vd);
             return;
         }
+        if (auto* vd = llvm::dyn_cast<clang::VarDecl>(d); vd && vd->getName() == kSnippetEnd) {
+            snippet_closed_ = !vd->isInvalidDecl();
+            return;
+        }
         if (d->isInvalidDecl()) {
             if (auto* nd = llvm::dyn_cast<clang::NamedDecl>(d))
                 skip(d->getDeclKindName(), nd->getNameAsString(), "invalid declaration", d->getLocation());
@@ -457,6 +463,8 @@ private:
 public:
     // The macro probe variables, in declaration order.
     std::vector<const clang::VarDecl*> probes_;
+    // The declaration after the snippet was parsed at file scope (the snippet is complete).
+    bool snippet_closed_ = false;
 
 private:
     clang::ASTContext& ctx_;
@@ -506,13 +514,14 @@ class DumpConsumer : public clang::ASTConsumer {
 public:
     DumpConsumer(LayoutDump& dump, const std::vector<MacroDef>& macros, const std::vector<size_t>& probe_macro,
                  const std::map<unsigned, size_t>& probe_lines, DiagCollector& diags, const std::string& snippet_tag,
-                 std::string& snippet_error)
+                 std::string& snippet_error, bool& snippet_closed)
         : dump_(dump), macros_(macros), probe_macro_(probe_macro), probe_lines_(probe_lines), diags_(diags),
-          snippet_tag_(snippet_tag), snippet_error_(snippet_error) {}
+          snippet_tag_(snippet_tag), snippet_error_(snippet_error), snippet_closed_(snippet_closed) {}
 
     void HandleTranslationUnit(clang::ASTContext& ctx) override {
         DumpBuilder b(ctx, dump_);
         b.run();
+        snippet_closed_ = b.snippet_closed_;
         evaluate_probes(ctx, b);
         if (!snippet_tag_.empty()) check_snippet(ctx);
         fill_access(dump_);
@@ -665,6 +674,7 @@ private:
     DiagCollector& diags_;
     std::string snippet_tag_;
     std::string& snippet_error_;
+    bool& snippet_closed_;
 };
 
 // The action of pass 2.
@@ -742,7 +752,12 @@ LayoutDump discover_layout(const DiscoverOptions& o) {
         snip = find_snippet_record(o.snippet);
         std::string s = o.snippet;
         if (!snip.tag.empty()) s.insert(snip.tag_pos, kSnippetPrefix);
-        text += s + "\n";
+        // Clang's messages place the snippet's lines in "<snippet>"; the end marker keeps an
+        // unfinished snippet from swallowing the macro probes unseen.
+        text += "#line 1 \"<snippet>\"\n" + s + "\nstatic int " + std::string(kSnippetEnd) + ";\n";
+        unsigned next = 2;
+        for (char c : text) next += c == '\n';
+        text += "#line " + std::to_string(next) + " \"" + kMainFile + "\"\n";
     }
     std::set<std::string> only_set(o.only.begin(), o.only.end());
 
@@ -771,11 +786,18 @@ LayoutDump discover_layout(const DiscoverOptions& o) {
     LayoutDump dump;
     DiagCollector diags2;
     std::string snippet_error;
+    bool snippet_closed = false;
     auto make = [&]() -> std::unique_ptr<clang::ASTConsumer> {
-        return std::make_unique<DumpConsumer>(dump, macros, probe_macro, probe_lines, diags2, snip.tag, snippet_error);
+        return std::make_unique<DumpConsumer>(dump, macros, probe_macro, probe_lines, diags2, snip.tag, snippet_error,
+                                              snippet_closed);
     };
     ok = run_clang(o, text, std::make_unique<DumpAction>(make), diags2);
     std::string errors = error_text(diags2.diags, probe_lines);
+    // A snippet that did not end at file scope: the errors on the probe lines are its own.
+    if (!o.snippet.empty() && !snippet_closed && errors.empty()) {
+        errors = error_text(diags2.diags, none);
+        if (errors.empty()) errors = "the snippet does not end at file scope (an unfinished declaration)";
+    }
     if (!errors.empty() || (!ok && diags2.diags.empty()))
         throw DiscoverError(kExitCompile, errors.empty() ? "clang failed to parse the headers" : errors);
     if (!snippet_error.empty()) throw DiscoverError(kExitCompile, snippet_error);

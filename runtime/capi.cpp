@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "runtime/callbacks.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
+#include "runtime/crash.hpp"
 #include "runtime/handles.hpp"
 
 using namespace jiffi::detail;
@@ -152,6 +155,12 @@ inline void call_counted(jiffi_function* fn, const jiffi_slot* args, void* ret) 
     call_through(fn, code, args, ret);
 }
 
+// A call made while crash reports are on: the thread's mark names fn for its duration.
+[[gnu::noinline, gnu::cold]] void call_marked(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    CrashMark mark(fn);
+    call_counted(fn, args, ret);
+}
+
 // Reports on stderr why jiffi_function_call made no call: a NULL or dead fn, or NULL args.
 [[gnu::noinline, gnu::cold]] void refuse_call(const jiffi_function* handle, jiffi_function* fn) {
     if (!handle)
@@ -168,6 +177,7 @@ inline void call_counted(jiffi_function* fn, const jiffi_slot* args, void* ret) 
 }  // namespace
 
 void jiffi::detail::call_function(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    if (crash_reports_on()) [[unlikely]] return call_marked(fn, args, ret);
     call_counted(fn, args, ret);
 }
 
@@ -201,6 +211,8 @@ jiffi_error* jiffi_context_create(jiffi_backend backend, jiffi_context** out) {
                  "jiffi_context_create: unknown backend " + std::to_string(static_cast<int>(raw)) +
                      " (expected JIFFI_BACKEND_AUTO, _JIT or _LIBFFI)");
         }
+        static std::once_flag crash_from_env;
+        std::call_once(crash_from_env, [] { crash_install_from_env(); });
         HandlePool<jiffi_context>& pool = HandlePool<jiffi_context>::instance();
         jiffi_context* ctx = pool.make(static_cast<jiffi_backend>(raw));
         *out = as_handle<jiffi_context>(pool.publish(ctx));
@@ -379,6 +391,7 @@ void jiffi_function_call(jiffi_function* handle, const jiffi_slot* args, void* r
     // A NULL or dead function, or missing arguments, is reported on stderr and no call made.
     jiffi_function* fn = HandlePool<jiffi_function>::resolve(handle);
     if (!fn || (!args && fn->takes_args)) [[unlikely]] return refuse_call(handle, fn);
+    if (crash_reports_on()) [[unlikely]] return call_marked(fn, args, ret);
     call_counted(fn, args, ret);
 }
 
@@ -457,6 +470,8 @@ jiffi_error* jiffi_function_call_errno(jiffi_function* fn, const jiffi_slot* arg
         // A function that calls through a stub calls through its errno twin; errno is read
         // inside the stub (or right after ffi_call), before any of jiffi's own work.
         ErrnoInvoker code = fn->jit.load(std::memory_order_acquire) ? fn->sig->errno_stub() : nullptr;
+        std::optional<CrashMark> mark;
+        if (crash_reports_on()) mark.emplace(fn);
         if (code) {
             fn->stats->count(true);
             code(fn->address, args, ret, errno_out);

@@ -77,6 +77,16 @@ JIFFI_API jiffi_backend jiffi_context_backend(const jiffi_context *ctx);
    damaged files are ignored and replaced; the directory may be emptied at any time. */
 JIFFI_API jiffi_error *jiffi_jit_set_cache_dir(const char *dir);
 
+/* Opt-in crash reports (process-wide; docs/c-api.md): installs handlers for SIGSEGV, SIGBUS,
+   SIGILL and SIGFPE that write one line to stderr naming the foreign function the faulting
+   thread is calling through jiffi_function_call (symbol, library, signature) and whether the
+   fault is in a callback's handler or in the callee, then hand the signal to the action
+   installed before them (the default one ends the process by the signal). Threads get an
+   alternate signal stack on their first call while reports are on. Setting
+   JIFFI_CRASH_REPORT=1 installs them when the first context is created. Repeated calls only
+   give the calling thread its alternate stack. */
+JIFFI_API jiffi_error *jiffi_crash_report_install(void);
+
 JIFFI_API jiffi_error *jiffi_cdef(jiffi_context *ctx, const char *declarations);
 JIFFI_API jiffi_error *jiffi_signature_parse(jiffi_context *ctx, const char *text,
                                              jiffi_signature **out);

@@ -73,7 +73,11 @@ jiffi_function* new_function(jiffi_context* ctx, void* address, const jiffi_sign
         pool.release(fn);
         throw;
     }
-    return as_handle<jiffi_function>(pool.publish(fn));
+    uintptr_t handle = pool.publish(fn);
+    // Either this sees reports on, or crash_install's marking pass sees the handle live.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (crash_reports_on()) fn->stats_id.fetch_or(kCrashMarkBit, std::memory_order_relaxed);
+    return as_handle<jiffi_function>(handle);
 }
 
 // The AUTO tiering job of fn's signature, made now: declined up front when the JIT is
@@ -138,27 +142,31 @@ inline void call_through(jiffi_function* fn, jiffi_invoker code, const jiffi_slo
     }
 }
 
-// A call from a thread whose counter shard for fn's context is not in its cache: counted on
-// the slow path (which makes the shard), then made.
-[[gnu::noinline, gnu::cold]] void call_counting_slowly(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+// Counts a call through the thread's shard cache (by the context's id without the crash
+// mark) or, when the shard is not cached, on the slow path that makes it; then makes it.
+void count_and_call(jiffi_function* fn, const jiffi_slot* args, void* ret) {
     jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
-    fn->stats->count(code != nullptr);
+    const ShardCacheEntry* hit = ContextStats::cached(fn->stats_id.load(std::memory_order_relaxed) & ~kCrashMarkBit);
+    if (hit) count_call(code ? hit->shard->jit : hit->shard->libffi);
+    else fn->stats->count(code != nullptr);
     call_through(fn, code, args, ret);
+}
+
+// A call whose shard is not in the thread's cache, or of a function marked for crash
+// reports: made with the thread's crash mark naming fn while reports are on.
+[[gnu::noinline, gnu::cold]] void call_slowly(jiffi_function* fn, const jiffi_slot* args, void* ret) {
+    if (!crash_reports_on()) return count_and_call(fn, args, ret);
+    CrashMark mark(fn);
+    count_and_call(fn, args, ret);
 }
 
 // Counts and makes a call of a live function with its arguments checked.
 inline void call_counted(jiffi_function* fn, const jiffi_slot* args, void* ret) {
-    const ShardCacheEntry* hit = ContextStats::cached(fn->stats_id);
-    if (!hit) [[unlikely]] return call_counting_slowly(fn, args, ret);
+    const ShardCacheEntry* hit = ContextStats::cached(fn->stats_id.load(std::memory_order_relaxed));
+    if (!hit) [[unlikely]] return call_slowly(fn, args, ret);
     jiffi_invoker code = fn->jit.load(std::memory_order_acquire);
     count_call(code ? hit->shard->jit : hit->shard->libffi);
     call_through(fn, code, args, ret);
-}
-
-// A call made while crash reports are on: the thread's mark names fn for its duration.
-[[gnu::noinline, gnu::cold]] void call_marked(jiffi_function* fn, const jiffi_slot* args, void* ret) {
-    CrashMark mark(fn);
-    call_counted(fn, args, ret);
 }
 
 // Reports on stderr why jiffi_function_call made no call: a NULL or dead fn, or NULL args.
@@ -177,8 +185,12 @@ inline void call_counted(jiffi_function* fn, const jiffi_slot* args, void* ret) 
 }  // namespace
 
 void jiffi::detail::call_function(jiffi_function* fn, const jiffi_slot* args, void* ret) {
-    if (crash_reports_on()) [[unlikely]] return call_marked(fn, args, ret);
     call_counted(fn, args, ret);
+}
+
+void jiffi::detail::mark_functions_for_crash_reports() {
+    HandlePool<jiffi_function>::instance().for_each_live(
+        [](jiffi_function* fn) { fn->stats_id.fetch_or(kCrashMarkBit, std::memory_order_relaxed); });
 }
 
 extern "C" {
@@ -391,7 +403,6 @@ void jiffi_function_call(jiffi_function* handle, const jiffi_slot* args, void* r
     // A NULL or dead function, or missing arguments, is reported on stderr and no call made.
     jiffi_function* fn = HandlePool<jiffi_function>::resolve(handle);
     if (!fn || (!args && fn->takes_args)) [[unlikely]] return refuse_call(handle, fn);
-    if (crash_reports_on()) [[unlikely]] return call_marked(fn, args, ret);
     call_counted(fn, args, ret);
 }
 

@@ -150,7 +150,9 @@ struct jiffi_function {
     jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives
     std::shared_ptr<jiffi::detail::TierJob> tier;  // AUTO: the job delivering the stub
     jiffi::detail::ContextStats* stats = nullptr;  // ctx's counters
-    uint64_t stats_id = 0;  // their id, which the call path finds its thread's shard by
+    // Their id, which the call path finds its thread's shard by; with kCrashMarkBit set while
+    // crash reports are on, so that calls miss the shard cache and take the marking path.
+    std::atomic<uint64_t> stats_id{0};
 };
 
 // The error object handed to C callers.

@@ -272,6 +272,9 @@ void crash_install() {
         }
         g_installed = true;
         g_crash_reports.store(true, std::memory_order_relaxed);
+        // Either this pass sees a new function's handle live, or its maker sees reports on.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        mark_functions_for_crash_reports();
     }
     prepare_thread();
 }

@@ -8,9 +8,14 @@
 
 namespace jiffi::detail {
 
-// Set once crash reports are installed; calls through jiffi_function_call then mark the
-// thread while they run (the call path tests it and otherwise does nothing more).
+// Set once crash reports are installed. Functions then carry kCrashMarkBit in their stats id,
+// which no shard cache entry matches: their calls leave the fast path for the one that marks
+// the thread, and the fast path itself tests nothing.
 extern std::atomic<bool> g_crash_reports;
+constexpr uint64_t kCrashMarkBit = uint64_t(1) << 63;
+
+// Sets kCrashMarkBit on every live function (defined with the C API's functions).
+void mark_functions_for_crash_reports();
 
 // True when crash reports are installed.
 inline bool crash_reports_on() noexcept { return g_crash_reports.load(std::memory_order_relaxed); }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "marshal/error.hpp"
 
@@ -102,6 +103,18 @@ public:
         return true;
     }
 
+    // Calls f with each object whose handle is live (which may be ending meanwhile: f must only
+    // touch what stays valid in a destroyed object's cell, such as atomics).
+    template <class F>
+    void for_each_live(F&& f) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (Cell* chunk : chunks_)
+            for (size_t i = 0; i < kChunkCells; ++i) {
+                uintptr_t tag = chunk[i].tag.load(std::memory_order_acquire);
+                if (tag && !(tag & 1)) f(object(&chunk[i]));
+            }
+    }
+
     // Takes another reference on obj.
     static void retain(T* obj) noexcept { cell(obj)->refs.fetch_add(1, std::memory_order_relaxed); }
 
@@ -153,9 +166,11 @@ private:
         }
         head_ = &cells[0];
         tail_ = &cells[kChunkCells - 1];
+        chunks_.push_back(cells);
     }
 
     std::mutex mu_;
+    std::vector<Cell*> chunks_;  // every chunk made, never freed
     Cell* head_ = nullptr;
     Cell* tail_ = nullptr;
 };

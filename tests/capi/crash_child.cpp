@@ -1,5 +1,6 @@
 // A program that faults inside foreign code on purpose, run by test_crash_report: argv[1] is
-// the backend (auto, jit, libffi), argv[2] what to do (callee, callback, env, chain, nested).
+// the backend (auto, jit, libffi), argv[2] what to do (callee, callback, env, chain, nested,
+// early: the function is bound before the report is installed).
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -55,12 +56,22 @@ int main(int argc, char** argv) {
     if (!std::strcmp(mode, "chain")) signal(SIGSEGV, previous_handler);
     jiffi_context* ctx = nullptr;
     must(jiffi_context_create(backend, &ctx), "context");
-    if (std::strcmp(mode, "env") != 0) must(jiffi_crash_report_install(), "install");
+    bool early = !std::strcmp(mode, "early");
+    if (std::strcmp(mode, "env") != 0 && !early) must(jiffi_crash_report_install(), "install");
     jiffi_library* lib = nullptr;
     must(jiffi_library_open(ctx, JIFFI_CRASH_FIXTURE, &lib), "library");
     jiffi_signature* read_sig = nullptr;
     must(jiffi_signature_parse(ctx, "int jiffi_crash_read(const int *)", &read_sig), "read signature");
     must(jiffi_function_bind(lib, "jiffi_crash_read", read_sig, &g_read), "bind read");
+    if (early) {
+        jiffi_slot a[1];
+        int x = 20;
+        a[0].ptr = &x;
+        int got = 0;
+        jiffi_function_call(g_read, a, &got);  // a call on the fast path, before the install
+        if (got != 20) return 4;
+        must(jiffi_crash_report_install(), "install");
+    }
     int ret = 0;
     if (!std::strcmp(mode, "callback") || !std::strcmp(mode, "nested")) {
         jiffi_signature* cb_sig = nullptr;

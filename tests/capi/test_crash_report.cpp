@@ -100,6 +100,17 @@ TEST_CASE("a fault in a function a callback's handler called is in that callee")
     CHECK(has(r.err, "the fault is in the callee"));
 }
 
+TEST_CASE("a function bound and called before the install is reported too") {
+    for (std::string backend : {"jit", "libffi"}) {
+        CAPTURE(backend);
+        ChildRun r = run_child(backend.c_str(), "early");
+        CAPTURE(r.err);
+        CHECK(died_by(r, SIGSEGV));
+        CHECK(has(r.err, "foreign function 'jiffi_crash_read'"));
+        CHECK(has(r.err, "the fault is in the callee"));
+    }
+}
+
 TEST_CASE("JIFFI_CRASH_REPORT=1 installs the report at the first context creation") {
     ChildRun on = run_child("auto", "env", {"JIFFI_CRASH_REPORT=1"});
     CAPTURE(on.err);

@@ -190,12 +190,14 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
 // The live callbacks' handles: each is its callback's base handle (a slot, or a libffi
 // callback with bit 0 set) with a generation in the top 16 bits, so that a release or use of
 // a handle whose callback was released, and whose slot may hold a newer callback, is refused.
+// Entries of released slot callbacks stay (with handle 0): slots are reused, so the table
+// stays as large as the slot table and a steady create/release cycle allocates nothing.
 struct LiveCallback {
-    uintptr_t handle;
-    jiffi_context* ctx;  // holds a reference on it
+    uintptr_t handle;    // 0 once released
+    jiffi_context* ctx;  // holds a reference on it while live
 };
 struct CallbackHandles {
-    std::mutex mu;
+    SpinLock mu;
     std::unordered_map<uintptr_t, LiveCallback> live;  // by base handle
     uint16_t generation = 0;
 };
@@ -212,7 +214,7 @@ uintptr_t live_base(const jiffi_callback* cb, const char* api) {
     auto h = reinterpret_cast<uintptr_t>(cb);
     uintptr_t base = h & kHandleAddressMask;
     CallbackHandles& t = callback_handles();
-    std::lock_guard<std::mutex> lock(t.mu);
+    std::lock_guard<SpinLock> lock(t.mu);
     auto it = t.live.find(base);
     if (it != t.live.end() && it->second.handle == h) return base;
     std::fprintf(stderr,
@@ -238,7 +240,7 @@ jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, ji
     try {
         if (base & ~kHandleAddressMask)
             fail(ErrorCode::OUT_OF_MEMORY, "callback '" + sig->sig.text + "' was made above 2^48, where handles cannot name it");
-        std::lock_guard<std::mutex> lock(t.mu);
+        std::lock_guard<SpinLock> lock(t.mu);
         if (++t.generation == 0) t.generation = 1;
         uintptr_t h = base | (uintptr_t(t.generation) << kHandleGenerationShift);
         t.live[base] = LiveCallback{h, ctx};
@@ -314,12 +316,14 @@ void release_callback(jiffi_callback* handle) {
     uintptr_t base = 0;
     {
         CallbackHandles& t = callback_handles();
-        std::lock_guard<std::mutex> lock(t.mu);
+        std::lock_guard<SpinLock> lock(t.mu);
         auto it = t.live.find(reinterpret_cast<uintptr_t>(handle) & kHandleAddressMask);
         if (it != t.live.end() && it->second.handle == reinterpret_cast<uintptr_t>(handle)) {
             base = it->first;
             ctx = it->second.ctx;
-            t.live.erase(it);
+            // A libffi callback without a slot is heap memory, whose addresses are not a bounded set.
+            if (is_ffi_handle(reinterpret_cast<jiffi_callback*>(base))) t.live.erase(it);
+            else it->second = LiveCallback{0, nullptr};
         }
     }
     if (!base) {

@@ -201,7 +201,7 @@ JIFFI_API jiffi_error *jiffi_signature_invoker(const jiffi_signature *sig, jiffi
 
 /* A batch of count calls, fns[0] first, compiled into one function (its addresses built in)
    when every function's context uses the JIT and the JIT serves every signature; otherwise
-   the calls are made one by one. The functions must outlive the batch. */
+   the calls are made one by one. The batch keeps its functions alive until it is destroyed. */
 JIFFI_API jiffi_error *jiffi_batch_create(jiffi_function *const *fns, size_t count,
                                           jiffi_batch **out);
 /* Makes the batch's calls in order: call i takes args[i] and stores its result in rets[i]
@@ -220,7 +220,7 @@ JIFFI_API void jiffi_batch_destroy(jiffi_batch *b);
    closure; AUTO: the JIT when it can serve sig, else libffi (counted as declined). Handlers
    must not unwind (the C++ API catches and rethrows for them). Errors: variadic signatures
    (JIFFI_E_VARIADIC), a signature of another context, a signature no backend can serve.
-   A callback must be released before its context is destroyed. */
+   A callback keeps its context alive until it is released (docs/c-api.md). */
 JIFFI_API jiffi_error *jiffi_callback_create(jiffi_context *ctx, const jiffi_signature *sig,
                                              jiffi_handler handler, void *user_data,
                                              jiffi_callback **out);

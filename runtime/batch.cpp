@@ -2,24 +2,39 @@
 #include "runtime/batch.hpp"
 
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "marshal/error.hpp"
 #include "runtime/context.hpp"
+#include "runtime/handles.hpp"
+
+jiffi_batch::~jiffi_batch() {
+    for (jiffi_function* fn : fns) jiffi::detail::HandlePool<jiffi_function>::instance().release(fn);
+}
 
 namespace jiffi::detail {
 
 jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
     if (!fns || count == 0) fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: a batch needs at least one function");
-    auto b = std::make_unique<jiffi_batch>();
+    HandlePool<jiffi_batch>& pool = HandlePool<jiffi_batch>::instance();
+    std::unique_ptr<jiffi_batch, void (*)(jiffi_batch*)> b(pool.make(), [](jiffi_batch* p) {
+        HandlePool<jiffi_batch>::instance().release(p);
+    });
+    b->fns.reserve(count);
     bool jit = true;
     StubSpec spec;
     spec.kind = StubKind::Batch;
     for (size_t i = 0; i < count; ++i) {
-        jiffi_function* fn = fns[i];
-        if (!fn) fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: function " + std::to_string(i) + " is NULL");
+        if (!fns[i]) fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: function " + std::to_string(i) + " is NULL");
+        jiffi_function* fn = HandlePool<jiffi_function>::resolve(fns[i]);
+        if (!fn)
+            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_batch_create: function " + std::to_string(i) +
+                                                  " is not a live function (destroyed, or stale)");
+        HandlePool<jiffi_function>::retain(fn);
         b->fns.push_back(fn);
+        b->takes_args.push_back(fn->takes_args);
         b->ret_sizes.push_back(fn->ret_size);
         const jiffi_context* ctx = fn->ctx;
         bool uses_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
@@ -38,11 +53,18 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
             b->compiled = reinterpret_cast<jiffi_batch::BatchFn>(b->code.address());
         }
     }
-    return b.release();
+    return as_handle<jiffi_batch>(pool.publish(b.release()));
 }
 
 void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets) {
     size_t n = b->fns.size();
+    for (size_t i = 0; i < n; ++i) {
+        if (!args[i] && b->takes_args[i]) [[unlikely]] {
+            std::fprintf(stderr, "jiffi: jiffi_batch_call: args[%zu] is NULL for '%s', which takes arguments; no call made\n",
+                         i, b->fns[i]->sig->sig.text.c_str());
+            return;
+        }
+    }
     // Compiled calls store every non-void result: NULL return storage gets scratch.
     bool scratch = false;
     for (size_t i = 0; i < n && !scratch; ++i) scratch = b->ret_sizes[i] && !(rets && rets[i]);
@@ -59,7 +81,7 @@ void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets
         }
         return b->compiled(args, own.data());
     }
-    for (size_t i = 0; i < n; ++i) jiffi_function_call(b->fns[i], args[i], rets ? rets[i] : nullptr);
+    for (size_t i = 0; i < n; ++i) call_function(b->fns[i], args[i], rets ? rets[i] : nullptr);
 }
 
 }  // namespace jiffi::detail

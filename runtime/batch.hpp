@@ -10,7 +10,14 @@
 // A batch of calls: compiled into one function when the JIT serves every call, else made one
 // by one through jiffi_function_call.
 struct jiffi_batch {
-    std::vector<jiffi_function*> fns;  // not owned: they outlive the batch
+    jiffi_batch() = default;
+    // Drops the batch's references on its functions.
+    ~jiffi_batch();
+    jiffi_batch(const jiffi_batch&) = delete;
+    jiffi_batch& operator=(const jiffi_batch&) = delete;
+
+    std::vector<jiffi_function*> fns;  // each holds a reference: they live while the batch does
+    std::vector<bool> takes_args;      // call i needs args[i]
     std::vector<size_t> ret_sizes;     // bytes each non-void return needs (scratch for NULL)
     jiffi::detail::StubRef code;       // the compiled batch, when there is one
     using BatchFn = void (*)(const jiffi_slot* const* args, void* const* rets);
@@ -19,12 +26,16 @@ struct jiffi_batch {
 
 namespace jiffi::detail {
 
-// A batch of fns[0..count); compiled when their contexts use the JIT (AUTO included) and the
-// JIT serves every signature. Throws Error(INVALID_ARGUMENT) for a null function or an
-// empty batch, naming the position.
+// The handle of a new batch of fns[0..count) (handles); compiled when their contexts use the
+// JIT (AUTO included) and the JIT serves every signature. Throws Error(INVALID_ARGUMENT) for
+// an empty batch, or a NULL or dead function, naming its position.
 jiffi_batch* make_batch(jiffi_function* const* fns, size_t count);
 
-// Makes the batch's calls in order.
+// Makes the batch's calls in order; makes none, reporting it on stderr, when a call that
+// takes arguments has NULL args[i].
 void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets);
+
+// Makes one call of a live function whose arguments are checked (jiffi_function_call's path).
+void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret);
 
 }  // namespace jiffi::detail

@@ -15,12 +15,14 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "callbacks/slot_table.hpp"
 #include "callbacks/threads.hpp"
 #include "callbacks/thunks.hpp"
 #include "runtime/context.hpp"
+#include "runtime/handles.hpp"
 
 // The target of a libffi callback's trampoline slot: the slot arrives in %r10; its handler
 // field (offset 8) holds libffi's closure entry, read from the trampoline libffi wrote into
@@ -286,10 +288,75 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
 #endif
 }
 
+// The live callbacks' handles: each is its callback's base handle (a slot, or a libffi
+// callback with bit 0 set) with a generation in the top 16 bits, so that a release or use of
+// a handle whose callback was released, and whose slot may hold a newer callback, is refused.
+// Entries of released slot callbacks stay (with handle 0): slots are reused, so the table
+// stays as large as the slot table and a steady create/release cycle allocates nothing.
+struct LiveCallback {
+    uintptr_t handle;    // 0 once released
+    jiffi_context* ctx;  // holds a reference on it while live
+};
+struct CallbackHandles {
+    SpinLock mu;
+    std::unordered_map<uintptr_t, LiveCallback> live;  // by base handle
+    uint16_t generation = 0;
+};
+
+CallbackHandles& callback_handles() {
+    // Never destroyed: callbacks may be released by other static destructors.
+    static auto* h = new CallbackHandles();
+    return *h;
+}
+
+// The base handle of a live callback handle, or 0 (reported on stderr naming api) when the
+// handle is not one.
+uintptr_t live_base(const jiffi_callback* cb, const char* api) {
+    auto h = reinterpret_cast<uintptr_t>(cb);
+    uintptr_t base = h & kHandleAddressMask;
+    CallbackHandles& t = callback_handles();
+    std::lock_guard<SpinLock> lock(t.mu);
+    auto it = t.live.find(base);
+    if (it != t.live.end() && it->second.handle == h) return base;
+    std::fprintf(stderr,
+                 "jiffi: %s: the callback handle %p is not a live callback (released already, or its "
+                 "slot now holds another callback); nothing done\n",
+                 api, static_cast<const void*>(cb));
+    return 0;
+}
+
+// Frees a callback made by make_any_callback that never got a handle.
+void release_base(uintptr_t base);
+
+// A new callback's base handle (see CallbackHandles).
+jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
+                                  void* user_data, void (*dispose)(void*));
+
 }  // namespace
 
 jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
                               void* user_data, void (*dispose)(void*)) {
+    CallbackHandles& t = callback_handles();
+    auto base = reinterpret_cast<uintptr_t>(make_any_callback(ctx, sig, handler, user_data, dispose));
+    try {
+        if (base & ~kHandleAddressMask)
+            fail(ErrorCode::OUT_OF_MEMORY, "callback '" + sig->sig.text + "' was made above 2^48, where handles cannot name it");
+        std::lock_guard<SpinLock> lock(t.mu);
+        if (++t.generation == 0) t.generation = 1;
+        uintptr_t h = base | (uintptr_t(t.generation) << kHandleGenerationShift);
+        t.live[base] = LiveCallback{h, ctx};
+        HandlePool<jiffi_context>::retain(ctx);
+        return reinterpret_cast<jiffi_callback*>(h);
+    } catch (...) {
+        release_base(base);  // out of memory only: the callback is freed as released
+        throw;
+    }
+}
+
+namespace {
+
+jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
+                                  void* user_data, void (*dispose)(void*)) {
     if (sig->ctx != ctx)
         fail(ErrorCode::INVALID_ARGUMENT, "signature '" + sig->sig.text + "' belongs to another context");
     if (sig->sig.variadic_prototype || sig->sig.variadic_call)
@@ -311,14 +378,8 @@ jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, ji
     return make_ffi_callback(sig, handler, user_data, dispose);
 }
 
-void* callback_code(jiffi_callback* cb) {
-    if (!cb) return nullptr;
-    if (is_ffi_handle(cb)) return ffi_of(cb)->code();
-    return SlotTable::instance().code(reinterpret_cast<SlotData*>(cb));
-}
-
-void release_callback(jiffi_callback* cb) {
-    if (!cb) return;
+void release_base(uintptr_t base) {
+    auto* cb = reinterpret_cast<jiffi_callback*>(base);
     if (!is_ffi_handle(cb)) return SlotTable::instance().release(reinterpret_cast<SlotData*>(cb));
     FfiCallback* f = ffi_of(cb);
     if (!f->mark_released()) return;  // released before: nothing more to do
@@ -337,6 +398,44 @@ void release_callback(jiffi_callback* cb) {
         }
     }
     for (FfiCallback* d : done) delete d;
+}
+
+}  // namespace
+
+void* callback_code(jiffi_callback* handle) {
+    if (!handle) return nullptr;
+    uintptr_t base = live_base(handle, "jiffi_callback_code");
+    if (!base) return nullptr;
+    auto* cb = reinterpret_cast<jiffi_callback*>(base);
+    if (is_ffi_handle(cb)) return ffi_of(cb)->code();
+    return SlotTable::instance().code(reinterpret_cast<SlotData*>(cb));
+}
+
+void release_callback(jiffi_callback* handle) {
+    if (!handle) return;
+    jiffi_context* ctx = nullptr;
+    uintptr_t base = 0;
+    {
+        CallbackHandles& t = callback_handles();
+        std::lock_guard<SpinLock> lock(t.mu);
+        auto it = t.live.find(reinterpret_cast<uintptr_t>(handle) & kHandleAddressMask);
+        if (it != t.live.end() && it->second.handle == reinterpret_cast<uintptr_t>(handle)) {
+            base = it->first;
+            ctx = it->second.ctx;
+            // A libffi callback without a slot is heap memory, whose addresses are not a bounded set.
+            if (is_ffi_handle(reinterpret_cast<jiffi_callback*>(base))) t.live.erase(it);
+            else it->second = LiveCallback{0, nullptr};
+        }
+    }
+    if (!base) {
+        std::fprintf(stderr,
+                     "jiffi: jiffi_callback_release: the callback handle %p is not a live callback (released "
+                     "already, or its slot now holds another callback); nothing done\n",
+                     static_cast<void*>(handle));
+        return;
+    }
+    release_base(base);
+    HandlePool<jiffi_context>::instance().release(ctx);
 }
 
 void ffi_callbacks_fork_prepare() noexcept { ffi_quarantine().mu.lock(); }

@@ -205,7 +205,7 @@ extern "C" {
 jiffi_error* jiffi_type_describe(jiffi_context* ctx, const char* type_name, jiffi_type_detail* out) {
     return guarded([&] {
         require(out, "jiffi_type_describe", "out");
-        require(ctx, "jiffi_type_describe", "ctx");
+        ctx = require_live(ctx, "jiffi_type_describe", "ctx");
         require(type_name, "jiffi_type_describe", "type_name");
         describe(ctx->types, ctx->parse_type(type_name), *out);
     });
@@ -230,7 +230,7 @@ jiffi_error* jiffi_record_field(jiffi_context* ctx, const char* record, const ch
                                 jiffi_field_info* out) {
     return guarded([&] {
         require(out, "jiffi_record_field", "out");
-        require(ctx, "jiffi_record_field", "ctx");
+        ctx = require_live(ctx, "jiffi_record_field", "ctx");
         require(record, "jiffi_record_field", "record_type");
         require(path, "jiffi_record_field", "path");
         resolve_path(ctx->types, record_type(ctx, record), path, *out);
@@ -239,6 +239,7 @@ jiffi_error* jiffi_record_field(jiffi_context* ctx, const char* record, const ch
 
 size_t jiffi_record_member_name(jiffi_context* ctx, const char* record, size_t index, char* buf,
                                 size_t len) {
+    ctx = check_live(ctx, "jiffi_record_member_name");
     if (!ctx || !record) return 0;
     try {
         std::vector<std::string> names;
@@ -253,7 +254,7 @@ size_t jiffi_record_member_name(jiffi_context* ctx, const char* record, size_t i
 jiffi_error* jiffi_record_define(jiffi_context* ctx, const char* tag, int is_union,
                                  const jiffi_field_spec* fields, size_t count) {
     return guarded([&] {
-        require(ctx, "jiffi_record_define", "ctx");
+        ctx = require_live(ctx, "jiffi_record_define", "ctx");
         require(tag, "jiffi_record_define", "tag");
         if (count) require(fields, "jiffi_record_define", "fields");
         std::string kind = is_union ? "union " : "struct ";
@@ -309,6 +310,7 @@ jiffi_error* jiffi_record_define(jiffi_context* ctx, const char* tag, int is_uni
 }
 
 size_t jiffi_context_search_paths(const jiffi_context* ctx, char* buf, size_t len) {
+    ctx = check_live(ctx, "jiffi_context_search_paths");
     if (!ctx) return copy_out("", buf, len);
     try {
         std::string joined;

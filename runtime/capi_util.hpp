@@ -7,7 +7,9 @@
 
 #include "jiffi/jiffi.h"
 #include "marshal/error.hpp"
+#include "runtime/batch.hpp"
 #include "runtime/context.hpp"
+#include "runtime/handles.hpp"
 
 namespace jiffi::detail {
 
@@ -43,6 +45,34 @@ jiffi_error* guarded(F&& body) noexcept {
 // Fails with INVALID_ARGUMENT naming the function and parameter when p is null.
 inline void require(const void* p, const char* function, const char* param) {
     if (!p) fail(ErrorCode::INVALID_ARGUMENT, std::string(function) + ": argument '" + param + "' is NULL");
+}
+
+// The word naming each handle type in messages.
+inline const char* handle_kind(const jiffi_context*) { return "context"; }
+inline const char* handle_kind(const jiffi_library*) { return "library"; }
+inline const char* handle_kind(const jiffi_function*) { return "function"; }
+inline const char* handle_kind(const jiffi_batch*) { return "batch"; }
+
+// The object a handle of the C API names, or null for a null handle or one that is not live
+// (which is reported on stderr naming api): for entry points that cannot return an error.
+template <class T>
+T* check_live(const T* handle, const char* api) noexcept {
+    if (!handle) return nullptr;
+    T* obj = HandlePool<T>::resolve(handle);
+    if (!obj) report_bad_handle(api, handle_kind(handle), handle, HandlePool<T>::state(handle));
+    return obj;
+}
+
+// The object a handle names; fails with INVALID_ARGUMENT naming the function and parameter
+// when the handle is NULL or not live.
+template <class T>
+T* require_live(const T* handle, const char* function, const char* param) {
+    require(handle, function, param);
+    if (T* obj = HandlePool<T>::resolve(handle)) return obj;
+    const char* why = HandlePool<T>::state(handle) == HandleState::Destroyed ? "was destroyed"
+                                                                             : "is not a live one (stale or never made)";
+    fail(ErrorCode::INVALID_ARGUMENT, std::string(function) + ": argument '" + param + "' names a " +
+                                          handle_kind(handle) + " that " + why);
 }
 
 }  // namespace jiffi::detail

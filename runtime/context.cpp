@@ -45,7 +45,12 @@ jiffi_context::jiffi_context(jiffi_backend b)
     fork_track_context(this);
 }
 
-jiffi_context::~jiffi_context() { fork_untrack_context(this); }
+jiffi_context::~jiffi_context() {
+    fork_untrack_context(this);
+    // An AUTO context's stubs may still be compiling in the background: finish first, so
+    // that a program exiting right after never tears LLVM down under the compiler thread.
+    if (backend == JIFFI_BACKEND_AUTO) TierCompiler::instance().quiesce();
+}
 
 void jiffi_context::cdef(const char* text) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -92,9 +97,10 @@ void jiffi_context::set_search_paths(std::vector<std::string> paths) {
 }
 
 jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
-    : ctx(c), sig(s), address(a), stats(c->stats.get()), stats_id(c->stats->id) {
+    : ctx_ref(c), ctx(c), sig(s), address(a), stats(c->stats.get()), stats_id(c->stats->id) {
     const Type* r = sig->sig.ret;
     ret_size = r->is_void() ? 0 : ctx->types.size_of(r);
+    takes_args = !sig->sig.args.empty();
 }
 
 jiffi_function::~jiffi_function() {

@@ -16,6 +16,7 @@
 #include "marshal/type.hpp"
 #include "callbacks/thunks.hpp"
 #include "runtime/ffi_backend.hpp"
+#include "runtime/handles.hpp"
 #include "runtime/jit_backend.hpp"
 #include "runtime/library.hpp"
 #include "runtime/tiering.hpp"
@@ -60,9 +61,12 @@ public:
 };
 
 // A context: one target's types, the declarations made in it, its signatures and options.
+// Reference counted (handles.hpp): its handle and each of its functions, libraries and
+// callbacks hold a reference, so it lives until the last of them is gone.
 struct jiffi_context {
     explicit jiffi_context(jiffi_backend b);
-    // Leaves the set of contexts the fork handlers lock before anything is torn down.
+    // Leaves the set of contexts the fork handlers lock, then waits for the AUTO compiler
+    // (which may be compiling the context's stubs) to go idle.
     ~jiffi_context();
     jiffi_context(const jiffi_context&) = delete;
     jiffi_context& operator=(const jiffi_context&) = delete;
@@ -99,10 +103,30 @@ private:
     std::vector<std::string> search_paths_;
 };
 
-// An open library of a context.
+namespace jiffi::detail {
+
+// A reference on a context, held by the objects that need it alive.
+class ContextRef {
+public:
+    explicit ContextRef(jiffi_context* c) noexcept : ctx_(c) { HandlePool<jiffi_context>::retain(c); }
+    ~ContextRef() { HandlePool<jiffi_context>::instance().release(ctx_); }
+    ContextRef(const ContextRef&) = delete;
+    ContextRef& operator=(const ContextRef&) = delete;
+
+private:
+    jiffi_context* ctx_;
+};
+
+}  // namespace jiffi::detail
+
+// An open library of a context; the functions bound from it keep it loaded.
 struct jiffi_library {
+    jiffi_library(jiffi_context* c, std::shared_ptr<jiffi::detail::LoadedLibrary> l)
+        : ctx_ref(c), ctx(c), lib(std::move(l)) {}
+
+    jiffi::detail::ContextRef ctx_ref;
     jiffi_context* ctx = nullptr;
-    std::unique_ptr<jiffi::detail::LoadedLibrary> lib;
+    std::shared_ptr<jiffi::detail::LoadedLibrary> lib;
 };
 
 // A C function bound to a signature and ready to call: through its JIT stub when it has
@@ -115,16 +139,24 @@ struct jiffi_function {
     jiffi_function(const jiffi_function&) = delete;
     jiffi_function& operator=(const jiffi_function&) = delete;
 
+    jiffi::detail::ContextRef ctx_ref;  // first: released after everything else
     jiffi_context* ctx = nullptr;
+    std::shared_ptr<jiffi::detail::LoadedLibrary> library;  // bound functions: keeps the code mapped
+    // What a crash report names: the symbol (or "" when unknown) and the file it is in.
+    std::string symbol;
+    std::string library_path;
     const jiffi_signature* sig = nullptr;
     void* address = nullptr;
     size_t ret_size = 0;  // bytes a non-void return needs (scratch for a null ret)
+    bool takes_args = false;  // the signature has arguments (so args must not be NULL)
     const jiffi::detail::FfiCall* ffi = nullptr;
     std::atomic<jiffi_invoker> jit{nullptr};  // the stub, once calls go through it
     jiffi::detail::StubRef stub;  // JIT contexts: holds the stub's code while the function lives
     std::shared_ptr<jiffi::detail::TierJob> tier;  // AUTO: the job delivering the stub
     jiffi::detail::ContextStats* stats = nullptr;  // ctx's counters
-    uint64_t stats_id = 0;  // their id, which the call path finds its thread's shard by
+    // Their id, which the call path finds its thread's shard by; with kCrashMarkBit set while
+    // crash reports are on, so that calls miss the shard cache and take the marking path.
+    std::atomic<uint64_t> stats_id{0};
 };
 
 // The error object handed to C callers.

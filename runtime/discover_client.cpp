@@ -698,6 +698,7 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         if (!ctx || !req || !out)
             fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_discover: argument '") +
                                                   (!ctx ? "ctx" : !req ? "req" : "out") + "' is NULL");
+        ctx = require_live(ctx, "jiffi_layout_discover", "ctx");
         std::memset(out, 0, sizeof *out);
         Request q = make_request(*req, ctx->types.target().triple);
         std::string dir = cache_dir(*req);
@@ -749,6 +750,7 @@ jiffi_error* jiffi_layout_member(jiffi_context* ctx, const char* type_name, size
         if (!ctx || !type_name || !out)
             fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_member: argument '") +
                                                   (!ctx ? "ctx" : !type_name ? "type_name" : "out") + "' is NULL");
+        ctx = require_live(ctx, "jiffi_layout_member", "ctx");
         const jiffi_signature* s = ctx->parse_signature(("void (" + std::string(type_name) + " *)").c_str());
         const Type* p = s->sig.args.at(0);
         if (!p->inner->is_record() || !p->inner->record->complete)

@@ -77,6 +77,16 @@ JIFFI_API jiffi_backend jiffi_context_backend(const jiffi_context *ctx);
    damaged files are ignored and replaced; the directory may be emptied at any time. */
 JIFFI_API jiffi_error *jiffi_jit_set_cache_dir(const char *dir);
 
+/* Opt-in crash reports (process-wide; docs/c-api.md): installs handlers for SIGSEGV, SIGBUS,
+   SIGILL and SIGFPE that write one line to stderr naming the foreign function the faulting
+   thread is calling through jiffi_function_call (symbol, library, signature) and whether the
+   fault is in a callback's handler or in the callee, then hand the signal to the action
+   installed before them (the default one ends the process by the signal). Threads get an
+   alternate signal stack on their first call while reports are on. Setting
+   JIFFI_CRASH_REPORT=1 installs them when the first context is created. Repeated calls only
+   give the calling thread its alternate stack. */
+JIFFI_API jiffi_error *jiffi_crash_report_install(void);
+
 JIFFI_API jiffi_error *jiffi_cdef(jiffi_context *ctx, const char *declarations);
 JIFFI_API jiffi_error *jiffi_signature_parse(jiffi_context *ctx, const char *text,
                                              jiffi_signature **out);
@@ -191,7 +201,7 @@ JIFFI_API jiffi_error *jiffi_signature_invoker(const jiffi_signature *sig, jiffi
 
 /* A batch of count calls, fns[0] first, compiled into one function (its addresses built in)
    when every function's context uses the JIT and the JIT serves every signature; otherwise
-   the calls are made one by one. The functions must outlive the batch. */
+   the calls are made one by one. The batch keeps its functions alive until it is destroyed. */
 JIFFI_API jiffi_error *jiffi_batch_create(jiffi_function *const *fns, size_t count,
                                           jiffi_batch **out);
 /* Makes the batch's calls in order: call i takes args[i] and stores its result in rets[i]
@@ -210,7 +220,7 @@ JIFFI_API void jiffi_batch_destroy(jiffi_batch *b);
    closure; AUTO: the JIT when it can serve sig, else libffi (counted as declined). Handlers
    must not unwind (the C++ API catches and rethrows for them). Errors: variadic signatures
    (JIFFI_E_VARIADIC), a signature of another context, a signature no backend can serve.
-   A callback must be released before its context is destroyed. */
+   A callback keeps its context alive until it is released (docs/c-api.md). */
 JIFFI_API jiffi_error *jiffi_callback_create(jiffi_context *ctx, const jiffi_signature *sig,
                                              jiffi_handler handler, void *user_data,
                                              jiffi_callback **out);

@@ -244,7 +244,7 @@ TEST_CASE("a plan the JIT declines in the background leaves its functions on lib
                                                                  : "x86_64-unknown-linux-gnu";
     std::shared_ptr<TierJob> slot;
     std::atomic<jiffi_invoker> first{nullptr}, second{nullptr};
-    auto make = [&] { return std::make_shared<TierJob>(spec, "foreign add3", c.ctx->stats); };
+    auto make = [&] { return std::make_shared<TierJob>(spec, "foreign add3", jiffi::detail::HandlePool<jiffi_context>::resolve(c.ctx)->stats); };
     TierCompiler& compiler = TierCompiler::instance();
     compiler.attach(slot, make, TierWaiter{&first, true});
     compiler.attach(slot, make, TierWaiter{&second, true});

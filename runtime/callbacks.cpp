@@ -438,6 +438,10 @@ void release_callback(jiffi_callback* handle) {
     HandlePool<jiffi_context>::instance().release(ctx);
 }
 
+void callback_handles_fork_prepare() noexcept { callback_handles().mu.lock(); }
+
+void callback_handles_fork_release() noexcept { callback_handles().mu.unlock(); }
+
 void ffi_callbacks_fork_prepare() noexcept { ffi_quarantine().mu.lock(); }
 
 void ffi_callbacks_fork_release() noexcept { ffi_quarantine().mu.unlock(); }

@@ -21,5 +21,9 @@ void release_callback(jiffi_callback* cb);
 void ffi_callbacks_fork_prepare() noexcept;
 // After fork(): releases it (in the parent and the child alike).
 void ffi_callbacks_fork_release() noexcept;
+// Before fork(): takes the lock of the live callbacks' handle table (a leaf).
+void callback_handles_fork_prepare() noexcept;
+// After fork(): releases it (in the parent and the child alike).
+void callback_handles_fork_release() noexcept;
 
 }  // namespace jiffi::detail

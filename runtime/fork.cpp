@@ -13,8 +13,10 @@
 #include "jit/jit_engine.hpp"
 #include "jit/stub_cache.hpp"
 #include "runtime/callbacks.hpp"
+#include "runtime/batch.hpp"
 #include "runtime/context.hpp"
 #include "runtime/ffi_backend.hpp"
+#include "runtime/handles.hpp"
 #include "runtime/library.hpp"
 #include "runtime/tiering.hpp"
 
@@ -40,10 +42,20 @@ Contexts& contexts() {
 //   tier compiler (once no batch compiles) > libffi callback quarantine > trampoline table >
 //   thunk registry > stub cache > JIT engine (its creation, then its compiles) > callback
 //   thread registry > each context's type table > context counters > leaves (libffi closure
-//   allocator, ld.so.cache memo, layout memo, log). The layout discovery client's locks exist
+//   allocator, C API handle pools, callback handle table, ld.so.cache memo, layout memo, log). The layout discovery client's locks exist
 //   when it is built (JIFFI_DISCOVER_INSTALL_DIR is defined then).
 // std::call_once flags need nothing: they are glibc pthread_once controls, which restart in
 // the child an initialization that a thread missing there had begun.
+
+// Takes (prepare) or releases the C API handle pools' locks and the callback handle table's.
+void handles_fork(bool prepare) noexcept {
+    auto each = [prepare](auto& pool) { prepare ? pool.fork_prepare() : pool.fork_release(); };
+    each(HandlePool<jiffi_context>::instance());
+    each(HandlePool<jiffi_library>::instance());
+    each(HandlePool<jiffi_function>::instance());
+    each(HandlePool<jiffi_batch>::instance());
+    prepare ? callback_handles_fork_prepare() : callback_handles_fork_release();
+}
 
 // Takes every lock before fork(); a batch compiling in the background is finished first.
 void prepare() noexcept {
@@ -65,6 +77,7 @@ void prepare() noexcept {
     for (jiffi_context* ctx : c.live) ctx->types.fork_mutex().lock();
     ContextStats::fork_prepare();
     closures_fork_prepare();
+    handles_fork(true);
     library_fork_prepare_leaf();
 #ifdef JIFFI_DISCOVER_INSTALL_DIR
     discover_fork_prepare_leaf();
@@ -80,6 +93,7 @@ void release(bool child) noexcept {
     discover_fork_release_leaf();
 #endif
     library_fork_release_leaf();
+    handles_fork(false);
     closures_fork_release();
     ContextStats::fork_release();
     Contexts& c = contexts();

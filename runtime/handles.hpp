@@ -115,6 +115,11 @@ public:
             }
     }
 
+    // Before fork(): takes the pool's lock (a leaf: nothing else is locked while it is held).
+    void fork_prepare() noexcept { mu_.lock(); }
+    // After fork(): releases it (in the parent and the child alike).
+    void fork_release() noexcept { mu_.unlock(); }
+
     // Takes another reference on obj.
     static void retain(T* obj) noexcept { cell(obj)->refs.fetch_add(1, std::memory_order_relaxed); }
 

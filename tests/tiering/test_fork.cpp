@@ -258,11 +258,13 @@ void blocking_handler(void*, const jiffi_slot*, void* ret) {
 // In a child forked while another thread runs callback `blocked`: releases it and churns
 // callbacks until its slot is handed out again. Returns 0 when it is, 1 when it never is.
 int child_reuses(jiffi_context* ctx, jiffi_signature* sig, jiffi_callback* blocked) {
+    // Handles carry a generation, so the slot is recognised by its code address.
+    void* blocked_code = jiffi_callback_code(blocked);
     jiffi_callback_release(blocked);
     for (int k = 0; k < 8192; ++k) {
         jiffi_callback* cb = make_callback(ctx, sig, k);
         if (!cb) return 2;
-        bool reused = cb == blocked;
+        bool reused = jiffi_callback_code(cb) == blocked_code;
         jiffi_callback_release(cb);
         if (reused) return 0;
     }

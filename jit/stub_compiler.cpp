@@ -351,7 +351,7 @@ void StubBuilder::lower_argument(size_t index, Lowered& out) {
     }
 }
 
-// Stores the call's result at ret by the slot rules of C_API.md.
+// Stores the call's result at ret by the slot rules of docs/c-api.md.
 void StubBuilder::store_result(llvm::Value* result, llvm::Value* ret) {
     const SlotInfo& s = spec_.ret;
     llvm::Type* type = result->getType();
@@ -492,7 +492,7 @@ void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret
         uint64_t size = spec_.ret.size;
         uint64_t align = std::max<uint64_t>(r.align, 1);
         // The callee writes straight into ret when ret is as aligned as the plan says
-        // (C_API.md promises _Alignof of the return type), else into a temporary.
+        // (docs/c-api.md promises _Alignof of the return type), else into a temporary.
         llvm::Value* dest = ret;
         if (align > spec_.ret.align) {
             llvm::AllocaInst* tmp = temporary(size, align);
@@ -530,7 +530,7 @@ void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret
         llvm::Value* value = b_.CreateAlignedLoad(b_.getInt32Ty(), b_.CreateCall(where), llvm::Align(4));
         b_.CreateAlignedStore(value, err, llvm::Align(4));
     }
-    // The stub stores to ret unconditionally (C_API.md: ret points at the return storage
+    // The stub stores to ret unconditionally (docs/c-api.md: ret points at the return storage
     // unless the return is void); jiffi_function_call gives a null ret a scratch buffer.
     // No test for null keeps the path after the call short and the stub one block.
     if (sret_copy_from) {
@@ -568,7 +568,7 @@ llvm::Type* StubBuilder::callee_param(size_t index, Lowered& out) {
 }
 
 // Stores C argument index of a thunk, arriving from IR parameter `param` on, into its slot
-// by the C_API.md slot rules; values of memory slots are copied to the thunk's frame.
+// by the docs/c-api.md slot rules; values of memory slots are copied to the thunk's frame.
 void StubBuilder::store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots) {
     const ArgPlan& a = spec_.plan.args[index];
     const SlotInfo& s = spec_.args[index];

@@ -42,7 +42,7 @@ void set_thunk_runtime(const ThunkRuntime& rt);
 
 // Adds to module the code spec asks for, named name. Invoker: `void name(ptr fn, ptr args,
 // ptr ret)` calling fn by the C ABI as spec's plan says, loading arguments from the slots
-// at args and storing the result at ret by the C_API.md slot rules (ErrnoInvoker: a fourth
+// at args and storing the result at ret by the docs/c-api.md slot rules (ErrnoInvoker: a fourth
 // `ptr err` receiving errno right after the call). Thunk: a function of the plan's own C
 // signature taking a callback slot in its nest register, which stores its arguments into
 // slots, calls the slot's handler and returns what the handler left. Throws

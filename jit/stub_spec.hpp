@@ -11,7 +11,7 @@
 
 namespace jiffi::detail {
 
-// How one C value is held by the invoker's slots (C_API.md "Value slots").
+// How one C value is held by the invoker's slots (docs/c-api.md "Value slots").
 struct SlotInfo {
     ValueClass cls = ValueClass::Void;  // Memory: the slot (or ret) points at the bytes
     uint64_t size = 0;                  // sizeof the C type as the slot carries it
@@ -20,7 +20,7 @@ struct SlotInfo {
 
 // What shape of code a spec asks for.
 enum class StubKind : uint8_t {
-    Invoker,       // void stub(fn, args, ret): calls fn by the plan (C_API.md's invoker)
+    Invoker,       // void stub(fn, args, ret): calls fn by the plan (docs/c-api.md's invoker)
     ErrnoInvoker,  // void stub(fn, args, ret, int *err): an invoker that also stores the errno
                    // the callee left, read right after the call returns
     Thunk,         // a C function of the plan's signature whose static chain (nest register) is

@@ -164,7 +164,7 @@ void FfiCallback::prepare_allocated() {
 }
 #endif
 
-// The slot value of a scalar argument of cls and size bytes at p (C_API.md widening rules).
+// The slot value of a scalar argument of cls and size bytes at p (docs/c-api.md widening rules).
 jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
     jiffi_slot s;
     s.u64 = 0;

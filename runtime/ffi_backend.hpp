@@ -36,7 +36,7 @@ public:
     FfiCall(const FfiCall&) = delete;
     FfiCall& operator=(const FfiCall&) = delete;
 
-    // Calls fn with args by the signature and stores the result in ret per C_API.md; err,
+    // Calls fn with args by the signature and stores the result in ret per docs/c-api.md; err,
     // when not null, receives the errno fn left, read right after ffi_call returns.
     void call(void* fn, const jiffi_slot* args, void* ret, int* err = nullptr) const;
 

@@ -60,7 +60,7 @@ struct signed_value : std::is_signed<T> {};
 template <class T>
 struct signed_value<T, true> : std::is_signed<std::underlying_type_t<T>> {};
 
-// The C++ value of type T an argument slot holds (C_API.md slot rules).
+// The C++ value of type T an argument slot holds (docs/c-api.md slot rules).
 template <class T>
 T from_slot(const jiffi_slot& s) {
     if constexpr (std::is_same_v<T, bool>) {
@@ -85,7 +85,7 @@ T from_slot(const jiffi_slot& s) {
     }
 }
 
-// Stores v as a callback's result at ret (C_API.md return rules).
+// Stores v as a callback's result at ret (docs/c-api.md return rules).
 template <class T>
 void to_ret(void* ret, const T& v) {
     auto* s = static_cast<jiffi_slot*>(ret);

@@ -391,7 +391,7 @@ struct OutRead {
     bool scalar;
 };
 
-// Converts argument v for the C type t into slot (the rules of C_API.md), keeping any
+// Converts argument v for the C type t into slot (the rules of docs/c-api.md), keeping any
 // memory it needs in scratch and recording out arguments in outs.
 inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratch& scratch,
                         std::vector<OutRead>& outs, const Where& where) {

@@ -19,7 +19,7 @@ extern "C" {
 
 /* ---- Value slots ------------------------------------------------------------------ */
 
-/* One argument or scalar return value, widened by the rules of C_API.md. */
+/* One argument or scalar return value, widened by the rules of docs/c-api.md. */
 typedef union jiffi_slot {
     int64_t  i64;
     uint64_t u64;

@@ -409,7 +409,7 @@ private:
             }
             if (static_cast<int>(info.value_class) != t.value_class) {
                 fail(c, "type_info", what + ": jiffi gives slot class " + class_name(info.value_class) +
-                                         ", C_API.md's rules give " + class_name(t.value_class));
+                                         ", the slot rules of docs/c-api.md give " + class_name(t.value_class));
                 return false;
             }
         }
@@ -457,7 +457,7 @@ private:
         return false;
     }
 
-    // The argument slots of case c by C_API.md's rules, from the values the fixture stores.
+    // The argument slots of case c by the slot rules of docs/c-api.md, from the values the fixture stores.
     static std::vector<jiffi_slot> make_slots(const abi_case& c) {
         std::vector<jiffi_slot> slots(static_cast<size_t>(c.arg_count) + 1);
         for (int i = 0; i < c.arg_count; ++i) {

@@ -215,11 +215,16 @@ std::vector<std::string> by_version(const std::vector<std::string>& names,
         if (auto version = parse_version(std::string_view(name).substr(prefix.size())))
             found.emplace_back(std::move(*version), name);
     }
-    std::stable_sort(found.begin(), found.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    // std::sort over (version, position) keeps ties in order like std::stable_sort, whose
+    // libstdc++ 12 implementation clang-19 warns about (deprecated get_temporary_buffer).
+    std::vector<std::size_t> order(found.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return found[a].first != found[b].first ? found[a].first > found[b].first : a < b;
+    });
     std::vector<std::string> out;
     out.reserve(found.size());
-    for (auto& entry : found) out.push_back(std::move(entry.second));
+    for (std::size_t i : order) out.push_back(std::move(found[i].second));
     return out;
 }
 

@@ -41,13 +41,6 @@ std::string DumpMacro::value_text() const {
 
 // ---- JSON values and parser --------------------------------------------------------------
 
-JsonValue::JsonValue() = default;
-JsonValue::JsonValue(const JsonValue&) = default;
-JsonValue::JsonValue(JsonValue&&) noexcept = default;
-JsonValue& JsonValue::operator=(const JsonValue&) = default;
-JsonValue& JsonValue::operator=(JsonValue&&) noexcept = default;
-JsonValue::~JsonValue() = default;
-
 const JsonValue* JsonValue::find(std::string_view key) const {
     for (const auto& [k, v] : members)
         if (k == key) return &v;

@@ -183,13 +183,14 @@ struct JsonValue {
     std::vector<JsonValue> items;
     std::vector<std::pair<std::string, JsonValue>> members;
 
-    // Declared here, defined where JsonValue is complete: libstdc++ under Clang rejects
-    // the implicit ones inside the class (std::pair of an incomplete type).
-    JsonValue();
-    JsonValue(const JsonValue&);
-    JsonValue(JsonValue&&) noexcept;
-    JsonValue& operator=(const JsonValue&);
-    JsonValue& operator=(JsonValue&&) noexcept;
+    // The destructor is defined below the class: defined implicitly inside it, it would need
+    // std::pair<std::string, JsonValue> complete while that pair is still being instantiated
+    // (clang with libstdc++ rejects the cycle).
+    JsonValue() = default;
+    JsonValue(const JsonValue&) = default;
+    JsonValue(JsonValue&&) noexcept = default;
+    JsonValue& operator=(const JsonValue&) = default;
+    JsonValue& operator=(JsonValue&&) noexcept = default;
     ~JsonValue();
 
     // The member named key, or nullptr.
@@ -200,6 +201,8 @@ struct JsonValue {
     std::string str(std::string_view key) const;
     bool flag(std::string_view key) const;
 };
+
+inline JsonValue::~JsonValue() = default;
 
 // Parses JSON text; throws std::runtime_error naming the byte offset of a syntax error.
 // "\u0000" to "\u00ff" decode to one byte each (json_quote writes bytes so), others to UTF-8.

@@ -311,3 +311,21 @@ TEST_CASE("malformed caches give no entries") {
         }
     }
 }
+
+TEST_CASE("equal versions keep the cache's order, highest version first") {
+    if (kHostFlags == 0) return;
+    TempDir dir;
+    std::string root = dir.path();
+    std::string path = dir / "ld.so.cache";
+    // "1.0" and "01.00" are the same version; whichever the cache lists first is tried first.
+    write_file(path, new_format({
+                         {kHostFlags, "libjiffitie.so.01.00", root + "/a"},
+                         {kHostFlags, "libjiffitie.so.3", root + "/b"},
+                         {kHostFlags, "libjiffitie.so.1.0", root + "/c"},
+                         {kHostFlags, "libjiffitie.so.1.00", root + "/d"},
+                         {kHostFlags, "libjiffitie.so.2.9", root + "/e"},
+                     }));
+    std::vector<std::string> expected = {root + "/b", root + "/e", root + "/a", root + "/c",
+                                         root + "/d"};
+    CHECK(ld_cache_lookup("jiffitie", path) == expected);
+}

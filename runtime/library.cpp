@@ -883,7 +883,8 @@ std::vector<std::string> linker_script_inputs(const std::string& text) {
         if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
             std::size_t end = text.find("*/", i + 2);
             i = end == std::string::npos ? text.size() : end + 2;
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '\0') {
+            // A NUL separates like white space (a word must never stop on one without advancing).
             ++i;
         } else if (c == '(' || c == ')' || c == ',' || c == ';') {
             tokens.push_back({std::string(1, c), false});

@@ -29,6 +29,12 @@ TEST_CASE("glibc's libc.so and libm.so scripts") {
           Inputs{"/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libmvec.so.1"});
 }
 
+TEST_CASE("a NUL byte separates words instead of stopping the reader") {
+    // Before, the word scanner stopped on a NUL without advancing and never finished.
+    CHECK(linker_script_inputs(std::string("GROUP ( a\0b )", 13)) == Inputs{"a", "b"});
+    CHECK(linker_script_inputs(std::string("\0\0INPUT(x.so)\0", 16)) == Inputs{"x.so"});
+}
+
 TEST_CASE("script syntax") {
     CHECK(linker_script_inputs("INPUT(a.so,b.so)") == Inputs{"a.so", "b.so"});
     CHECK(linker_script_inputs("INPUT ( -lfoo , -l:libbar.so.1 )") ==

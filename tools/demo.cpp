@@ -1,4 +1,4 @@
-// The main job's demo: every example of the Lisp FFI's documentation (SEED.md) done with
+// The main job's demo: every example of the Lisp FFI's documentation done with
 // jiffi's C++ API, printed with what it returns as it runs.
 #include <fcntl.h>
 
@@ -302,7 +302,7 @@ void migration() {
 
 int main() {
     try {
-        std::printf("jiffi demo: the Lisp FFI's examples (SEED.md) in C++, run with what they return\n");
+        std::printf("jiffi demo: the Lisp FFI's examples in C++, run with what they return\n");
         basic_calls();
         libraries();
         memory();

@@ -153,7 +153,7 @@ struct X86_64SysV::Ctx {
             uint64_t fo = off + f.offset_bits;
             // Zero-width bitfields hold nothing (GCC 12.1 and Clang agree). An unnamed
             // bitfield of nonzero width makes the eightbytes it touches INTEGER for GCC, while
-            // Clang 19 treats it as padding; GCC-built libraries are the arbiter (DESIGN.md),
+            // Clang 19 treats it as padding; GCC-built libraries are the arbiter (docs/design.md),
             // so jiffi classifies it as GCC does, like any bitfield.
             if (f.is_bitfield && f.bit_width == 0) continue;
             // Rule 5(c) ahead of time: a record over two eightbytes holds no single vector

@@ -27,7 +27,7 @@ struct GenOptions {
 std::vector<GenCase> generate_cases(uint64_t seed, size_t count, const GenOptions& opt,
                                     const std::string& prefix);
 
-// The traps of DESIGN.md as prototypes (all targets).
+// The traps of docs/design.md as prototypes (all targets).
 std::vector<GenCase> trap_cases();
 
 // The whole C file Clang compiles for cases: every definition, every caller, and a table

@@ -1,4 +1,4 @@
-// Hand-written expected plans for the ABI traps of DESIGN.md, per target.
+// Hand-written expected plans for the ABI traps of docs/design.md, per target.
 #include <doctest/doctest.h>
 
 #include <string>

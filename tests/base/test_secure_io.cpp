@@ -145,3 +145,35 @@ TEST_CASE("an opened private directory reaches its files by name, and keeps reac
     CHECK(why.find("symbolic link") != std::string::npos);
     ::close(moved);
 }
+
+namespace {
+
+// The output of command, run by the shell.
+std::string run_output(const std::string& command) {
+    std::string out;
+    FILE* p = ::popen(command.c_str(), "r");
+    REQUIRE(p);
+    char buf[256];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a setuid process ignores the environment's JIFFI_* variables") {
+    // A copy of the probe owned by another user with its setuid bit runs with that
+    // effective uid, so the kernel marks it secure (AT_SECURE) and secure_getenv hides all.
+    if (::geteuid() != 0) return;  // only root can give a file to another user
+    TempDir t;
+    std::string probe = t.path + "/probe";
+    REQUIRE(std::system(("cp '" JIFFI_SECURE_ENV_PROBE "' '" + probe + "'").c_str()) == 0);
+    CHECK(run_output("JIFFI_PROBE=planted '" + probe + "'") == "planted\n");
+    REQUIRE(::chmod(t.path.c_str(), 0755) == 0);
+    REQUIRE(::chown(probe.c_str(), 65534, 65534) == 0);
+    REQUIRE(::chmod(probe.c_str(), 04755) == 0);
+    std::string out = run_output("JIFFI_PROBE=planted '" + probe + "'");
+    // A file system mounted nosuid runs it without the bit: the check cannot be made there.
+    if (out == "planted\n") WARN_MESSAGE(false, "setuid bit not honoured here (nosuid mount?)");
+    else CHECK(out == "(unset)\n");
+}

@@ -37,14 +37,16 @@ namespace jiffi::detail {
 
 namespace {
 
-// A chunk: kSlots code places of kCode bytes, then their data slots. The first kEntrySlots
-// places hold the chunk's entry code, the others a trampoline each. Chunks are aligned to
-// kChunkAlign so a data slot finds its chunk (and its trampoline) by masking its address.
+// A chunk: kSlots code places of kCode bytes, then their data slots, then a tag word per
+// slot. The first kEntrySlots places hold the chunk's entry code, the others a trampoline
+// each. Chunks are aligned to kChunkAlign so a data slot finds its chunk (and its
+// trampoline and tag) by masking its address.
 constexpr size_t kSlots = 2048;
 constexpr size_t kCode = 16;
 constexpr size_t kEntrySlots = 4;
 constexpr size_t kCodeBytes = kSlots * kCode;
 constexpr size_t kDataBytes = kSlots * sizeof(SlotData);
+constexpr size_t kTagBytes = kSlots * sizeof(std::atomic<uint64_t>);
 constexpr size_t kChunkAlign = 256 * 1024;
 constexpr int64_t kThreadEntering = offsetof(ThreadRecord, entering);
 constexpr int64_t kThreadRegistered = offsetof(ThreadRecord, registered);
@@ -57,7 +59,8 @@ static_assert(offsetof(ThreadRecord, registered) == kThreadRegisteredOffset);
 static_assert(offsetof(ThreadRecord, active) == kThreadActiveOffset);
 static_assert(kActiveCallbacks == kThreadActiveSlots);
 static_assert(offsetof(ThreadRecord, entering) == kThreadEnteringOffset);
-static_assert(kCodeBytes + kDataBytes <= kChunkAlign);
+static_assert(kCodeBytes + kDataBytes + kTagBytes <= kChunkAlign);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 // How each released-call message names its signature.
 std::atomic<OwnerDescriber> describer{nullptr};
@@ -158,7 +161,7 @@ void SlotTable::grow() {
     munmap(reinterpret_cast<void*>(base + kChunkAlign), start + reserve - base - kChunkAlign);
     auto* chunk = reinterpret_cast<char*>(base);
     // Code pages are written while read+write, then made read+execute: never both at once.
-    if (mprotect(chunk, kCodeBytes + kDataBytes, PROT_READ | PROT_WRITE) != 0) {
+    if (mprotect(chunk, kCodeBytes + kDataBytes + kTagBytes, PROT_READ | PROT_WRITE) != 0) {
         munmap(chunk, kChunkAlign);
         fail(ErrorCode::OUT_OF_MEMORY, "cannot make a callback trampoline chunk writable");
     }
@@ -298,6 +301,20 @@ bool SlotTable::is_live(const SlotData* p) const {
 #else
     return false;
 #endif
+}
+
+bool SlotTable::is_slot_address(const void* p) noexcept {
+    auto addr = reinterpret_cast<uintptr_t>(p);
+    uintptr_t at = addr & (kChunkAlign - 1);
+    return at >= kCodeBytes + kEntrySlots * sizeof(SlotData) && at < kCodeBytes + kDataBytes &&
+           (at - kCodeBytes) % sizeof(SlotData) == 0;
+}
+
+std::atomic<uint64_t>& SlotTable::tag(const SlotData* slot) noexcept {
+    auto addr = reinterpret_cast<uintptr_t>(slot);
+    uintptr_t base = addr & ~(kChunkAlign - 1);
+    size_t i = (addr - base - kCodeBytes) / sizeof(SlotData);
+    return reinterpret_cast<std::atomic<uint64_t>*>(base + kCodeBytes + kDataBytes)[i];
 }
 
 SlotTableStats SlotTable::stats() const {

@@ -82,6 +82,14 @@ public:
     // True when p is the data slot of a live callback of this table.
     bool is_live(const SlotData* p) const;
 
+    // The slot's tag: one word its user keeps across the slot's reuse (the runtime keeps a
+    // callback handle's generation and context there). Zero in a new slot; the table never
+    // writes it. slot must be a data slot of some table.
+    static std::atomic<uint64_t>& tag(const SlotData* slot) noexcept;
+    // True when p lies where a trampoline's data slot would, in a chunk that contains it: a
+    // check of its arithmetic (alignment, offset in the chunk), not of the chunk's existence.
+    static bool is_slot_address(const void* p) noexcept;
+
     SlotTableStats stats() const;
 
     // Before fork(): takes the table's lock.

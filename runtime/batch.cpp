@@ -34,7 +34,8 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
                                                   " is not a live function (destroyed, or stale)");
         HandlePool<jiffi_function>::retain(fn);
         b->fns.push_back(fn);
-        b->takes_args.push_back(fn->takes_args);
+        if (fn->takes_args) b->arg_calls.push_back(static_cast<uint32_t>(i));
+        if (fn->ret_size) b->ret_calls.push_back(static_cast<uint32_t>(i));
         b->ret_sizes.push_back(fn->ret_size);
         const jiffi_context* ctx = fn->ctx;
         bool uses_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
@@ -58,16 +59,21 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
 
 void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets) {
     size_t n = b->fns.size();
-    for (size_t i = 0; i < n; ++i) {
-        if (!args[i] && b->takes_args[i]) [[unlikely]] {
-            std::fprintf(stderr, "jiffi: jiffi_batch_call: args[%zu] is NULL for '%s', which takes arguments; no call made\n",
+    for (uint32_t i : b->arg_calls) {
+        if (!args[i]) [[unlikely]] {
+            std::fprintf(stderr, "jiffi: jiffi_batch_call: args[%u] is NULL for '%s', which takes arguments; no call made\n",
                          i, b->fns[i]->sig->sig.text.c_str());
             return;
         }
     }
     // Compiled calls store every non-void result: NULL return storage gets scratch.
-    bool scratch = false;
-    for (size_t i = 0; i < n && !scratch; ++i) scratch = b->ret_sizes[i] && !(rets && rets[i]);
+    bool scratch = !rets && !b->ret_calls.empty();
+    if (rets)
+        for (uint32_t i : b->ret_calls)
+            if (!rets[i]) {
+                scratch = true;
+                break;
+            }
     if (b->compiled && !scratch) return b->compiled(args, rets);
     if (b->compiled) {
         std::vector<void*> own(n);

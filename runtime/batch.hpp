@@ -2,6 +2,7 @@
 // per-call dispatch is paid once per batch.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "jiffi/jiffi.h"
@@ -17,8 +18,11 @@ struct jiffi_batch {
     jiffi_batch& operator=(const jiffi_batch&) = delete;
 
     std::vector<jiffi_function*> fns;  // each holds a reference: they live while the batch does
-    std::vector<bool> takes_args;      // call i needs args[i]
     std::vector<size_t> ret_sizes;     // bytes each non-void return needs (scratch for NULL)
+    // The checks each call makes, worked out once: the calls that need args[i], and those
+    // whose non-void result needs rets[i] (else scratch).
+    std::vector<uint32_t> arg_calls;
+    std::vector<uint32_t> ret_calls;
     jiffi::detail::StubRef code;       // the compiled batch, when there is one
     using BatchFn = void (*)(const jiffi_slot* const* args, void* const* rets);
     BatchFn compiled = nullptr;

@@ -288,13 +288,21 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
 #endif
 }
 
-// The live callbacks' handles: each is its callback's base handle (a slot, or a libffi
-// callback with bit 0 set) with a generation in the top 16 bits, so that a release or use of
-// a handle whose callback was released, and whose slot may hold a newer callback, is refused.
-// Entries of released slot callbacks stay (with handle 0): slots are reused, so the table
-// stays as large as the slot table and a steady create/release cycle allocates nothing.
+// A callback's handle is its base handle (a trampoline slot, or a libffi callback with bit 0
+// set) with a generation in the top 16 bits, so that a release or use of a handle whose
+// callback was released, and whose slot may hold a newer callback, is refused.
+//
+// A slot's state lives in its tag word (SlotTable::tag): the generation of the newest handle
+// made in the slot in the top 16 bits, and below them the context holding a reference for
+// the live callback, 0 once released. Nothing is allocated per callback.
+constexpr uint64_t kGenerationMask = ~uint64_t(kHandleAddressMask);
+
+uint64_t generation_of(uintptr_t h) { return h & kGenerationMask; }
+
+// libffi callbacks without a slot (hosts without trampolines) are heap memory, not a
+// bounded set of addresses: their live handles are kept in a table.
 struct LiveCallback {
-    uintptr_t handle;    // 0 once released
+    uintptr_t handle;
     jiffi_context* ctx;  // holds a reference on it while live
 };
 struct CallbackHandles {
@@ -309,19 +317,36 @@ CallbackHandles& callback_handles() {
     return *h;
 }
 
+void report_not_live(const char* api, const jiffi_callback* cb) {
+    std::fprintf(stderr,
+                 "jiffi: %s: the callback handle %p is not a live callback (released already, or its "
+                 "slot now holds another callback); nothing done\n",
+                 api, static_cast<const void*>(cb));
+}
+
+// The live slot a handle names, or null (a handle of a libffi callback without a slot, or one
+// not naming a slot).
+SlotData* slot_of(const jiffi_callback* cb) {
+    uintptr_t base = reinterpret_cast<uintptr_t>(cb) & kHandleAddressMask;
+    if ((base & 1) || !SlotTable::is_slot_address(reinterpret_cast<void*>(base))) return nullptr;
+    return reinterpret_cast<SlotData*>(base);
+}
+
 // The base handle of a live callback handle, or 0 (reported on stderr naming api) when the
 // handle is not one.
 uintptr_t live_base(const jiffi_callback* cb, const char* api) {
     auto h = reinterpret_cast<uintptr_t>(cb);
     uintptr_t base = h & kHandleAddressMask;
-    CallbackHandles& t = callback_handles();
-    std::lock_guard<SpinLock> lock(t.mu);
-    auto it = t.live.find(base);
-    if (it != t.live.end() && it->second.handle == h) return base;
-    std::fprintf(stderr,
-                 "jiffi: %s: the callback handle %p is not a live callback (released already, or its "
-                 "slot now holds another callback); nothing done\n",
-                 api, static_cast<const void*>(cb));
+    if (SlotData* slot = slot_of(cb)) {
+        uint64_t tag = SlotTable::tag(slot).load(std::memory_order_acquire);
+        if (generation_of(tag) == generation_of(h) && (tag & kHandleAddressMask)) return base;
+    } else if (base & 1) {
+        CallbackHandles& t = callback_handles();
+        std::lock_guard<SpinLock> lock(t.mu);
+        auto it = t.live.find(base);
+        if (it != t.live.end() && it->second.handle == h) return base;
+    }
+    report_not_live(api, cb);
     return 0;
 }
 
@@ -336,21 +361,35 @@ jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig
 
 jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
                               void* user_data, void (*dispose)(void*)) {
-    CallbackHandles& t = callback_handles();
     auto base = reinterpret_cast<uintptr_t>(make_any_callback(ctx, sig, handler, user_data, dispose));
-    try {
-        if (base & ~kHandleAddressMask)
-            fail(ErrorCode::OUT_OF_MEMORY, "callback '" + sig->sig.text + "' was made above 2^48, where handles cannot name it");
-        std::lock_guard<SpinLock> lock(t.mu);
-        if (++t.generation == 0) t.generation = 1;
-        uintptr_t h = base | (uintptr_t(t.generation) << kHandleGenerationShift);
-        t.live[base] = LiveCallback{h, ctx};
-        HandlePool<jiffi_context>::retain(ctx);
-        return reinterpret_cast<jiffi_callback*>(h);
-    } catch (...) {
-        release_base(base);  // out of memory only: the callback is freed as released
-        throw;
+    auto ctx_bits = reinterpret_cast<uintptr_t>(ctx);
+    if ((base | ctx_bits) & ~kHandleAddressMask) {
+        release_base(base);
+        fail(ErrorCode::OUT_OF_MEMORY, "callback '" + sig->sig.text + "' was made above 2^48, where handles cannot name it");
     }
+    uintptr_t h;
+    if (!(base & 1)) {
+        // The slot is this thread's alone until its handle is returned.
+        std::atomic<uint64_t>& tag = SlotTable::tag(reinterpret_cast<SlotData*>(base));
+        uint64_t g = generation_of(tag.load(std::memory_order_relaxed)) + (uint64_t(1) << kHandleGenerationShift);
+        if (!g) g = uint64_t(1) << kHandleGenerationShift;
+        h = base | g;
+        HandlePool<jiffi_context>::retain(ctx);
+        tag.store(g | ctx_bits, std::memory_order_release);
+    } else {
+        CallbackHandles& t = callback_handles();
+        try {
+            std::lock_guard<SpinLock> lock(t.mu);
+            if (++t.generation == 0) t.generation = 1;
+            h = base | (uintptr_t(t.generation) << kHandleGenerationShift);
+            t.live[base] = LiveCallback{h, ctx};
+            HandlePool<jiffi_context>::retain(ctx);
+        } catch (...) {
+            release_base(base);  // out of memory only: the callback is freed as released
+            throw;
+        }
+    }
+    return reinterpret_cast<jiffi_callback*>(h);
 }
 
 namespace {
@@ -413,27 +452,31 @@ void* callback_code(jiffi_callback* handle) {
 
 void release_callback(jiffi_callback* handle) {
     if (!handle) return;
+    auto h = reinterpret_cast<uintptr_t>(handle);
     jiffi_context* ctx = nullptr;
     uintptr_t base = 0;
-    {
+    if (SlotData* slot = slot_of(handle)) {
+        // The one release that turns the live tag into the released one wins.
+        std::atomic<uint64_t>& tag = SlotTable::tag(slot);
+        uint64_t t = tag.load(std::memory_order_acquire);
+        while (generation_of(t) == generation_of(h) && (t & kHandleAddressMask)) {
+            if (tag.compare_exchange_weak(t, generation_of(t), std::memory_order_acq_rel)) {
+                base = h & kHandleAddressMask;
+                ctx = reinterpret_cast<jiffi_context*>(t & kHandleAddressMask);
+                break;
+            }
+        }
+    } else if (h & 1) {
         CallbackHandles& t = callback_handles();
         std::lock_guard<SpinLock> lock(t.mu);
-        auto it = t.live.find(reinterpret_cast<uintptr_t>(handle) & kHandleAddressMask);
-        if (it != t.live.end() && it->second.handle == reinterpret_cast<uintptr_t>(handle)) {
+        auto it = t.live.find(h & kHandleAddressMask);
+        if (it != t.live.end() && it->second.handle == h) {
             base = it->first;
             ctx = it->second.ctx;
-            // A libffi callback without a slot is heap memory, whose addresses are not a bounded set.
-            if (is_ffi_handle(reinterpret_cast<jiffi_callback*>(base))) t.live.erase(it);
-            else it->second = LiveCallback{0, nullptr};
+            t.live.erase(it);
         }
     }
-    if (!base) {
-        std::fprintf(stderr,
-                     "jiffi: jiffi_callback_release: the callback handle %p is not a live callback (released "
-                     "already, or its slot now holds another callback); nothing done\n",
-                     static_cast<void*>(handle));
-        return;
-    }
+    if (!base) return report_not_live("jiffi_callback_release", handle);
     release_base(base);
     HandlePool<jiffi_context>::instance().release(ctx);
 }

@@ -299,9 +299,10 @@ TEST_CASE("a function bound from a closed library still calls into it") {
     jiffi_context_destroy(ctx);
     jiffi_slot a[1];
     a[0].i64 = 21;
-    int r = 0;
+    jiffi_slot r;  // an int return is written as a whole slot
+    r.i64 = 0;
     jiffi_function_call(fn, a, &r);
-    CHECK(r == 42);
+    CHECK(r.i64 == 42);
     jiffi_function_destroy(fn);
 }
 

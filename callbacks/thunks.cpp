@@ -6,7 +6,7 @@
 
 #include "callbacks/slot_table.hpp"
 #include "callbacks/threads.hpp"
-#include "jit/stub_compiler.hpp"
+#include "jit/jit_engine.hpp"
 
 namespace jiffi::detail {
 
@@ -46,7 +46,7 @@ void init_callbacks() {
     std::call_once(once, [] {
         ThunkRuntime rt;
         rt.tls = thread_record_offset(rt.tls_offset);
-        set_thunk_runtime(rt);
+        JitEngine::set_thunk_runtime(rt);
         set_owner_describer([](const void* owner) {
             return static_cast<const ThunkSignature*>(owner)->text().c_str();
         });

@@ -1,4 +1,5 @@
-// The process's one ORC LLJIT: compiles batches of stub specs to native code (no LLVM here).
+// The core's side of the JIT: the plugin holding LLVM (libjiffi-jit.so), loaded on first need,
+// and the code it makes. Nothing here links LLVM (docs/design.md "The core and its plugins").
 #pragma once
 
 #include <cstddef>
@@ -8,13 +9,25 @@
 #include <vector>
 
 #include "jiffi/jiffi.h"
+#include "jit/jit_plugin.hpp"
 #include "jit/stub_spec.hpp"
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {
 
-// Native code of one compiled module; the code is freed when the last owner lets go.
-class CodeBlock;
+// Native code of one compiled module, as the plugin gave it; the plugin frees the code when
+// the last owner of every block naming it lets go.
+class CodeBlock {
+public:
+    CodeBlock(JitPlugin& plugin, void* handle) : plugin_(plugin), handle_(handle) {}
+    ~CodeBlock() { plugin_.release_block(handle_); }
+    CodeBlock(const CodeBlock&) = delete;
+    CodeBlock& operator=(const CodeBlock&) = delete;
+
+private:
+    JitPlugin& plugin_;
+    void* handle_;
+};
 
 // The result of compiling a batch: the new specs as one module, cached ones from their objects.
 struct CompiledBatch {
@@ -23,60 +36,48 @@ struct CompiledBatch {
     std::vector<std::shared_ptr<const Error>> errors;  // per spec: why it failed, or null
 };
 
-// Counters of the engine's work, for tests and statistics.
-struct JitEngineStats {
-    uint64_t stubs_compiled = 0;   // stubs that reached native code through LLVM's codegen
-    uint64_t modules_compiled = 0; // modules that reached native code (a large batch makes two)
-    uint64_t live_blocks = 0;      // objects (compiled or loaded) whose code is still mapped
-    double compile_seconds = 0;    // time spent in compile(): building, optimizing, linking
-    // Thread time of its phases (a large batch is built on two threads at once):
-    double emit_seconds = 0;       //   building the IR
-    double optimize_seconds = 0;   //   the IR passes
-    double codegen_seconds = 0;    //   machine-code generation
-    double link_seconds = 0;       //   loading objects into memory (JITLink)
-    uint64_t cache_hits = 0;       // stubs loaded from the disk cache
-    uint64_t cache_misses = 0;     // stubs looked up in the disk cache and compiled
-};
-
-// One LLJIT per process, created on first use; every method is thread-safe. The disk cache
-// starts in $JIFFI_JIT_CACHE_DIR when that is set and not empty.
+// The JIT as the core sees it: one plugin per process, loaded by the first call of instance()
+// (from an absolute $JIFFI_JIT_LIB, beside the jiffi library, or from the installed private
+// library directory) and never unloaded. Every method is thread-safe.
 class JitEngine {
 public:
-    // The engine, created on the first call; throws Error(JIT) if LLVM cannot target the host.
+    // The engine, loading the plugin on the first call; throws Error(NOT_AVAILABLE) naming
+    // the places tried when no plugin loads, Error(JIT) when LLVM cannot target the host.
+    // A failed load is retried by the next call.
     static JitEngine& instance();
-
+    // True once the plugin is loaded (never loads it).
+    static bool loaded() noexcept;
     // Loads the specs' stubs from the disk cache when it is on, and compiles the others as
     // one optimized module (stored in the cache). A spec the JIT cannot serve gets its
     // Error(UNSUPPORTED) and no code; the others still compile. Throws Error(JIT) when LLVM
     // fails on the module as a whole.
     CompiledBatch compile(const std::vector<const StubSpec*>& specs);
-
     // Uses dir as the disk cache of compiled stubs from now on (created 0700 if missing); an
     // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for a dir that cannot be
     // used or trusted (not the effective user's, or writable by group or others).
     void set_cache_dir(const std::string& dir);
     // What the disk cache's files depend on besides spec keys: stub format, LLVM, host CPU.
-    const std::string& cache_environment() const;
-
+    std::string cache_environment() const;
     // The LLVM IR of spec's stub after optimization, for tests and the CLI.
     std::string stub_ir(const StubSpec& spec);
-
     JitEngineStats stats() const;
+    // The absolute path the plugin was loaded from.
+    const std::string& plugin_path() const { return path_; }
 
-    // Removes a code block's resource tracker (called by ~CodeBlock).
-    void remove(CodeBlock& block) noexcept;
+    // What thunks use (kept, and given to the plugin when it loads and from then on).
+    static void set_thunk_runtime(const ThunkRuntime& rt) noexcept;
 
-    // Before fork(): waits out an engine being created and takes the engine's lock, so that
-    // no compile (nor any LLVM state it changes) is in progress in the child.
+    // Before fork(): waits out a plugin being loaded and takes the engine's locks, so that no
+    // compile (nor any LLVM state it changes) is in progress in the child.
     static void fork_prepare() noexcept;
     // After fork(): releases what fork_prepare took (in the parent and the child alike).
     static void fork_release() noexcept;
 
-    struct Impl;
-
 private:
-    JitEngine();
-    std::unique_ptr<Impl> impl_;
+    JitEngine(JitPlugin& plugin, std::string path) : plugin_(plugin), path_(std::move(path)) {}
+
+    JitPlugin& plugin_;
+    std::string path_;
 };
 
 // Sets the process's JIT disk cache directory (empty: off), for jiffi_jit_set_cache_dir.

@@ -215,9 +215,10 @@ jiffi_error* jiffi_context_create(jiffi_backend backend, jiffi_context** out) {
         static_assert(sizeof raw == sizeof backend);
         std::memcpy(&raw, &backend, sizeof raw);
         switch (raw) {
+        // A JIT context loads the JIT plugin at its first bind or callback, not here.
         case JIFFI_BACKEND_AUTO:
-        case JIFFI_BACKEND_LIBFFI: break;
-        case JIFFI_BACKEND_JIT: require_jit(); break;
+        case JIFFI_BACKEND_LIBFFI:
+        case JIFFI_BACKEND_JIT: break;
         default:
             fail(ErrorCode::INVALID_ARGUMENT,
                  "jiffi_context_create: unknown backend " + std::to_string(static_cast<int>(raw)) +

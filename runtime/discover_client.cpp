@@ -30,17 +30,13 @@
 
 #include "jiffi/jiffi.h"
 
+#include "base/plugin_loader.hpp"
 #include "base/secure_io.hpp"
 #include "layout/discover/layout_model.hpp"
 #include "marshal/error.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fork.hpp"
-
-// The installed private library directory (${CMAKE_INSTALL_FULL_LIBDIR}/jiffi), absolute.
-#ifndef JIFFI_DISCOVER_INSTALL_DIR
-#define JIFFI_DISCOVER_INSTALL_DIR ""
-#endif
 
 using namespace jiffi::detail;
 
@@ -292,45 +288,6 @@ struct Discoverer {
     FreeFn free = nullptr;
 };
 
-// The path of the object holding this code: the shared libjiffi.so as the dynamic loader
-// mapped it, or for the main program (a static embedder) the kernel's /proc/self/exe, never
-// argv[0]; "" when unknown.
-std::string running_image_path() {
-    Dl_info info{};
-    struct link_map* map = nullptr;
-    if (!::dladdr1(reinterpret_cast<void*>(&running_image_path), &info, reinterpret_cast<void**>(&map),
-                   RTLD_DL_LINKMAP) ||
-        !map)
-        return "";
-    if (map->l_name && map->l_name[0]) return map->l_name;
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    return n > 0 ? std::string(buf, size_t(n)) : std::string();
-}
-
-// Where libjiffi-discover.so may be loaded from, each an absolute path: $JIFFI_DISCOVER_LIB
-// alone when set (a relative one is an error), else beside the running jiffi library, then
-// the installed private library directory. skipped receives the places not tried and why.
-std::vector<std::string> discoverer_paths(std::string& skipped) {
-    if (const char* e = env_get("JIFFI_DISCOVER_LIB"); e && *e) {
-        if (e[0] != '/')
-            fail(ErrorCode::INVALID_ARGUMENT, "JIFFI_DISCOVER_LIB='" + std::string(e) +
-                                                  "' is not an absolute path; the discoverer is loaded only from one");
-        return {e};
-    }
-    std::vector<std::string> paths;
-    std::string self = running_image_path();
-    if (self.empty())
-        skipped += "\n  (beside the jiffi library: its path is unknown)";
-    else if (self[0] != '/')
-        skipped += "\n  (beside the jiffi library: its path '" + self + "' is not absolute)";
-    else
-        paths.push_back(self.substr(0, self.rfind('/')) + "/libjiffi-discover.so");
-    std::string installed = JIFFI_DISCOVER_INSTALL_DIR;
-    if (!installed.empty() && installed[0] == '/') paths.push_back(installed + "/libjiffi-discover.so");
-    return paths;
-}
-
 // Guards loading the discoverer plugin.
 std::mutex g_discoverer_mu;
 
@@ -338,28 +295,18 @@ const Discoverer& load_discoverer() {
     static Discoverer d;
     std::lock_guard<std::mutex> lock(g_discoverer_mu);
     if (d.run) return d;
-    std::string tried;
-    for (const std::string& path : discoverer_paths(tried)) {
-        void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-            const char* e = ::dlerror();
-            std::string why = e ? e : "cannot load";
-            tried += "\n  " + (why.rfind(path, 0) == 0 ? why : path + ": " + why);
-            continue;
-        }
-        auto run = reinterpret_cast<RunFn>(::dlsym(h, "jiffi_discover_run"));
-        auto free_fn = reinterpret_cast<FreeFn>(::dlsym(h, "jiffi_discover_free"));
-        if (!run || !free_fn) {
-            tried += "\n  " + path + ": no jiffi_discover_run in it";
-            continue;
-        }
-        g_loads.fetch_add(1);
-        d.run = run;
-        d.free = free_fn;
-        return d;
-    }
-    fail(ErrorCode::NOT_AVAILABLE,
-         "layout discovery needs libjiffi-discover.so (set JIFFI_DISCOVER_LIB to its absolute path); tried:" + tried);
+    std::string why;
+    LoadedPlugin p = load_plugin("libjiffi-discover.so", "JIFFI_DISCOVER_LIB", "jiffi_discover_run", why);
+    if (!p.handle)
+        fail(ErrorCode::NOT_AVAILABLE,
+             "layout discovery needs libjiffi-discover.so (set JIFFI_DISCOVER_LIB to its absolute path); " + why);
+    auto run = reinterpret_cast<RunFn>(::dlsym(p.handle, "jiffi_discover_run"));
+    auto free_fn = reinterpret_cast<FreeFn>(::dlsym(p.handle, "jiffi_discover_free"));
+    if (!free_fn) fail(ErrorCode::NOT_AVAILABLE, p.path + ": no jiffi_discover_free in it");
+    g_loads.fetch_add(1);
+    d.run = run;
+    d.free = free_fn;
+    return d;
 }
 // Runs the discoverer on q; returns its JSON or throws its error.
 std::string run_discoverer(const Request& q) {

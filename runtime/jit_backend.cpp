@@ -2,7 +2,6 @@
 #include "runtime/jit_backend.hpp"
 
 #include "jit/abi/call_plan.hpp"
-#include "jit/jit_engine.hpp"
 
 namespace jiffi::detail {
 
@@ -27,6 +26,5 @@ StubRef JitSignature::acquire() const {
     fail(why->code(), "JIT backend, signature '" + text_ + "': " + why->message());
 }
 
-void require_jit() { JitEngine::instance(); }
 
 }  // namespace jiffi::detail

@@ -36,7 +36,4 @@ private:
 // An invoker that also stores the errno the callee left (StubKind::ErrnoInvoker).
 using ErrnoInvoker = void (*)(void* fn, const jiffi_slot* args, void* ret, int* err);
 
-// Makes sure the process's JIT exists; throws Error(JIT) when LLVM cannot target the host.
-void require_jit();
-
 }  // namespace jiffi::detail

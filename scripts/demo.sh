@@ -5,6 +5,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 JIFFI_BUILD_TYPE=Release bash "$root/scripts/build.sh"
 build="${JIFFI_BUILD_DIR:-$root/build}"
+# The benchmarks that link the runtime statically find the plugins through these variables
+# (a program on libjiffi.so finds them beside it).
+export JIFFI_JIT_LIB="${JIFFI_JIT_LIB:-$build/libjiffi-jit.so}"
+export JIFFI_DISCOVER_LIB="${JIFFI_DISCOVER_LIB:-$build/libjiffi-discover.so}"
 "$build/tools/jiffi-demo"
 "$build/bench/jiffi-bench" --summary
 "$build/bench/jiffi-bench-foreign" --summary
+"$build/bench/jiffi-bench-startup"

@@ -23,6 +23,7 @@
 #include "callbacks/thunks.hpp"
 #include "runtime/context.hpp"
 #include "runtime/handles.hpp"
+#include "runtime/tiering.hpp"
 
 // The target of a libffi callback's trampoline slot: the slot arrives in %r10; its handler
 // field (offset 8) holds libffi's closure entry, read from the trampoline libffi wrote into
@@ -394,6 +395,35 @@ jiffi_callback* make_callback(jiffi_context* ctx, const jiffi_signature* sig, ji
 
 namespace {
 
+// True when libffi can make callbacks of sig.
+bool libffi_serves(const jiffi_signature* sig) {
+    try {
+        sig->ffi();
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+// True when an AUTO callback of sig may take the JIT path now: its thunk is compiled, or the
+// JIT refuses sig (the JIT path then declines with the reason). Otherwise the thunk is queued
+// for the background compiler (once), and the callback is made by libffi meanwhile.
+bool auto_thunk_ready(jiffi_context* ctx, const jiffi_signature* sig) {
+    if (sig->thunk_ready.load(std::memory_order_acquire)) return true;
+    const StubSpec* invoker = sig->jit().spec();
+    if (!invoker) return true;
+    init_callbacks();  // the thunk runtime is known before the thunk compiles
+    TierCompiler::instance().attach(
+        sig->thunk_job,
+        [&] {
+            StubSpec spec = *invoker;
+            spec.kind = StubKind::Thunk;
+            return std::make_shared<TierJob>(spec, "callback '" + sig->sig.text + "'", ctx->stats);
+        },
+        TierWaiter{&sig->thunk_ready, false, &sig->thunk_ready_ref});
+    return sig->thunk_ready.load(std::memory_order_acquire) != nullptr;
+}
+
 jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig, jiffi_handler handler,
                                   void* user_data, void (*dispose)(void*)) {
     if (sig->ctx != ctx)
@@ -401,7 +431,10 @@ jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig
     if (sig->sig.variadic_prototype || sig->sig.variadic_call)
         fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text +
                                       "' is variadic: a callback cannot know the types of its variadic arguments");
-    bool want_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
+    // AUTO waits for the JIT only for a signature libffi cannot serve.
+    bool want_jit = ctx->backend == JIFFI_BACKEND_JIT ||
+                    (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled &&
+                     (!libffi_serves(sig) || auto_thunk_ready(ctx, sig)));
     if (want_jit) {
         const ThunkSignature& thunk = sig->thunk();
         if (thunk.code() && SlotTable::supported()) {

@@ -58,6 +58,12 @@ public:
     mutable std::shared_ptr<jiffi::detail::TierJob> tier_job;
     // Set once a JIT context counted sig's stub as compiled.
     mutable std::atomic<bool> stub_counted{false};
+    // AUTO callbacks: the tiering job of sig's thunk (guarded by the TierCompiler's mutex),
+    // the thunk once the job delivered it (until then AUTO callbacks are made by libffi, so
+    // no caller waits for the JIT), and the job's reference keeping it compiled.
+    mutable std::shared_ptr<jiffi::detail::TierJob> thunk_job;
+    mutable std::atomic<jiffi_invoker> thunk_ready{nullptr};
+    mutable jiffi::detail::StubRef thunk_ready_ref;
 };
 
 // A context: one target's types, the declarations made in it, its signatures and options.

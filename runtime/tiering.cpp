@@ -2,6 +2,7 @@
 #include "runtime/tiering.hpp"
 
 #include "base/secure_io.hpp"
+#include "jit/jit_engine.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,10 @@ namespace {
 constexpr auto kIdleStop = std::chrono::seconds(1);
 // How long the thread lets a burst of bindings gather before compiling them as one batch.
 constexpr auto kGather = std::chrono::microseconds(200);
+// How long the first batch of a process waits before it loads the JIT plugin (and with it
+// libLLVM, about 17 ms of loading): a short-lived program that exits meanwhile is served by
+// libffi alone and never pays for LLVM, where exit would otherwise wait for the load.
+constexpr auto kFirstLoadDelay = std::chrono::milliseconds(25);
 
 }  // namespace
 
@@ -331,6 +336,7 @@ void TierCompiler::run() {
         lock.unlock();
         std::this_thread::sleep_for(kGather);
         lock.lock();
+        if (!JitEngine::loaded()) work_.wait_for(lock, kFirstLoadDelay, [this] { return stop_; });
         if (stop_) {
             running_ = false;
             return;

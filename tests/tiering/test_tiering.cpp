@@ -11,6 +11,8 @@
 
 #include "jiffi/jiffi.h"
 #include "runtime/context.hpp"
+#include "callbacks/slot_table.hpp"
+#include "runtime/handles.hpp"
 #include "runtime/tiering.hpp"
 
 using jiffi::detail::StubSpec;
@@ -417,4 +419,41 @@ TEST_CASE("call counts stay exact across exited threads, destroyed functions and
         }
         jiffi_context_destroy(ctxs[i]);
     }
+}
+
+namespace {
+
+// A callback handler: the sum of its three arguments.
+void sum3_handler(void*, const jiffi_slot* args, void* ret) {
+    static_cast<jiffi_slot*>(ret)->i64 = args[0].i64 + args[1].i64 + args[2].i64;
+}
+
+// True when cb is a JIT callback: its trampoline slot names the handler itself (a libffi
+// callback's slot names libffi's closure entry).
+bool is_jit_callback(jiffi_callback* cb) {
+    auto base = reinterpret_cast<uintptr_t>(cb) & jiffi::detail::kHandleAddressMask;
+    return reinterpret_cast<const jiffi::detail::SlotData*>(base)->handler == &sum3_handler;
+}
+
+}  // namespace
+
+TEST_CASE("an AUTO callback is made by libffi until its thunk is compiled in the background, then by the JIT") {
+    Ctx c;
+    jiffi_signature* sig = c.sig("long (long, short, signed char)");
+    Hold hold;
+    jiffi_callback* early = nullptr;
+    check(jiffi_callback_create(c.ctx, sig, &sum3_handler, nullptr, &early));
+    CHECK_FALSE(is_jit_callback(early));  // the creation did not wait for the compiler
+    auto f = reinterpret_cast<long (*)(long, short, signed char)>(jiffi_callback_code(early));
+    CHECK(f(40, 2, -1) == 41);
+    hold.release();
+    TierCompiler::instance().quiesce();
+    jiffi_callback* later = nullptr;
+    check(jiffi_callback_create(c.ctx, sig, &sum3_handler, nullptr, &later));
+    CHECK(is_jit_callback(later));
+    auto g = reinterpret_cast<long (*)(long, short, signed char)>(jiffi_callback_code(later));
+    CHECK(g(1000, -3, 7) == 1004);
+    CHECK(f(1, 1, 1) == 3);  // the early callback stays on libffi and works
+    jiffi_callback_release(early);
+    jiffi_callback_release(later);
 }

@@ -38,8 +38,7 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count) {
         if (fn->ret_size) b->ret_calls.push_back(static_cast<uint32_t>(i));
         b->ret_sizes.push_back(fn->ret_size);
         const jiffi_context* ctx = fn->ctx;
-        bool uses_jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
-        const StubSpec* call = uses_jit ? fn->sig->jit().spec() : nullptr;
+        const StubSpec* call = ctx->uses_jit() ? fn->sig->jit().spec() : nullptr;
         if (!call) {
             jit = false;
             continue;
@@ -77,14 +76,9 @@ void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets
     if (b->compiled && !scratch) return b->compiled(args, rets);
     if (b->compiled) {
         std::vector<void*> own(n);
-        std::vector<std::vector<std::max_align_t>> space(n);
-        for (size_t i = 0; i < n; ++i) {
-            own[i] = rets ? rets[i] : nullptr;
-            if (!own[i] && b->ret_sizes[i]) {
-                space[i].resize(b->ret_sizes[i] / sizeof(std::max_align_t) + 2);
-                own[i] = space[i].data();
-            }
-        }
+        std::vector<ReturnStorage> space;
+        space.reserve(n);
+        for (size_t i = 0; i < n; ++i) own[i] = space.emplace_back(rets ? rets[i] : nullptr, b->ret_sizes[i]).get();
         return b->compiled(args, own.data());
     }
     for (size_t i = 0; i < n; ++i) call_function(b->fns[i], args[i], rets ? rets[i] : nullptr);

@@ -432,9 +432,8 @@ jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig
         fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text +
                                       "' is variadic: a callback cannot know the types of its variadic arguments");
     // AUTO waits for the JIT only for a signature libffi cannot serve.
-    bool want_jit = ctx->backend == JIFFI_BACKEND_JIT ||
-                    (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled &&
-                     (!libffi_serves(sig) || auto_thunk_ready(ctx, sig)));
+    bool want_jit = ctx->uses_jit() && (ctx->backend == JIFFI_BACKEND_JIT || !libffi_serves(sig) ||
+                                        auto_thunk_ready(ctx, sig));
     if (want_jit) {
         const ThunkSignature& thunk = sig->thunk();
         if (thunk.code() && SlotTable::supported()) {

@@ -128,8 +128,8 @@ void attach_tier(jiffi_function& fn) {
 // Calls a stub with scratch return storage: stubs store their result unconditionally.
 [[gnu::noinline, gnu::cold]] void call_discarding(jiffi_function* fn, jiffi_invoker code,
                                                   const jiffi_slot* args) {
-    std::vector<std::max_align_t> scratch(fn->ret_size / sizeof(std::max_align_t) + 2);
-    code(fn->address, args, scratch.data());
+    ReturnStorage ret(nullptr, fn->ret_size);
+    code(fn->address, args, ret.get());
 }
 
 // Calls fn through its stub code, or through libffi when code is null.
@@ -474,11 +474,8 @@ jiffi_error* jiffi_function_call_errno(jiffi_function* fn, const jiffi_slot* arg
         if (!args && !fn->sig->sig.args.empty())
             fail(ErrorCode::INVALID_ARGUMENT, "jiffi_function_call_errno: argument 'args' is NULL for '" +
                                                   fn->sig->sig.text + "', which takes arguments");
-        std::vector<std::max_align_t> scratch;
-        if (!ret && fn->ret_size) {
-            scratch.resize(fn->ret_size / sizeof(std::max_align_t) + 2);
-            ret = scratch.data();
-        }
+        ReturnStorage storage(ret, fn->ret_size);
+        ret = storage.get();
         // A function that calls through a stub calls through its errno twin; errno is read
         // inside the stub (or right after ffi_call), before any of jiffi's own work.
         ErrnoInvoker code = fn->jit.load(std::memory_order_acquire) ? fn->sig->errno_stub() : nullptr;
@@ -505,8 +502,7 @@ jiffi_error* jiffi_signature_invoker(const jiffi_signature* sig, jiffi_invoker* 
                                           "' is a variadic prototype: make a call-site signature with "
                                           "jiffi_signature_vararg for an invoker");
         const jiffi_context* ctx = sig->ctx;
-        bool jit = ctx->backend == JIFFI_BACKEND_JIT || (ctx->backend == JIFFI_BACKEND_AUTO && !ctx->jit_disabled);
-        if (jit) {
+        if (ctx->uses_jit()) {
             if ((*out = sig->jit_invoker())) return;
             if (ctx->backend == JIFFI_BACKEND_JIT) sig->jit().acquire();  // throws why
         }

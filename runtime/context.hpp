@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <deque>
 #include <map>
 #include <memory>
@@ -20,6 +21,27 @@
 #include "runtime/jit_backend.hpp"
 #include "runtime/library.hpp"
 #include "runtime/tiering.hpp"
+
+namespace jiffi::detail {
+
+// Return storage for a call whose caller gave none (ret NULL): stubs store a non-void result
+// unconditionally, so such a call gets scratch of the return's size.
+class ReturnStorage {
+public:
+    ReturnStorage(void* ret, size_t size) : ret_(ret) {
+        if (!ret_ && size) {
+            scratch_.resize(size / sizeof(std::max_align_t) + 2);
+            ret_ = scratch_.data();
+        }
+    }
+    void* get() const noexcept { return ret_; }
+
+private:
+    void* ret_;
+    std::vector<std::max_align_t> scratch_;
+};
+
+}  // namespace jiffi::detail
 
 // A parsed signature, owned by its context; prepared for libffi on first use.
 struct jiffi_signature {
@@ -80,6 +102,11 @@ struct jiffi_context {
     jiffi_backend backend;
     jiffi::detail::TypeTable types;
     bool jit_disabled = false;  // AUTO with JIFFI_DISABLE_JIT set at creation: libffi only
+    // The backend decision, made here only: JIT contexts, and AUTO ones whose JIT is not
+    // disabled, serve their functions, batches, invokers and callbacks by the JIT.
+    bool uses_jit() const noexcept {
+        return backend == JIFFI_BACKEND_JIT || (backend == JIFFI_BACKEND_AUTO && !jit_disabled);
+    }
     std::shared_ptr<jiffi::detail::ContextStats> stats;
 
     // Parses C declarations into the context (all or nothing).

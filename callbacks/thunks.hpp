@@ -19,7 +19,7 @@ public:
     // The thunk's code, or null when it could not be made (error() says why).
     void* code() const { return ref_.ok() ? ref_.address() : nullptr; }
     const Error* error() const { return error_.get(); }
-    // The signature as written, for messages.
+    // The signature's structural text (CallSignature::key), for the released-call report.
     const std::string& text() const { return text_; }
 
 private:
@@ -28,8 +28,10 @@ private:
     std::unique_ptr<Error> error_;
 };
 
-// The thunk of the signature text whose call stub spec is invoker_spec (null with refused
-// when the classifier refused it), made once per process for equal text and plan.
+// The thunk of the signature whose structural text (CallSignature::key, typedefs resolved,
+// so every spelling of one signature shares it) is text and whose call stub spec is
+// invoker_spec (null with refused when the classifier refused it), made once per process
+// for equal text and plan.
 const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invoker_spec, const Error* refused);
 
 // Makes thunks able to count calls per thread and slots able to name their signature;

@@ -621,6 +621,8 @@ struct Specs {
     uint32_t alignas_value = 0;
     Record* record_def = nullptr;  // a struct or union body appeared here
     bool tag_reference = false;    // "struct tag" / "enum tag" without a body
+    std::string base_name;         // the typedef name type was given by, as written; empty
+                                   // when keywords, a tag or typeof gave it
     Token first;
 };
 
@@ -633,6 +635,7 @@ struct DeclOp {
     bool variadic = false;            // Func
     std::vector<const Type*> params;  // Func: adjusted parameter types
     std::vector<std::string> names;   // Func: parameter names, empty where unnamed
+    std::vector<std::string> spellings;  // Func: parameter types as written (Parser::spell)
     Token tok;
 };
 
@@ -693,8 +696,9 @@ public:
              (is_punct(peek(1), ";") && peek(2).kind == TokKind::End))) {
             std::string name(peek().text);
             if (const FunctionDecl* f = find_function(name)) {
-                check_signature_complete(peek(), f->type);
-                return ParsedSignature{f->type, f->name, f->param_names, f->asm_label};
+                check_signature_complete(peek(), f->type, &f->ret_spelling, &f->param_spellings);
+                return ParsedSignature{f->type,         f->name,         f->param_names,
+                                       f->asm_label,    f->ret_spelling, f->param_spellings};
             }
             if (!find_typedef(name))
                 fail_at(peek(), ErrorCode::UNKNOWN_TYPE,
@@ -718,25 +722,33 @@ public:
         ParsedSignature out;
         out.function = fn;
         out.name = d.name;
-        for (auto it = history.rbegin(); it != history.rend(); ++it) {
-            if (it->first == fn && it->second->kind == DeclOp::Func) {
-                out.param_names = it->second->names;
+        // history[i] is what d.ops[i] derived: the parameter list that made fn has the names
+        // and spellings, and the ops before it derive the return type.
+        for (size_t i = history.size(); i-- > 0;) {
+            if (history[i].first == fn && history[i].second->kind == DeclOp::Func) {
+                out.param_names = history[i].second->names;
+                out.param_spellings = history[i].second->spellings;
+                AttrSet a = s.attrs;
+                a.merge(d.attrs);
+                out.ret_spelling = spell(s, a, op_list(d, i), fn->inner);
                 break;
             }
         }
         if (out.param_names.size() != fn->params.size())
             out.param_names.assign(fn->params.size(), std::string());
-        check_signature_complete(first, fn);
+        if (out.param_spellings.size() != fn->params.size())
+            structural_spellings(fn, out.ret_spelling, out.param_spellings);
+        check_signature_complete(first, fn, &out.ret_spelling, &out.param_spellings);
         return out;
     }
 
     // Parses the whole text as a list of type names separated by commas or, after keywords,
     // spaces.
-    std::vector<const Type*> type_list() {
+    std::vector<SpelledType> type_list() {
         no_definitions_ = true;
-        std::vector<const Type*> out;
+        std::vector<SpelledType> out;
         while (peek().kind != TokKind::End) {
-            out.push_back(type_name());
+            out.push_back(spelled_type_name());
             if (accept(",")) {
                 if (peek().kind == TokKind::End)
                     fail_at(peek(), ErrorCode::PARSE,
@@ -751,9 +763,9 @@ public:
     }
 
     // Parses the whole text as one type name.
-    const Type* whole_type_name() {
+    SpelledType whole_type_name() {
         no_definitions_ = true;
-        const Type* t = type_name();
+        SpelledType t = spelled_type_name();
         if (peek().kind != TokKind::End)
             fail_at(peek(), ErrorCode::PARSE,
                     "expected end of type name, found " + describe(peek()));
@@ -924,8 +936,9 @@ private:
         return t;
     }
 
-    // Resolves a keyword token (":int") to its type by parsing its C spelling.
-    const Type* keyword_type(const Token& kw) {
+    // Resolves a keyword token (":int") to its type by parsing its C spelling; sets *name
+    // to that spelling when it is a typedef name (":size" is size_t).
+    const Type* keyword_type(const Token& kw, std::string* name) {
         for (const KeywordEntry& e : kKeywords) {
             if (e.keyword != kw.text) continue;
             std::vector<Token> saved = std::move(toks_);
@@ -944,6 +957,7 @@ private:
             }
             toks_ = std::move(saved);
             pos_ = saved_pos;
+            if (find_typedef(std::string(e.c_type))) *name = std::string(e.c_type);
             return t;
         }
         fail_at(kw, ErrorCode::UNKNOWN_TYPE, "unknown type keyword " + quoted(kw.text));
@@ -1313,7 +1327,7 @@ private:
             if (t.kind == TokKind::Keyword) {
                 if (c.any()) break;
                 Token kw = next();
-                set_named(kw, keyword_type(kw));
+                set_named(kw, keyword_type(kw, &s.base_name));
                 continue;
             }
             if (is_punct(t, "[") && is_punct(peek(1), "[")) {
@@ -1365,9 +1379,10 @@ private:
                 bool only_complex = c.complex_ == 1 && !c.named && c.basic_count() == 1;
                 if (c.any() && !only_complex) break;  // the name in "typedef float _Float32;"
                 const Type* td = find_typedef_declared(std::string(w));
-                if (td && !only_complex)
+                if (td && !only_complex) {
+                    s.base_name = std::string(w);
                     set_named(next(), td);
-                else
+                } else
                     basic_type(c, next());
             } else if (basic_type_word(w)) {
                 basic_type(c, next());
@@ -1396,6 +1411,7 @@ private:
                     td = types_.prim(Prim::Int);
                 }
                 if (!td) break;
+                s.base_name = std::string(w);
                 set_named(next(), td);
             } else {
                 break;
@@ -1534,7 +1550,9 @@ private:
     // Fails with INCOMPLETE_TYPE or, if unknown_if_new and the tag was never declared before
     // this text, with UNKNOWN_TYPE.
     [[noreturn]] void fail_incomplete(const Token& tok, const std::string& what, const Type* t,
-                                      bool unknown_if_new = false) {
+                                      bool unknown_if_new = false,
+                                      const std::string* shown = nullptr) {
+        std::string name = shown ? *shown : types_.to_string(t);
         const Type* base = t;
         while (base->is_array()) base = base->inner;
         const void* key = base->kind == TypeKind::Record ? static_cast<const void*>(base->record)
@@ -1542,10 +1560,8 @@ private:
                               ? static_cast<const void*>(base->enumeration)
                               : nullptr;
         if (key && unknown_if_new && fresh_.count(key))
-            fail_at(tok, ErrorCode::UNKNOWN_TYPE,
-                    what + " unknown type " + quoted(types_.to_string(t)));
-        fail_at(tok, ErrorCode::INCOMPLETE_TYPE,
-                what + " incomplete type " + quoted(types_.to_string(t)));
+            fail_at(tok, ErrorCode::UNKNOWN_TYPE, what + " unknown type " + quoted(name));
+        fail_at(tok, ErrorCode::INCOMPLETE_TYPE, what + " incomplete type " + quoted(name));
     }
 
     // Parses "{ members }" and trailing attributes, then lays the record out.
@@ -2064,7 +2080,8 @@ private:
                 pd = declarator(NameMode::Optional);
             }
             trailing_attributes(pd.attrs, false);
-            const Type* t = declared_type(ps, pd, nullptr, true);
+            const Type* declared = declared_type(ps, pd, nullptr, true);
+            const Type* t = declared;
             if (t->is_void()) {
                 bool sole =
                     op.params.empty() && !pd.has_name && pd.ops.empty() && is_punct(peek(), ")");
@@ -2088,6 +2105,7 @@ private:
                         "redefinition of parameter " + quoted(pd.name));
             op.params.push_back(t);
             op.names.push_back(pd.name);
+            op.spellings.push_back(parameter_spelling(ps, pd, declared, t).str());
             if (pd.has_name) scope.emplace_back(pd.name, t);
             if (accept(",")) continue;
             if (peek().kind == TokKind::Keyword) continue;
@@ -2181,6 +2199,100 @@ private:
         return cur;
     }
 
+    // The ops of d before index end (all of them by default), as spell takes them.
+    static std::vector<const DeclOp*> op_list(const Declarator& d, size_t end = SIZE_MAX) {
+        std::vector<const DeclOp*> ops;
+        size_t n = std::min(end, d.ops.size());
+        ops.reserve(n + 1);
+        for (size_t i = 0; i < n; ++i) ops.push_back(&d.ops[i]);
+        return ops;
+    }
+
+    // The spelling of the type that specifiers s and attributes a derive by ops (ops[0]
+    // applies to the base type first), result being that type. It follows
+    // TypeTable::spelling step for step, with the base as written (a typedef name) and each
+    // parameter list spelled as its parameters were, so a type written without typedef names
+    // spells exactly as to_string spells it. Top-level qualifiers are dropped, as types do
+    // not carry them. Where a mode attribute resized the base, or the base has no name and
+    // is itself derived (typeof or a keyword naming a pointer), the structural spelling.
+    TypeSpelling spell(const Specs& s, const AttrSet& a, const std::vector<const DeclOp*>& ops,
+                       const Type* result) const {
+        if (a.mode_bits) return types_.spelling(result);
+        TypeSpelling out;
+        if (!s.base_name.empty()) {
+            out.base = s.base_name;
+        } else {
+            TypeKind k = s.type->kind;
+            if (k == TypeKind::Pointer || k == TypeKind::Array || k == TypeKind::Function)
+                return types_.spelling(result);
+            out.base = types_.to_string(s.type);
+        }
+        // The qualifiers of the type each op derives from, tracked as declared_type does.
+        std::vector<uint8_t> from(ops.size());
+        uint8_t q = s.quals & (Q_CONST | Q_VOLATILE);
+        for (size_t i = 0; i < ops.size(); ++i) {
+            from[i] = q;
+            if (ops[i]->kind == DeclOp::Ptr) q = ops[i]->quals & (Q_CONST | Q_VOLATILE);
+            if (ops[i]->kind == DeclOp::Func) q = 0;
+        }
+        uint8_t obj_quals = 0;  // qualifiers of the type derived so far (outermost first)
+        for (size_t i = ops.size(); i-- > 0;) {
+            const DeclOp& op = *ops[i];
+            switch (op.kind) {
+            case DeclOp::Ptr:
+                out.prefix = "*" + qualifier_text(obj_quals) + out.prefix;
+                obj_quals = from[i];
+                if (i > 0 && ops[i - 1]->kind != DeclOp::Ptr) {
+                    out.prefix = "(" + out.prefix;
+                    out.suffix += ")";
+                }
+                break;
+            case DeclOp::Array:
+                out.suffix += op.flexible ? "[]" : "[" + std::to_string(op.count) + "]";
+                break;
+            case DeclOp::Func: {
+                std::string params;
+                for (size_t k = 0; k < op.spellings.size(); ++k)
+                    params += (k ? ", " : "") + op.spellings[k];
+                if (op.variadic) params += op.spellings.empty() ? "..." : ", ...";
+                if (op.spellings.empty() && !op.variadic) params = "void";
+                out.suffix += "(" + params + ")";
+                break;
+            }
+            }
+        }
+        out.base = qualifier_text(obj_quals) + out.base;
+        return out;
+    }
+
+    // The spelling of a parameter declared with type declared and adjusted to t: an array
+    // parameter is spelled as the pointer it decays to, a function parameter as a pointer
+    // to it. An array type given by a typedef name has no pointer to spell by that name, so
+    // it is spelled structurally.
+    TypeSpelling parameter_spelling(const Specs& ps, const Declarator& pd, const Type* declared,
+                                    const Type* t) const {
+        static const DeclOp kDecayPointer{};  // a Ptr op without qualifiers
+        AttrSet a = ps.attrs;
+        a.merge(pd.attrs);
+        std::vector<const DeclOp*> ops = op_list(pd);
+        if (declared->is_array()) {
+            if (ops.empty() || ops.back()->kind != DeclOp::Array) return types_.spelling(t);
+            ops.back() = &kDecayPointer;
+        } else if (declared->is_function()) {
+            ops.push_back(&kDecayPointer);
+        }
+        return spell(ps, a, ops, t);
+    }
+
+    // The structural spellings of function type fn's return and parameter types, for
+    // signatures whose parameter list came from a typedef (no list was written).
+    void structural_spellings(const Type* fn, TypeSpelling& ret,
+                              std::vector<std::string>& params) const {
+        ret = types_.spelling(fn->inner);
+        params.clear();
+        for (const Type* p : fn->params) params.push_back(types_.to_string(p));
+    }
+
     // How many pointer, array and function derivations t is made of, counted up to one past
     // the limit: the walk stays bounded so each derivation costs a bounded amount of work.
     static size_t derivation_depth(const Type* t) {
@@ -2202,15 +2314,33 @@ private:
         return declared_type(s, d, nullptr);
     }
 
-    // Fails unless the return and parameter types of a signature are complete.
-    void check_signature_complete(const Token& tok, const Type* fn) {
+    // Parses a type name with its spelling as written.
+    SpelledType spelled_type_name() {
+        Specs s = specifiers(SpecContext::TypeName);
+        Declarator d = declarator(NameMode::None);
+        trailing_attributes(d.attrs, false);
+        SpelledType out;
+        out.type = declared_type(s, d, nullptr);
+        AttrSet a = s.attrs;
+        a.merge(d.attrs);
+        out.spelling = spell(s, a, op_list(d), out.type);
+        return out;
+    }
+
+    // Fails unless the return and parameter types of a signature are complete, naming a
+    // type by its spelling as written when ret and params give one.
+    void check_signature_complete(const Token& tok, const Type* fn, const TypeSpelling* ret,
+                                  const std::vector<std::string>* params) {
         const Type* r = fn->inner;
-        if (!r->is_void() && !types_.is_complete(r))
-            fail_incomplete(tok, "return type has", r, true);
+        if (!r->is_void() && !types_.is_complete(r)) {
+            std::string shown = ret ? ret->str() : std::string();
+            fail_incomplete(tok, "return type has", r, true, ret ? &shown : nullptr);
+        }
+        bool spelled = params && params->size() == fn->params.size();
         for (size_t i = 0; i < fn->params.size(); ++i)
             if (!types_.is_complete(fn->params[i]))
                 fail_incomplete(tok, "parameter " + std::to_string(i + 1) + " has", fn->params[i],
-                                true);
+                                true, spelled ? &(*params)[i] : nullptr);
     }
 
     // ---- external declarations ----
@@ -2254,13 +2384,21 @@ private:
                 if (align) t = types_.aligned(t, align);
                 define_typedef(d, t);
             } else if (t->is_function()) {
-                std::vector<std::string> names;
-                if (!history.empty() && history.back().second->kind == DeclOp::Func)
-                    names = history.back().second->names;
-                names.resize(t->params.size());
+                FunctionDecl f;
+                f.name = d.name;
+                f.type = t;
                 AttrSet a = s.attrs;
                 a.merge(d.attrs);
-                if (!s.is_static) define_function(d, t, std::move(names), a.asm_label);
+                f.asm_label = a.asm_label;
+                if (!history.empty() && history.back().second->kind == DeclOp::Func) {
+                    f.param_names = history.back().second->names;
+                    f.param_spellings = history.back().second->spellings;
+                    f.ret_spelling = spell(s, a, op_list(d, d.ops.size() - 1), t->inner);
+                }
+                f.param_names.resize(t->params.size());
+                if (f.param_spellings.size() != t->params.size())
+                    structural_spellings(t, f.ret_spelling, f.param_spellings);
+                if (!s.is_static) define_function(d, std::move(f));
                 if (first && is_punct(peek(), "{")) {
                     skip_balanced();
                     return;
@@ -2319,9 +2457,11 @@ private:
         return nullptr;
     }
 
-    // Records a function prototype; a repeat must agree (an empty "()" list agrees with any).
-    void define_function(const Declarator& d, const Type* t, std::vector<std::string> names,
-                         const std::string& asm_label) {
+    // Records function prototype f (named by d); a repeat must agree (an empty "()" list
+    // agrees with any). A repeat keeps the first names and spellings unless it gives the
+    // parameter list the first one lacked.
+    void define_function(const Declarator& d, FunctionDecl f) {
+        const Type* t = f.type;
         if (const FunctionDecl* old = find_function(d.name)) {
             FunctionDecl merged = *old;
             bool old_empty = old->type->params.empty() && !old->type->variadic;
@@ -2330,17 +2470,23 @@ private:
                 if (old->type->inner != t->inner || !(old_empty || new_empty))
                     fail_at(d.name_tok, ErrorCode::REDEFINITION,
                             "conflicting types for " + quoted(d.name) + " (" +
-                                quoted(types_.to_string(old->type)) + " vs " +
-                                quoted(types_.to_string(t)) + ")");
+                                quoted(function_spelling(old->ret_spelling, old->param_spellings,
+                                                         old->type->variadic)) +
+                                " vs " +
+                                quoted(function_spelling(f.ret_spelling, f.param_spellings,
+                                                         t->variadic)) +
+                                ")");
                 if (old_empty) {
                     merged.type = t;
-                    merged.param_names = names;
+                    merged.param_names = f.param_names;
+                    merged.ret_spelling = f.ret_spelling;
+                    merged.param_spellings = f.param_spellings;
                 }
             } else if (std::all_of(old->param_names.begin(), old->param_names.end(),
                                    [](const std::string& n) { return n.empty(); })) {
-                merged.param_names = names;
+                merged.param_names = f.param_names;
             }
-            if (!asm_label.empty()) merged.asm_label = asm_label;
+            if (!f.asm_label.empty()) merged.asm_label = f.asm_label;
             local_.functions[d.name] = std::move(merged);
             return;
         }
@@ -2348,11 +2494,6 @@ private:
         if (!kind.empty())
             fail_at(d.name_tok, ErrorCode::REDEFINITION,
                     quoted(d.name) + " redeclared as a function (already " + kind + ")");
-        FunctionDecl f;
-        f.name = d.name;
-        f.type = t;
-        f.param_names = std::move(names);
-        f.asm_label = asm_label;
         local_.functions[d.name] = std::move(f);
     }
 
@@ -3112,15 +3253,27 @@ ParsedSignature parse_signature(TypeTable& types, const Declarations& decls,
     return p.signature();
 }
 
-std::vector<const Type*> parse_type_list(TypeTable& types, const Declarations& decls,
-                                         std::string_view text) {
+std::vector<SpelledType> parse_spelled_type_list(TypeTable& types, const Declarations& decls,
+                                                 std::string_view text) {
     Parser p(types, decls, text, true);
     return p.type_list();
 }
 
-const Type* parse_type_name(TypeTable& types, const Declarations& decls, std::string_view text) {
+std::vector<const Type*> parse_type_list(TypeTable& types, const Declarations& decls,
+                                         std::string_view text) {
+    std::vector<const Type*> out;
+    for (const SpelledType& t : parse_spelled_type_list(types, decls, text)) out.push_back(t.type);
+    return out;
+}
+
+SpelledType parse_spelled_type_name(TypeTable& types, const Declarations& decls,
+                                    std::string_view text) {
     Parser p(types, decls, text, true);
     return p.whole_type_name();
+}
+
+const Type* parse_type_name(TypeTable& types, const Declarations& decls, std::string_view text) {
+    return parse_spelled_type_name(types, decls, text).type;
 }
 
 }  // namespace jiffi::detail

@@ -27,6 +27,10 @@ struct FunctionDecl {
     const Type* type = nullptr;  // a Function type
     std::vector<std::string> param_names;
     std::string asm_label;       // the symbol named by __asm__("name"), empty if none
+    // The return and parameter types as the declaration wrote them (typedef names kept),
+    // for signature text and messages; type stays the structural truth.
+    TypeSpelling ret_spelling;
+    std::vector<std::string> param_spellings;
 };
 
 // Everything declared in one context, in the order C scopes it (one file scope).

@@ -36,17 +36,33 @@ struct CallSignature {
     bool variadic_prototype = false;     // a variadic prototype itself (not callable)
     std::string name;                    // the prototype's name, if it had one
     std::string symbol;                  // the name's linker symbol when __asm__ renamed it
-    std::string text;                    // the signature in C syntax
+    // The return type and each of args as written (typedef names kept), for messages.
+    TypeSpelling ret_spelling;
+    std::vector<std::string> arg_spellings;
+    std::string text;  // the signature in C syntax, spelled as written ("size_t f(wchar_t)")
+    // The same with every type spelled structurally ("unsigned long f(int)"): equal for
+    // spellings of one signature, so what process-wide registries (callback thunks) key on.
+    std::string key;
 };
 
-// The call signature of function type fn (with an optional prototype name). Throws
-// Error(INVALID_TYPE) naming a parameter or return type larger than kMaxByValueBytes.
-CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name);
+// The return type of sig as written, and argument i of sig as written; the structural
+// spelling when sig carries none (a signature made without the parser).
+std::string spelled_ret(const TypeTable& types, const CallSignature& sig);
+std::string spelled_arg(const TypeTable& types, const CallSignature& sig, size_t i);
 
-// The call site of variadic prototype proto with variadic arguments of types extra.
-// Throws Error(VARIADIC) if proto is not variadic, INVALID_TYPE for a void or incomplete
-// extra type (naming its position).
+// The call signature of function type fn (with an optional prototype name), its types
+// spelled as ret_spelling and param_spellings give them (structurally when those are
+// empty). Throws Error(INVALID_TYPE) naming a parameter or return type larger than
+// kMaxByValueBytes.
+CallSignature make_call_signature(TypeTable& types, const Type* fn, const std::string& name,
+                                  const TypeSpelling* ret_spelling = nullptr,
+                                  const std::vector<std::string>* param_spellings = nullptr);
+
+// The call site of variadic prototype proto with variadic arguments of types extra, spelled
+// as extra_spellings gives them (structurally when null). Throws Error(VARIADIC) if proto is
+// not variadic, INVALID_TYPE for a void or incomplete extra type (naming its position).
 CallSignature make_vararg_signature(TypeTable& types, const CallSignature& proto,
-                                    const std::vector<const Type*>& extra);
+                                    const std::vector<const Type*>& extra,
+                                    const std::vector<std::string>* extra_spellings = nullptr);
 
 }  // namespace jiffi::detail

@@ -262,32 +262,51 @@ bool TypeTable::is_signed_integer(const Type* t) const {
     return c == PrimClass::Signed;
 }
 
-namespace {
-
-std::string quals_text(uint8_t q) {
+std::string qualifier_text(uint8_t q) {
     std::string s;
     if (q & Q_CONST) s += "const ";
     if (q & Q_VOLATILE) s += "volatile ";
     return s;
 }
 
-}  // namespace
+std::string TypeSpelling::str(const std::string& name) const {
+    std::string decl = prefix + name + suffix;
+    if (decl.empty()) return base;
+    return base + (decl[0] == '[' || decl[0] == '(' ? "" : " ") + decl;
+}
+
+std::string function_spelling(const TypeSpelling& ret, const std::vector<std::string>& params,
+                              bool variadic, const std::string& name) {
+    std::string list;
+    for (size_t i = 0; i < params.size(); ++i) list += (i ? ", " : "") + params[i];
+    if (variadic) list += params.empty() ? "..." : ", ...";
+    if (params.empty() && !variadic) list = "void";
+    return ret.str(name + "(" + list + ")");
+}
 
 std::string TypeTable::to_string(const Type* t, const std::string& name) const {
-    // Builds the declarator inside out, as C spells it.
-    std::string decl = name;
+    return spelling(t).str(name);
+}
+
+TypeSpelling TypeTable::spelling(const Type* t) const {
+    // Builds the declarator inside out, as C spells it: a pointer goes before what is
+    // built so far (parenthesized when an array or function derivation follows), an array
+    // or parameter list after it.
+    TypeSpelling out;
     uint8_t obj_quals = 0;  // qualifiers of the object type t itself
     while (true) {
         switch (t->kind) {
         case TypeKind::Pointer:
-            decl = "*" + quals_text(obj_quals) + decl;
+            out.prefix = "*" + qualifier_text(obj_quals) + out.prefix;
             obj_quals = t->quals;
-            if (t->inner->kind == TypeKind::Array || t->inner->kind == TypeKind::Function)
-                decl = "(" + decl + ")";
+            if (t->inner->kind == TypeKind::Array || t->inner->kind == TypeKind::Function) {
+                out.prefix = "(" + out.prefix;
+                out.suffix += ")";
+            }
             t = t->inner;
             continue;
         case TypeKind::Array:
-            decl += t->flexible ? "[]" : "[" + std::to_string(t->count) + "]";
+            out.suffix += t->flexible ? "[]" : "[" + std::to_string(t->count) + "]";
             t = t->inner;
             continue;
         case TypeKind::Function: {
@@ -298,7 +317,7 @@ std::string TypeTable::to_string(const Type* t, const std::string& name) const {
             }
             if (t->variadic) params += t->params.empty() ? "..." : ", ...";
             if (t->params.empty() && !t->variadic) params = "void";
-            decl += "(" + params + ")";
+            out.suffix += "(" + params + ")";
             t = t->inner;
             continue;
         }
@@ -306,18 +325,16 @@ std::string TypeTable::to_string(const Type* t, const std::string& name) const {
         }
         break;
     }
-    std::string base;
     switch (t->kind) {
-    case TypeKind::Prim: base = prim_spelling(t->prim); break;
-    case TypeKind::Record: base = t->record->display_name(); break;
-    case TypeKind::Enum: base = t->enumeration->display_name(); break;
+    case TypeKind::Prim: out.base = prim_spelling(t->prim); break;
+    case TypeKind::Record: out.base = t->record->display_name(); break;
+    case TypeKind::Enum: out.base = t->enumeration->display_name(); break;
     default: break;
     }
-    base = quals_text(obj_quals) + base;
+    out.base = qualifier_text(obj_quals) + out.base;
     if (t->align_override)
-        base += " __attribute__((aligned(" + std::to_string(t->align_override) + ")))";
-    if (decl.empty()) return base;
-    return base + (decl[0] == '[' || decl[0] == '(' ? "" : " ") + decl;
+        out.base += " __attribute__((aligned(" + std::to_string(t->align_override) + ")))";
+    return out;
 }
 
 }  // namespace jiffi::detail

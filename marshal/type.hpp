@@ -35,6 +35,29 @@ enum : uint8_t { Q_CONST = 1, Q_VOLATILE = 2, Q_RESTRICT = 4 };
 struct Record;
 struct Enum;
 
+// A type in C syntax cut where a declarator's name goes: the base type with its qualifiers
+// ("const char"), the declarator text before the name ("*", "(*") and after it ("[3]",
+// ")(double)"). TypeTable::spelling gives a type's structural spelling (typedefs resolved);
+// the parser gives the spelling as written (typedef names kept, docs/c-api.md "Signature
+// text and type spellings").
+struct TypeSpelling {
+    std::string base;
+    std::string prefix;
+    std::string suffix;
+
+    // The spelling with name in its place (a name, a whole declarator such as "f(int)", or
+    // empty for the abstract type name), joined as TypeTable::to_string joins.
+    std::string str(const std::string& name = "") const;
+};
+
+// The text of qualifier bits as a spelling puts them before what they qualify ("const ").
+std::string qualifier_text(uint8_t quals);
+
+// A function type spelled from its return and parameter spellings, with an optional name,
+// as TypeTable::to_string spells a function type ("size_t wcslen(const wchar_t *)").
+std::string function_spelling(const TypeSpelling& ret, const std::vector<std::string>& params,
+                              bool variadic, const std::string& name = "");
+
 // One C type. Immutable once interned, except that a Record or Enum it names may be
 // completed later (a forward-declared struct defined afterwards).
 struct Type {
@@ -148,6 +171,8 @@ public:
 
     // The type in C syntax, with an optional declarator name ("int (*name)(double)").
     std::string to_string(const Type* t, const std::string& name = "") const;
+    // The same cut around the name: to_string(t, name) is spelling(t).str(name).
+    TypeSpelling spelling(const Type* t) const;
 
     // The table's lock, which the fork handlers take with every other jiffi lock.
     std::mutex& fork_mutex() const { return mu_; }

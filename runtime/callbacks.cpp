@@ -59,10 +59,12 @@ namespace {
 // serves both.
 class FfiCallback {
 public:
-    FfiCallback(std::shared_ptr<const FfiCall> call, std::string text, jiffi_handler handler, void* user_data,
-                void (*dispose)(void*))
-        : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), handler_(handler),
-          user_data_(user_data), dispose_(dispose) {}
+    // text names the signature in errors; released names it in the released-call report,
+    // as a released slot's owner does (structurally: it is shared by every spelling).
+    FfiCallback(std::shared_ptr<const FfiCall> call, std::string text, const ThunkSignature& released,
+                jiffi_handler handler, void* user_data, void (*dispose)(void*))
+        : owner_(std::move(call)), call_(*owner_), text_(std::move(text)), released_name_(released),
+          handler_(handler), user_data_(user_data), dispose_(dispose) {}
     ~FfiCallback() {
         if (allocated_) closure_free(allocated_);
         if (dispose_) dispose_(user_data_);
@@ -99,6 +101,7 @@ private:
     std::shared_ptr<const FfiCall> owner_;  // the cif and slot classes outlive the context
     const FfiCall& call_;
     std::string text_;
+    const ThunkSignature& released_name_;
     jiffi_handler handler_;
     void* user_data_;
     void (*dispose_)(void*);
@@ -205,7 +208,7 @@ void FfiCallback::entry(ffi_cif* cif, void* ret, void** args, void* self) {
     // Recorded before the released flag is read: a release that finds this thread not
     // running the callback has set the flag where this call sees it.
     CallbackScope scope(cb->id_.load(std::memory_order_acquire));
-    if (cb->released()) released_call(cb->text_, self);
+    if (cb->released()) released_call(cb->released_name_.text(), self);
     const FfiCall& call = cb->call_;
     unsigned n = cif->nargs;
     auto* slots = static_cast<jiffi_slot*>(alloca((n + 1) * sizeof(jiffi_slot)));
@@ -252,7 +255,8 @@ const ThunkSignature& ffi_owner(const std::string& text) {
 
 jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler handler, void* user_data,
                                   void (*dispose)(void*)) {
-    auto cb = std::make_unique<FfiCallback>(sig->ffi_shared(), sig->sig.text, handler, user_data, dispose);
+    const ThunkSignature& owner = ffi_owner(sig->sig.key);
+    auto cb = std::make_unique<FfiCallback>(sig->ffi_shared(), sig->sig.text, owner, handler, user_data, dispose);
 #if !defined(__x86_64__)
     try {
         cb->prepare_allocated();
@@ -269,7 +273,7 @@ jiffi_callback* make_ffi_callback(const jiffi_signature* sig, jiffi_handler hand
     SlotTable& table = SlotTable::instance();
     try {
         // The slot leads to the trap until the closure is ready and knows its slot's name.
-        slot = table.acquire(nullptr, nullptr, cb->closure(), &ffi_owner(sig->sig.text), &FfiCallback::dispose_slot);
+        slot = table.acquire(nullptr, nullptr, cb->closure(), &owner, &FfiCallback::dispose_slot);
     } catch (...) {
         cb->keep_user_data();
         throw;
@@ -526,7 +530,8 @@ void ffi_callbacks_fork_release() noexcept { ffi_quarantine().mu.unlock(); }
 const jiffi::detail::ThunkSignature& jiffi_signature::thunk() const {
     std::call_once(thunk_once_, [this] {
         const jiffi::detail::JitSignature& j = jit();
-        thunk_ = &jiffi::detail::intern_thunk(sig.text, j.spec(), j.error());
+        // Keyed by the structural text: spellings of one signature share one thunk.
+        thunk_ = &jiffi::detail::intern_thunk(sig.key, j.spec(), j.error());
     });
     return *thunk_;
 }

@@ -20,6 +20,11 @@ const Type* jiffi_context::parse_type(const char* text) {
     return parse_type_name(types, decls_, text);
 }
 
+SpelledType jiffi_context::parse_spelled_type(const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return parse_spelled_type_name(types, decls_, text);
+}
+
 namespace {
 
 // Copies text NUL-terminated and truncated into buf[len]; returns its length plus one.
@@ -60,8 +65,10 @@ bool has_sign(const Type* t) {
     return t->kind == TypeKind::Enum || (t->kind == TypeKind::Prim && t->is_integer());
 }
 
-// Fills d with the facts about t.
-void describe(const TypeTable& types, const Type* t, jiffi_type_detail& d) {
+// Fills d with the facts about t, spelled as spelling (docs/c-api.md "Signature text and
+// type spellings").
+void describe(const TypeTable& types, const Type* t, const std::string& spelling,
+              jiffi_type_detail& d) {
     d = jiffi_type_detail{};
     d.kind = kind_of(t);
     d.value_class = t->kind == TypeKind::Function
@@ -82,7 +89,7 @@ void describe(const TypeTable& types, const Type* t, jiffi_type_detail& d) {
         d.elem_is_signed = has_sign(e) && types.is_signed_integer(e) ? 1 : 0;
         d.elem_is_const = t->kind == TypeKind::Pointer && (t->quals & Q_CONST) ? 1 : 0;
     }
-    copy_out(types.to_string(t), d.spelling, sizeof(d.spelling));
+    copy_out(spelling, d.spelling, sizeof(d.spelling));
 }
 
 // A member of rec found by name, looking into anonymous members; offset from rec's start.
@@ -187,7 +194,7 @@ void resolve_path(const TypeTable& types, const Type* t, const std::string& path
         info.is_bitfield = 1;
         info.bit_width = bitfield->bit_width;
     }
-    describe(types, cur, info.type);
+    describe(types, cur, types.to_string(cur), info.type);
 }
 
 // True when s is a C identifier.
@@ -207,7 +214,20 @@ jiffi_error* jiffi_type_describe(jiffi_context* ctx, const char* type_name, jiff
         require(out, "jiffi_type_describe", "out");
         ctx = require_live(ctx, "jiffi_type_describe", "ctx");
         require(type_name, "jiffi_type_describe", "type_name");
-        describe(ctx->types, ctx->parse_type(type_name), *out);
+        SpelledType t = ctx->parse_spelled_type(type_name);
+        describe(ctx->types, t.type, t.spelling.str(), *out);
+    });
+}
+
+jiffi_error* jiffi_type_same(jiffi_context* ctx, const char* a, const char* b, int* same) {
+    return guarded([&] {
+        require(same, "jiffi_type_same", "same");
+        *same = 0;
+        ctx = require_live(ctx, "jiffi_type_same", "ctx");
+        require(a, "jiffi_type_same", "a");
+        require(b, "jiffi_type_same", "b");
+        // Types are interned structurally, so one type is one object.
+        *same = ctx->parse_type(a) == ctx->parse_type(b) ? 1 : 0;
     });
 }
 
@@ -222,7 +242,12 @@ jiffi_error* jiffi_signature_type_detail(const jiffi_signature* sig, long index,
                  "jiffi_signature_type_detail: index " + std::to_string(index) +
                      " out of range for '" + s.text + "' with " + std::to_string(s.args.size()) +
                      " arguments");
-        describe(sig->ctx->types, index < 0 ? s.ret : s.args[static_cast<size_t>(index)], *out);
+        const TypeTable& types = sig->ctx->types;
+        if (index < 0)
+            describe(types, s.ret, spelled_ret(types, s), *out);
+        else
+            describe(types, s.args[static_cast<size_t>(index)],
+                     spelled_arg(types, s, static_cast<size_t>(index)), *out);
     });
 }
 

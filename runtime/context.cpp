@@ -71,7 +71,8 @@ const jiffi_signature* jiffi_context::parse_signature(const char* text) {
     auto it = by_text_.find(text);
     if (it != by_text_.end()) return it->second;
     ParsedSignature p = jiffi::detail::parse_signature(types, decls_, text);
-    CallSignature sig = make_call_signature(types, p.function, p.name);
+    CallSignature sig =
+        make_call_signature(types, p.function, p.name, &p.ret_spelling, &p.param_spellings);
     sig.symbol = p.symbol;
     return by_text_[text] = keep(std::move(sig));
 }
@@ -82,8 +83,13 @@ const jiffi_signature* jiffi_context::vararg_signature(const jiffi_signature* pr
     std::string key = std::to_string(reinterpret_cast<uintptr_t>(proto)) + "|" + text;
     auto it = by_text_.find(key);
     if (it != by_text_.end()) return it->second;
-    std::vector<const Type*> extra = parse_type_list(types, decls_, text);
-    return by_text_[key] = keep(make_vararg_signature(types, proto->sig, extra));
+    std::vector<const Type*> extra;
+    std::vector<std::string> spellings;
+    for (SpelledType& t : parse_spelled_type_list(types, decls_, text)) {
+        extra.push_back(t.type);
+        spellings.push_back(t.spelling.str());
+    }
+    return by_text_[key] = keep(make_vararg_signature(types, proto->sig, extra, &spellings));
 }
 
 std::vector<std::string> jiffi_context::search_paths() const {

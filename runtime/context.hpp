@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "jiffi/jiffi.h"
+#include "marshal/cparse.hpp"
 #include "marshal/decls.hpp"
 #include "marshal/error.hpp"
 #include "marshal/signature.hpp"
@@ -119,6 +120,8 @@ struct jiffi_context {
     // Parses one type name in C or keyword syntax against the context's declarations
     // (defined in capi_foreign.cpp).
     const jiffi::detail::Type* parse_type(const char* text);
+    // The same with the type's spelling as written ("wchar_t *" stays "wchar_t *").
+    jiffi::detail::SpelledType parse_spelled_type(const char* text);
 
     std::vector<std::string> search_paths() const;
     void set_search_paths(std::vector<std::string> paths);

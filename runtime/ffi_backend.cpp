@@ -125,7 +125,7 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
     ret_class_ = value_class(types, sig.ret);
     ffi_type* rtype = &ffi_type_void;
     if (!sig.ret->is_void()) {
-        rtype = type_for(sig.ret, "the return type '" + types.to_string(sig.ret) + "'");
+        rtype = type_for(sig.ret, "the return type '" + spelled_ret(types, sig) + "'");
         ret_size_ = types.size_of(sig.ret);
     }
     // Scratch space for the return value: libffi may store whole registers.
@@ -142,7 +142,7 @@ FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(type
         promote_float_[i] = slot_type->kind == TypeKind::Prim && slot_type->prim == Prim::Float &&
                             call_type->kind == TypeKind::Prim && call_type->prim == Prim::Double;
         arg_types_[i] = type_for(call_type, "argument " + std::to_string(i + 1) + " of type '" +
-                                                types.to_string(slot_type) + "'");
+                                                spelled_arg(types, sig, i) + "'");
     }
 #if defined(__x86_64__)
     if (types.target().arch == Arch::X64 && libffi_has_r9_spill_bug()) refuse_r9_spill(sig);

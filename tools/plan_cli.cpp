@@ -61,9 +61,17 @@ int run_plan(int argc, char** argv) {
         add_builtin_typedefs(types, decls);
         for (const std::string& c : cdefs) parse_declarations(types, decls, c);
         ParsedSignature ps = parse_signature(types, decls, argv[i]);
-        CallSignature sig = make_call_signature(types, ps.function, ps.name);
-        if (have_vararg)
-            sig = make_vararg_signature(types, sig, parse_type_list(types, decls, vararg));
+        CallSignature sig = make_call_signature(types, ps.function, ps.name, &ps.ret_spelling,
+                                                &ps.param_spellings);
+        if (have_vararg) {
+            std::vector<const Type*> extra;
+            std::vector<std::string> spellings;
+            for (SpelledType& t : parse_spelled_type_list(types, decls, vararg)) {
+                extra.push_back(t.type);
+                spellings.push_back(t.spelling.str());
+            }
+            sig = make_vararg_signature(types, sig, extra, &spellings);
+        }
         CallPlan plan = classifier_for(types.target()).classify(types, sig);
         std::printf("%s\n%s", sig.text.c_str(), plan.describe().c_str());
         return 0;

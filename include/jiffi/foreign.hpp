@@ -874,8 +874,31 @@ public:
     }
 
     const std::string& name() const { return info().name; }
-    // The type in C syntax as signatures spell it ("struct timespec", "struct <anonymous>").
+    // The type in C syntax as it was named ("struct timespec", "timespec_t", "struct
+    // <anonymous>" for an anonymous record found by another path).
     const std::string& spelling() const { return info().spelling; }
+    // True when t, a record type of the same context (a signature's parameter, spelled as
+    // the signature wrote it), is this type. Spellings differ for one type ("point_t" and
+    // "struct point"), so unequal ones are compared by the context, once per spelling; an
+    // anonymous record's spelling names no type the context can find, so it matches only
+    // an equal spelling.
+    bool same_as(const TypeDesc& t) const {
+        if (t.kind != JIFFI_KIND_RECORD || t.size != size()) return false;
+        if (spelling() == t.spelling) return true;
+        if (std::strchr(t.spelling, '<')) return false;
+        Info& in = info();
+        {
+            std::lock_guard<std::mutex> lock(in.mu);
+            auto it = in.same.find(t.spelling);
+            if (it != in.same.end()) return it->second;
+        }
+        int same = 0;
+        jiffi_error* err = jiffi_type_same(in.ctx, in.name.c_str(), t.spelling, &same);
+        if (err) jiffi_error_dispose(err);
+        std::lock_guard<std::mutex> lock(in.mu);
+        in.same.emplace(t.spelling, same != 0);
+        return same != 0;
+    }
     size_t size() const { return info().size; }
     size_t align() const { return info().align; }
     jiffi_context* context() const { return info().ctx; }
@@ -917,6 +940,7 @@ private:
         size_t size = 0, align = 1;
         std::mutex mu;
         std::map<std::string, jiffi_field_info, std::less<>> fields;
+        std::map<std::string, bool, std::less<>> same;  // same_as by spelling
     };
     Info& info() const {
         if (!info_) throw Error(Errc::INVALID_ARGUMENT, "an empty StructType has no fields");
@@ -1127,7 +1151,7 @@ struct Converter<S, std::enable_if_t<std::is_base_of_v<StructRef, S>>> {
             return Value(s.pointer());
         }
         if (t.kind == JIFFI_KIND_RECORD) {
-            if (t.size != s.size() || s.type().spelling() != t.spelling)
+            if (!s.type().same_as(t))
                 detail_ff::type_error("argument", t.spelling, s.bytes(), "given a " + s.type().name());
             return s.bytes();
         }

@@ -122,7 +122,8 @@ JIFFI_API jiffi_error *jiffi_signature_type_info(const jiffi_signature *sig, lon
 JIFFI_API int          jiffi_signature_is_variadic(const jiffi_signature *sig);
 /* The function name a prototype gave ("" for an abstract function type). */
 JIFFI_API const char  *jiffi_signature_name(const jiffi_signature *sig);
-/* The signature in C syntax, owned by the signature ("int (const char *, ...)"). */
+/* The signature in C syntax, its types spelled as written (typedef names kept), owned by
+   the signature ("size_t wcslen(const wchar_t *)", "int(const char *, ...)"). */
 JIFFI_API const char  *jiffi_signature_text(const jiffi_signature *sig);
 
 /* ---- Libraries and functions ------------------------------------------------------ */
@@ -269,15 +270,22 @@ typedef struct jiffi_type_detail {
     size_t elem_size;
     int    elem_is_signed;
     int    elem_is_const;           /* pointers: the pointee is const-qualified */
-    char   spelling[128];           /* the type in C syntax, truncated to fit */
+    char   spelling[128];           /* the type in C syntax as written, truncated to fit */
 } jiffi_type_detail;
 
-/* Describes a type name in C or keyword syntax ("struct timespec", ":unsigned-long"). */
+/* Describes a type name in C or keyword syntax ("struct timespec", ":unsigned-long"); the
+   spelling keeps the typedef names it was written with ("wchar_t *"). */
 JIFFI_API jiffi_error *jiffi_type_describe(jiffi_context *ctx, const char *type_name,
                                            jiffi_type_detail *out);
-/* Describes argument index of sig, or its return type for index -1. */
+/* Describes argument index of sig, or its return type for index -1, spelled as the
+   signature wrote it ("const wchar_t *", "size_t"). */
 JIFFI_API jiffi_error *jiffi_signature_type_detail(const jiffi_signature *sig, long index,
                                                    jiffi_type_detail *out);
+/* Sets *same to 1 when type names a and b (C or keyword syntax) name one type of ctx, their
+   typedef names resolved ("size_t" and "unsigned long" on LP64 targets), else to 0: a
+   spelling tells how a type was written, this tells whether two are one type. */
+JIFFI_API jiffi_error *jiffi_type_same(jiffi_context *ctx, const char *a, const char *b,
+                                       int *same);
 
 /* One field reached by a path from the start of a record. */
 typedef struct jiffi_field_info {

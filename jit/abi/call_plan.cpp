@@ -254,7 +254,9 @@ const Classifier& classifier_for(const Target& target) {
 namespace jiffi::detail::abi {
 
 void check_signature(const TypeTable& types, const CallSignature& sig) {
-    auto check = [&](const Type* t, const std::string& what, bool is_return) {
+    // shown is t as the signature wrote it.
+    auto check = [&](const Type* t, const std::string& shown, const std::string& what,
+                     bool is_return) {
         if (!t) fail(ErrorCode::INVALID_ARGUMENT, what + " has no type");
         if (t->is_void()) {
             if (is_return) return;
@@ -262,14 +264,18 @@ void check_signature(const TypeTable& types, const CallSignature& sig) {
         }
         if (t->kind == TypeKind::Function || (is_return && t->kind == TypeKind::Array))
             fail(ErrorCode::INVALID_TYPE,
-                 what + " has type '" + types.to_string(t) + "', which cannot be passed by value");
+                 what + " has type '" + shown + "', which cannot be passed by value");
         if (t->kind != TypeKind::Array && !types.is_complete(t))
-            fail(ErrorCode::INCOMPLETE_TYPE,
-                 what + " has incomplete type '" + types.to_string(t) + "'");
+            fail(ErrorCode::INCOMPLETE_TYPE, what + " has incomplete type '" + shown + "'");
     };
-    check(sig.ret, "the return value", true);
-    for (size_t i = 0; i < sig.call_args.size(); ++i)
-        check(sig.call_args[i], "argument " + std::to_string(i + 1), false);
+    check(sig.ret, sig.ret ? spelled_ret(types, sig) : "", "the return value", true);
+    for (size_t i = 0; i < sig.call_args.size(); ++i) {
+        const Type* t = sig.call_args[i];
+        // A promoted variadic argument is not the type it was written as.
+        bool as_written = t && i < sig.args.size() && sig.args[i] == t;
+        std::string shown = !t ? "" : as_written ? spelled_arg(types, sig, i) : types.to_string(t);
+        check(t, shown, "argument " + std::to_string(i + 1), false);
+    }
 }
 
 CallPlan new_plan(const TypeTable& types, const CallSignature& sig) {
@@ -278,10 +284,14 @@ CallPlan new_plan(const TypeTable& types, const CallSignature& sig) {
     p.triple = types.target().triple;
     p.variadic = sig.variadic_call || sig.variadic_prototype;
     p.fixed_count = sig.variadic_call ? sig.fixed_count : sig.call_args.size();
-    p.ret.c_type = types.to_string(sig.ret);
+    // The C types as written where the call passes them as written; a promoted variadic
+    // argument by the type it is promoted to.
+    p.ret.c_type = spelled_ret(types, sig);
     p.args.resize(sig.call_args.size());
     for (size_t i = 0; i < sig.call_args.size(); ++i)
-        p.args[i].c_type = types.to_string(sig.call_args[i]);
+        p.args[i].c_type = i < sig.args.size() && sig.args[i] == sig.call_args[i]
+                               ? spelled_arg(types, sig, i)
+                               : types.to_string(sig.call_args[i]);
     return p;
 }
 

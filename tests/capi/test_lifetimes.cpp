@@ -101,7 +101,7 @@ TEST_CASE("a destroyed context lives on while its function does, with its signat
         jiffi_context_destroy(a.ctx);
         scribble_heap();
         CHECK(call1(a.fn, 41) == 42);
-        CHECK(std::string(jiffi_signature_text(jiffi_function_signature(a.fn))) == "long(long)");
+        CHECK(std::string(jiffi_signature_text(jiffi_function_signature(a.fn))) == "int64_t(int64_t)");
         jiffi_function_destroy(a.fn);
     }
 }

@@ -102,3 +102,54 @@ TEST_CASE("a struct of the wrong type names the function and the argument") {
     CHECK_THROWS_WITH_AS(take(n), "argument 1 of abs: expected struct bf, given 8 bytes (given a union num)",
                          Error);
 }
+
+TEST_CASE("argument errors spell the parameter type as the prototype wrote it") {
+    Runtime rt;
+    SharedFunction wcslen_fn = defshared(rt, "wcslen", "libc", "size_t wcslen(const wchar_t *)");
+    CHECK(wcslen_fn.signature() == "size_t wcslen(const wchar_t *)");
+    CHECK(std::string(wcslen_fn.arg_type(0).spelling) == "const wchar_t *");
+    CHECK(std::string(wcslen_fn.return_type().spelling) == "size_t");
+    CHECK_THROWS_WITH_AS(wcslen_fn(std::u16string(u"x")),
+                         "argument 1 of wcslen: expected const wchar_t *, given UTF-16 text of 1 units "
+                         "(UTF-16 text goes to a pointer to 2-byte units)",
+                         Error);
+    CHECK_THROWS_WITH_AS(wcslen_fn(std::wstring(L"a\0b", 3)),
+                         doctest::Contains("argument 1 of wcslen: expected const wchar_t *"), Error);
+    CHECK(wcslen_fn(std::wstring(L"four")).as_uint() == 4);
+    // Bound by name after jiffi_cdef, the declaration's own spellings show.
+    rt.context().cdef("size_t wcsnlen(const wchar_t *s, size_t maxlen);");
+    SharedFunction wcsnlen_fn = defshared(rt, "wcsnlen", "libc", "wcsnlen");
+    CHECK(wcsnlen_fn.signature() == "size_t wcsnlen(const wchar_t *, size_t)");
+    CHECK_THROWS_WITH_AS(wcsnlen_fn(std::wstring(L"abc"), -1),
+                         doctest::Contains("argument 2 of wcsnlen: expected size_t, given int -1"), Error);
+    CHECK(wcsnlen_fn(std::wstring(L"abcdef"), 4).as_uint() == 4);
+}
+
+struct JiffiWidePoint {
+    int x, y;
+};
+extern "C" {
+// The sum of a point's coordinates (a struct passed by value).
+int jiffi_wide_point_sum(JiffiWidePoint p) { return p.x + p.y; }
+}
+
+TEST_CASE("a struct passes by value whether its type is spelled by typedef or by tag") {
+    Runtime rt;
+    rt.context().cdef("struct wpoint { int x, y; }; typedef struct wpoint wpoint_t;\n"
+                      "struct wother { int a, b; };");
+    Function raw = rt.context().function(reinterpret_cast<void*>(&jiffi_wide_point_sum), "int (wpoint_t)");
+    SharedFunction sum(nullptr, std::move(raw), "jiffi_wide_point_sum");
+    CHECK(std::string(sum.arg_type(0).spelling) == "wpoint_t");
+    for (const char* name : {"struct wpoint", "wpoint_t"}) {
+        CAPTURE(name);
+        CStruct p{StructType(rt, name)};
+        p.set("x", 30);
+        p.set("y", 12);
+        CHECK(sum(p).as_int() == 42);
+    }
+    // Another record of the same size is still refused, named as the prototype wrote it.
+    CStruct other{StructType(rt, "struct wother")};
+    CHECK_THROWS_WITH_AS(sum(other), "argument 1 of jiffi_wide_point_sum: expected wpoint_t, given 8 bytes "
+                                     "(given a struct wother)",
+                         Error);
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cparse_fixture.hpp"
+#include "marshal/signature.hpp"
 
 using namespace jiffi::detail;
 using jiffi::detail::test::Cx;
@@ -720,6 +721,113 @@ TEST_CASE("type lists") {
     CHECK(l[1] == c.type("int (*)(int, int)"));
     CHECK(l[2] == c.type("char[4]"));
     CHECK(l[3] == c.prim(Prim::ULong));
+}
+
+TEST_CASE("spellings keep typedef names as written; the types stay structural") {
+    Cx c;  // x86_64-linux-gnu: wchar_t is int, char16_t unsigned short, size_t unsigned long
+    c.cdef("struct vec2 { float x, y; }; enum e { E0 };");
+    ParsedSignature s = c.sig("size_t wcslen(const wchar_t *)");
+    CHECK(s.ret_spelling.str() == "size_t");
+    CHECK(s.param_spellings == std::vector<std::string>{"const wchar_t *"});
+    CHECK(s.function == c.type("unsigned long (const int *)"));
+    CHECK(c.type("wchar_t") == c.type("int"));
+    CHECK(c.type("const wchar_t *") == c.type("const int *"));
+    CHECK(c.type("char16_t") == c.type("unsigned short"));
+    CallSignature cs = make_call_signature(c.types, s.function, s.name, &s.ret_spelling,
+                                           &s.param_spellings);
+    CHECK(cs.text == "size_t wcslen(const wchar_t *)");
+    CHECK(cs.key == "unsigned long wcslen(const int *)");
+    CHECK(cs.arg_spellings == std::vector<std::string>{"const wchar_t *"});
+    // Without spellings a signature is spelled structurally, text and key alike.
+    CallSignature plain = make_call_signature(c.types, s.function, s.name);
+    CHECK(plain.text == "unsigned long wcslen(const int *)");
+    CHECK(plain.key == cs.key);
+
+    // Normalized as to_string spells types: qualifiers first, one space, no names; an array
+    // parameter is the pointer it decays to, a function parameter a pointer to it; top-level
+    // qualifiers dropped.
+    auto spelled = [&](const char* text) {
+        ParsedSignature p = c.sig(text);
+        return function_spelling(p.ret_spelling, p.param_spellings, p.function->variadic, p.name);
+    };
+    CHECK(spelled("int f(int)") == "int f(int)");
+    CHECK(spelled("int f(int x)") == "int f(int)");
+    CHECK(spelled("int  f( int )") == "int f(int)");
+    CHECK(spelled("char16_t *f(wchar_t const *p, const char16_t c)") ==
+          "char16_t *f(const wchar_t *, char16_t)");
+    CHECK(spelled("void f(wchar_t buf[8], size_t cb(wchar_t), const wchar_t *const *pp)") ==
+          "void f(wchar_t *, size_t(*)(wchar_t), const wchar_t *const *)");
+    CHECK(spelled("void f(const wchar_t a[], int (*(*p)[3])(size_t), ...)") ==
+          "void f(const wchar_t *, int(*(*)[3])(size_t), ...)");
+    CHECK(spelled("size_t (*f(void))(wchar_t)") == "size_t(*f(void))(wchar_t)");
+    CHECK(spelled(":size (:string :int)") == "size_t(const char *, int)");
+    // A signature without typedef names spells exactly as the structural type does.
+    for (const char* text : {"void (*signal(int, void (*)(int)))(int)", "int g(int a[3], char f(void))",
+                             "unsigned long long (*(*f(void))[3])(void)", "int printf(const char *, ...)",
+                             "const volatile char *const *h(struct vec2 *, enum e *)"}) {
+        CAPTURE(text);
+        ParsedSignature p = c.sig(text);
+        CHECK(spelled(text) == c.types.to_string(p.function, p.name));
+        CHECK(make_call_signature(c.types, p.function, p.name, &p.ret_spelling, &p.param_spellings).text ==
+              make_call_signature(c.types, p.function, p.name).text);
+    }
+
+    // User typedefs, in signatures and in prototypes declared by cdef (bound by name later).
+    c.cdef("struct point { int x, y; }; typedef struct point point_t;\n"
+           "point_t mid(point_t a, const point_t *b);\n"
+           "typedef int arr3[3]; typedef int binop(int, int);\n"
+           "void fill(arr3 a, binop op);\n"
+           "unsigned long g(int); size_t g(int);\n");
+    CHECK(spelled("point_t (point_t, point_t *)") == "point_t(point_t, point_t *)");
+    s = c.sig("mid");
+    CHECK(s.ret_spelling.str() == "point_t");
+    CHECK(s.param_spellings == std::vector<std::string>{"point_t", "const point_t *"});
+    CHECK(s.function == c.type("struct point (struct point, const struct point *)"));
+    CHECK(c.type("point_t") == c.rec("point").type);
+    // An array typedef has no pointer to spell by its name; a function typedef does.
+    CHECK(c.sig("fill").param_spellings == std::vector<std::string>{"int *", "binop *"});
+    // A redeclaration keeps the first declaration's spellings (one type either way).
+    CHECK(c.sig("g").ret_spelling.str() == "unsigned long");
+    // A function type given by a typedef name has no written list: spelled structurally.
+    s = c.sig("binop");
+    CHECK(s.ret_spelling.str() == "int");
+    CHECK(s.param_spellings == std::vector<std::string>{"int", "int"});
+
+    // Type names and type lists are spelled as written too.
+    CHECK(parse_spelled_type_name(c.types, c.decls, "wchar_t *").spelling.str() == "wchar_t *");
+    CHECK(parse_spelled_type_name(c.types, c.decls, "wchar_t *").type == c.type("int *"));
+    CHECK(parse_spelled_type_name(c.types, c.decls, "point_t const *").spelling.str() ==
+          "const point_t *");
+    std::vector<SpelledType> l = parse_spelled_type_list(c.types, c.decls, "size_t, char16_t[2], :int");
+    REQUIRE(l.size() == 3);
+    CHECK(l[0].spelling.str() == "size_t");
+    CHECK(l[1].spelling.str() == "char16_t[2]");
+    CHECK(l[1].type == c.type("unsigned short[2]"));
+    CHECK(l[2].spelling.str() == "int");
+
+    // Messages name types as written.
+    c.cdef("struct opaque; typedef struct opaque opaque_t; size_t h(int);");
+    Error e = error_of([&] { c.sig("void f(int, opaque_t)"); });
+    CHECK(e.code() == ErrorCode::INCOMPLETE_TYPE);
+    CHECK(e.message().find("parameter 2 has incomplete type 'opaque_t'") != std::string::npos);
+    e = error_of([&] { c.cdef("int h(int);"); });
+    CHECK(e.code() == ErrorCode::REDEFINITION);
+    CHECK(e.message().find("'size_t(int)' vs 'int(int)'") != std::string::npos);
+    c.cdef("struct big { char b[70000]; }; typedef struct big big_t;");
+    s = c.sig("void f(int, big_t)");
+    e = error_of([&] { make_call_signature(c.types, s.function, s.name, &s.ret_spelling, &s.param_spellings); });
+    CHECK(e.message().find("parameter 2 of 'void f(int, big_t)' has type 'big_t' of 70000 bytes") !=
+          std::string::npos);
+    s = c.sig("int printf(const char *, ...)");
+    CallSignature proto = make_call_signature(c.types, s.function, s.name, &s.ret_spelling, &s.param_spellings);
+    std::vector<std::string> extra_spelled{"size_t", "char16_t[2]"};
+    CallSignature site = make_vararg_signature(c.types, proto, {c.type("size_t"), c.type("char16_t[2]")},
+                                               &extra_spelled);
+    CHECK(site.text == "int printf(const char *, ... size_t, unsigned short *)");
+    CHECK(site.key == "int printf(const char *, ... unsigned long, unsigned short *)");
+    std::vector<std::string> big_spelled{"big_t"};
+    e = error_of([&] { make_vararg_signature(c.types, proto, {c.type("big_t")}, &big_spelled); });
+    CHECK(e.message().find("variadic argument 1 has type 'big_t'") != std::string::npos);
 }
 
 TEST_CASE("builtin typedefs per target") {

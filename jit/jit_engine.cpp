@@ -3,10 +3,16 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "base/plugin_loader.hpp"
+#include "base/secure_io.hpp"
+#include "jit/host_environment.hpp"
+#include "jit/object_cache.hpp"
 
 namespace jiffi::detail {
 
@@ -19,6 +25,46 @@ std::atomic<JitEngine*> the_engine{nullptr};
 std::mutex engine_load_mu;
 ThunkRuntime thunk_rt;
 bool thunk_rt_set = false;
+
+// The disk cache as the core uses it: the directory's ObjectCache (null when off), made from
+// $JIFFI_JIT_CACHE_DIR on first use or set by jiffi_jit_set_cache_dir; and the objects the
+// core mapped from it that are still in use, by file id, so one file is mapped once.
+struct CoreDiskCache {
+    std::mutex mu;
+    bool initialized = false;
+    std::string dir;
+    std::shared_ptr<ObjectCache> cache;
+    struct Mapped {
+        std::weak_ptr<CodeBlock> block;
+        std::vector<jiffi_invoker> code;
+    };
+    std::unordered_map<uint64_t, Mapped> mapped;
+};
+
+CoreDiskCache& core_disk() {
+    static auto* d = new CoreDiskCache();  // never destroyed: blocks may outlive static destructors
+    return *d;
+}
+
+std::atomic<uint64_t> core_hits{0};
+
+// The cache to use now (null when off); d.mu is held.
+std::shared_ptr<ObjectCache> current_cache_locked(CoreDiskCache& d) {
+    if (!d.initialized) {
+        d.initialized = true;
+        if (const char* dir = env_get("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
+            // A cache the environment names but that cannot be used or trusted only costs
+            // recompilation; JIFFI_LOG=cache says why.
+            try {
+                d.cache = std::make_shared<ObjectCache>(dir, host_environment());
+                d.dir = dir;
+            } catch (const Error& e) {
+                log_once("cache", "JIFFI_JIT_CACHE_DIR: " + e.message());
+            }
+        }
+    }
+    return d.cache;
+}
 
 // Rethrows a plugin's error as this side's exception.
 void raise(const std::shared_ptr<const Error>& e) {
@@ -41,6 +87,14 @@ JitEngine& JitEngine::instance() {
     JitPlugin* plugin = entry(jit_plugin_build().c_str(), reason, sizeof reason);
     if (!plugin) fail(ErrorCode::JIT, "the JIT plugin " + p.path + " cannot be used: " + reason);
     if (thunk_rt_set) plugin->set_thunk_runtime(thunk_rt);
+    {
+        // The plugin stores into the directory the core reads.
+        CoreDiskCache& d = core_disk();
+        std::lock_guard<std::mutex> disk(d.mu);
+        current_cache_locked(d);
+        if (std::shared_ptr<const Error> e = plugin->set_cache_dir(d.dir))
+            log_once("cache", "the JIT plugin cannot use the cache directory: " + e->message());
+    }
     auto* e = new JitEngine(*plugin, p.path);
     the_engine.store(e, std::memory_order_release);
     return *e;
@@ -68,7 +122,7 @@ CompiledBatch JitEngine::compile(const std::vector<const StubSpec*>& specs) {
     return out;
 }
 
-void JitEngine::set_cache_dir(const std::string& dir) { raise(plugin_.set_cache_dir(dir)); }
+void JitEngine::set_cache_dir(const std::string& dir) { set_jit_cache_dir(dir); }
 
 std::string JitEngine::cache_environment() const { return plugin_.cache_environment(); }
 
@@ -78,7 +132,12 @@ std::string JitEngine::stub_ir(const StubSpec& spec) {
     return ir;
 }
 
-JitEngineStats JitEngine::stats() const { return plugin_.stats(); }
+JitEngineStats JitEngine::stats() const {
+    JitEngineStats s = plugin_.stats();
+    s.cache_hits += core_cache_hits();  // stubs the core mapped from the disk cache itself
+    s.live_blocks += ObjectLoader::live();
+    return s;
+}
 
 void JitEngine::set_thunk_runtime(const ThunkRuntime& rt) noexcept {
     std::lock_guard<std::mutex> lock(engine_load_mu);
@@ -89,14 +148,102 @@ void JitEngine::set_thunk_runtime(const ThunkRuntime& rt) noexcept {
 
 void JitEngine::fork_prepare() noexcept {
     engine_load_mu.lock();
+    core_disk().mu.lock();
     if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) e->plugin_.fork_prepare();
 }
 
 void JitEngine::fork_release() noexcept {
     if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) e->plugin_.fork_release();
+    core_disk().mu.unlock();
     engine_load_mu.unlock();
 }
 
-void set_jit_cache_dir(const std::string& dir) { JitEngine::instance().set_cache_dir(dir); }
+void set_jit_cache_dir(const std::string& dir) {
+    std::lock_guard<std::mutex> load(engine_load_mu);
+    std::shared_ptr<ObjectCache> cache;
+    if (!dir.empty()) cache = std::make_shared<ObjectCache>(dir, host_environment());
+    CoreDiskCache& d = core_disk();
+    {
+        std::lock_guard<std::mutex> disk(d.mu);
+        d.initialized = true;
+        d.cache = std::move(cache);
+        d.dir = dir;
+    }
+    if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) raise(e->plugin_.set_cache_dir(dir));
+}
+
+CompiledBatch compile_stubs(const std::vector<const StubSpec*>& specs) {
+    CompiledBatch out;
+    out.code.assign(specs.size(), nullptr);
+    out.blocks.assign(specs.size(), nullptr);
+    out.errors.assign(specs.size(), nullptr);
+    std::vector<const StubSpec*> rest;
+    std::vector<size_t> rest_at;
+    CoreDiskCache& d = core_disk();
+    std::shared_ptr<ObjectCache> cache;
+    {
+        std::lock_guard<std::mutex> disk(d.mu);
+        cache = current_cache_locked(d);
+    }
+    // A batch holding process-bound code (thunks) neither comes from nor goes to the disk.
+    bool cached = cache && ObjectLoader::supported() &&
+                  std::all_of(specs.begin(), specs.end(), [](const StubSpec* s) { return s->cacheable(); });
+    for (size_t i = 0; i < specs.size(); ++i) {
+        if (cached && !out.code[i]) {
+            std::string key = specs[i]->key();
+            if (std::optional<CachedObject> obj = cache->find(key)) {
+                std::shared_ptr<CodeBlock> block;
+                std::vector<jiffi_invoker> code;
+                {
+                    std::lock_guard<std::mutex> disk(d.mu);
+                    auto it = d.mapped.find(obj->id);
+                    if (it != d.mapped.end() && (block = it->second.block.lock())) code = it->second.code;
+                }
+                if (!block) {
+                    std::string why;
+                    std::unique_ptr<LoadedObject> mapped = ObjectLoader::load(obj->object, obj->keys.size(), why);
+                    if (mapped) {
+                        code = mapped->code();
+                        block = std::make_shared<CodeBlock>(std::move(mapped));
+                        std::lock_guard<std::mutex> disk(d.mu);
+                        for (auto it = d.mapped.begin(); it != d.mapped.end();)
+                            it = it->second.block.expired() ? d.mapped.erase(it) : std::next(it);
+                        d.mapped[obj->id] = CoreDiskCache::Mapped{block, code};
+                    } else {
+                        log_once("cache", "a cached stub object cannot be mapped (" + why + "); compiling it");
+                    }
+                }
+                if (block) {
+                    // The object serves every spec of this batch it holds, not only specs[i].
+                    for (size_t j = i; j < specs.size(); ++j) {
+                        if (out.code[j]) continue;
+                        std::string kj = j == i ? key : specs[j]->key();
+                        for (size_t k = 0; k < obj->keys.size(); ++k)
+                            if (obj->keys[k] == kj) {
+                                out.code[j] = code[k];
+                                out.blocks[j] = block;
+                                core_hits.fetch_add(1, std::memory_order_relaxed);
+                                break;
+                            }
+                    }
+                }
+            }
+        }
+        if (!out.code[i]) {
+            rest.push_back(specs[i]);
+            rest_at.push_back(i);
+        }
+    }
+    if (rest.empty()) return out;
+    CompiledBatch made = JitEngine::instance().compile(rest);
+    for (size_t k = 0; k < rest.size(); ++k) {
+        out.code[rest_at[k]] = made.code[k];
+        out.blocks[rest_at[k]] = std::move(made.blocks[k]);
+        out.errors[rest_at[k]] = std::move(made.errors[k]);
+    }
+    return out;
+}
+
+uint64_t core_cache_hits() noexcept { return core_hits.load(std::memory_order_relaxed); }
 
 }  // namespace jiffi::detail

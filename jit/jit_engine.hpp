@@ -10,23 +10,29 @@
 
 #include "jiffi/jiffi.h"
 #include "jit/jit_plugin.hpp"
+#include "jit/object_loader.hpp"
 #include "jit/stub_spec.hpp"
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {
 
-// Native code of one compiled module, as the plugin gave it; the plugin frees the code when
-// the last owner of every block naming it lets go.
+// Native code of one compiled module: as the plugin gave it (the plugin frees the code when
+// the last owner of every block naming it lets go), or a cached object the core mapped
+// itself (unmapped with the block).
 class CodeBlock {
 public:
-    CodeBlock(JitPlugin& plugin, void* handle) : plugin_(plugin), handle_(handle) {}
-    ~CodeBlock() { plugin_.release_block(handle_); }
+    CodeBlock(JitPlugin& plugin, void* handle) : plugin_(&plugin), handle_(handle) {}
+    explicit CodeBlock(std::unique_ptr<LoadedObject> mapped) : mapped_(std::move(mapped)) {}
+    ~CodeBlock() {
+        if (plugin_) plugin_->release_block(handle_);
+    }
     CodeBlock(const CodeBlock&) = delete;
     CodeBlock& operator=(const CodeBlock&) = delete;
 
 private:
-    JitPlugin& plugin_;
-    void* handle_;
+    JitPlugin* plugin_ = nullptr;
+    void* handle_ = nullptr;
+    std::unique_ptr<LoadedObject> mapped_;
 };
 
 // The result of compiling a batch: the new specs as one module, cached ones from their objects.
@@ -52,8 +58,8 @@ public:
     // Error(UNSUPPORTED) and no code; the others still compile. Throws Error(JIT) when LLVM
     // fails on the module as a whole.
     CompiledBatch compile(const std::vector<const StubSpec*>& specs);
-    // Uses dir as the disk cache of compiled stubs from now on (created 0700 if missing); an
-    // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for a dir that cannot be
+    // Uses dir as the disk cache of compiled stubs from now on (created 0700 if missing), for
+    // the core and the plugin (set_jit_cache_dir); an empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for a dir that cannot be
     // used or trusted (not the effective user's, or writable by group or others).
     void set_cache_dir(const std::string& dir);
     // What the disk cache's files depend on besides spec keys: stub format, LLVM, host CPU.
@@ -74,13 +80,24 @@ public:
     static void fork_release() noexcept;
 
 private:
+    friend void set_jit_cache_dir(const std::string& dir);
     JitEngine(JitPlugin& plugin, std::string path) : plugin_(plugin), path_(std::move(path)) {}
 
     JitPlugin& plugin_;
     std::string path_;
 };
 
-// Sets the process's JIT disk cache directory (empty: off), for jiffi_jit_set_cache_dir.
+// Sets the process's JIT disk cache directory (empty: off), for jiffi_jit_set_cache_dir: the
+// core's and, once loaded, the plugin's. Throws Error(INVALID_ARGUMENT) for a directory that
+// cannot be used or trusted. Never loads the plugin.
 void set_jit_cache_dir(const std::string& dir);
+
+// The stubs of specs: those whose objects are in the disk cache mapped by the core itself
+// (no plugin, no LLVM), the others compiled by the plugin (loaded then if it is not yet).
+// Throws as JitEngine::compile.
+CompiledBatch compile_stubs(const std::vector<const StubSpec*>& specs);
+
+// Stubs the core mapped from the disk cache (for statistics and tests).
+uint64_t core_cache_hits() noexcept;
 
 }  // namespace jiffi::detail

@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <llvm/ADT/ArrayRef.h>
-#include <llvm/Support/BLAKE3.h>
+#include <llvm-c/blake3.h>
 
 #include <algorithm>
 #include <array>
@@ -37,17 +36,12 @@ using Digest = std::array<uint8_t, 32>;
 // The digest that ends a file (BLAKE3, 256 bits: SHA-256 here costs four times as much), over
 // every byte before it; the one place naming the hash.
 Digest content_hash(std::string_view bytes) {
-    return llvm::BLAKE3::hash<32>(
-        llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-}
-
-// The 64-bit FNV-1a hash of bytes, continuing from h (file names only, not integrity).
-uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
-    for (unsigned char c : bytes) {
-        h ^= c;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    llvm_blake3_hasher_update(&h, bytes.data(), bytes.size());
+    Digest d;
+    llvm_blake3_hasher_finalize(&h, d.data(), d.size());
+    return d;
 }
 
 // Appends v's bytes to out in the host's order (the cache is for the host only).
@@ -125,7 +119,9 @@ ObjectCache::ObjectCache(std::string dir, std::string environment, uint64_t max_
 ObjectCache::~ObjectCache() { ::close(dir_fd_); }
 
 std::string ObjectCache::name_of(const std::string& key) const {
-    uint64_t h = fnv1a(key, fnv1a(environment_ + '\0'));
+    Digest d = content_hash(environment_ + '\0' + key);
+    uint64_t h = 0;
+    std::memcpy(&h, d.data(), sizeof h);
     char name[24];
     std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
     return std::string(name) + ".jstub";

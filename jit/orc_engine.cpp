@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "jit/host_environment.hpp"
 #include "jit/object_cache.hpp"
 #include "jit/stub_compiler.hpp"
 
@@ -444,20 +445,13 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
                  "creating the LLJIT");
     if (!d.jit->getProcessSymbolsJITDylib()) fail(ErrorCode::JIT, "the LLJIT has no process symbols");
     d.builders[0] = std::make_unique<Builder>(*d.jtmb, d.jit->getDataLayout());
-    const llvm::TargetMachine& tm = d.builders[0]->machine();
-    d.environment = "jiffi stubs " + std::to_string(kStubFormatVersion) + "; LLVM " LLVM_VERSION_STRING "; " +
-                    tm.getTargetTriple().str() + "; " + tm.getTargetCPU().str() + "; " +
-                    tm.getTargetFeatureString().str() + "; codegen O" + std::to_string(static_cast<int>(tm.getOptLevel()));
+    // The environment of cached objects is the one the core computes too (it maps cached
+    // stubs without this plugin): the LLVM it names must be this one.
+    if (std::string(LLVM_VERSION_STRING) != JIFFI_LLVM_VERSION)
+        fail(ErrorCode::JIT, "the JIT plugin runs LLVM " LLVM_VERSION_STRING " but was configured for " JIFFI_LLVM_VERSION);
+    d.environment = host_environment();
 
-    if (const char* dir = env_get("JIFFI_JIT_CACHE_DIR"); dir && *dir) {
-        // A cache the environment names but that cannot be used or trusted only costs
-        // recompilation; JIFFI_LOG=cache says why.
-        try {
-            d.cache = std::make_unique<ObjectCache>(dir, d.environment);
-        } catch (const Error& e) {
-            log_once("cache", "JIFFI_JIT_CACHE_DIR: " + e.message());
-        }
-    }
+    // The disk cache directory is the core's, given by set_cache_dir once the plugin loads.
 }
 
 namespace {

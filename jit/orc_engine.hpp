@@ -26,7 +26,7 @@ struct CompiledBatch {
 };
 
 // One LLJIT per process, created on first use; every method is thread-safe. The disk cache
-// starts in $JIFFI_JIT_CACHE_DIR when that is set and not empty.
+// is off until the core gives its directory (set_cache_dir).
 class OrcEngine {
 public:
     // The engine, created on the first call; throws Error(JIT) if LLVM cannot target the host.

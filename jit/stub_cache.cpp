@@ -102,7 +102,7 @@ std::vector<StubRef> StubCache::acquire_batch(const std::vector<const StubSpec*>
         CompiledBatch batch;
         std::shared_ptr<const Error> failure;
         try {
-            batch = JitEngine::instance().compile(todo);
+            batch = compile_stubs(todo);
         } catch (const Error& e) {
             failure = std::make_shared<const Error>(e);
         } catch (const std::bad_alloc&) {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <string>
 
@@ -66,4 +67,17 @@ TEST_CASE("a JIT context without its plugin fails naming the places tried, and a
     jiffi_function_destroy(fn);
     jiffi_library_close(lib);
     jiffi_context_destroy(ctx);
+}
+
+TEST_CASE("a warm process whose stubs are all in the disk cache calls on the JIT without loading LLVM") {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/jiffi-warm-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl.data()));
+    std::string run = "JIFFI_JIT_CACHE_DIR='" + tmpl + "' '" JIFFI_STARTUP_PROBE "' jit";
+    // The first process compiles strlen's stub through the plugin and stores it; the second
+    // maps it from the cache itself. On a JIT context the call has no libffi to fall back on:
+    // the probe's check of strlen's result is made on the JIT's code.
+    CHECK(output_of(run) == "llvm\n");
+    CHECK(output_of(run + " && echo ok") == "ok\n");
+    std::error_code ignored;
+    std::filesystem::remove_all(tmpl, ignored);
 }

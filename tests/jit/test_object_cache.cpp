@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,12 +14,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "jit/jit_engine.hpp"
 #include "jit/object_cache.hpp"
+#include "jit/object_loader.hpp"
 #include "jit/stub_cache.hpp"
 
 using namespace jiffi::detail;
@@ -503,4 +507,108 @@ TEST_CASE("object cache: directories are created 0700 and files 0600 whatever th
         CHECK(mode_of(cache.path_of("k2")) == 0600);
     }
     ::umask(saved);
+}
+
+// ---- Cached stubs mapped by the core itself (jit/object_loader.cpp) ----
+
+namespace {
+
+// Throws when its first argument is 13, else returns the sum of its arguments.
+__attribute__((noinline)) long oc_throw4(long a, long b, long c, long d) {
+    if (a == 13) throw std::runtime_error("thrown through a stub");
+    return a + b + c + d;
+}
+
+// The object bytes of key's cache file in dir.
+std::string cached_object(const std::string& dir, const std::string& key) {
+    std::optional<CachedObject> obj = ObjectCache(dir, JitEngine::instance().cache_environment()).find(key);
+    REQUIRE(obj);
+    return obj->object;
+}
+
+}  // namespace
+
+TEST_CASE("object loader: a cached stub is mapped by the core, and a C++ exception passes through it") {
+    TempDir dir;
+    set_jit_cache_dir(dir.path);
+    StubSpec four = int64_spec(4);
+    jiffi_slot args[4];
+    for (int i = 0; i < 4; ++i) args[i].i64 = i + 1;
+    jiffi_slot ret;
+    {
+        StubCache cache;
+        StubRef ref = cache.acquire(four);  // compiled by the plugin and stored
+    }
+    StubCache cache;
+    uint64_t hits = core_cache_hits();
+    uint64_t mapped = ObjectLoader::live();
+    StubRef ref = cache.acquire(four);
+    CHECK(core_cache_hits() - hits == 1);
+    CHECK(ObjectLoader::live() - mapped == 1);
+    ret.i64 = 0;
+    ref.code()(reinterpret_cast<void*>(&oc_throw4), args, &ret);
+    CHECK(ret.i64 == 10);
+    args[0].i64 = 13;
+    std::string caught;
+    try {
+        ref.code()(reinterpret_cast<void*>(&oc_throw4), args, &ret);
+    } catch (const std::runtime_error& e) {
+        caught = e.what();
+    }
+    CHECK(caught == "thrown through a stub");
+    ref.reset();
+    CHECK(ObjectLoader::live() == mapped);  // unmapped with its last reference
+    set_jit_cache_dir("");
+}
+
+TEST_CASE("object loader: a damaged object is refused with its reason, never followed") {
+    TempDir dir;
+    set_jit_cache_dir(dir.path);
+    StubSpec four = int64_spec(4);
+    {
+        StubCache cache;
+        StubRef ref = cache.acquire(four);
+    }
+    set_jit_cache_dir("");
+    const std::string good = cached_object(dir.path, four.key());
+    std::string why;
+    REQUIRE(ObjectLoader::load(good, 1, why));
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, good.data(), sizeof eh);
+    // The first relocation's place in the file.
+    uint64_t rela = 0;
+    for (size_t i = 0; i < eh.e_shnum; ++i) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, good.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+        if (sh.sh_type == SHT_RELA && sh.sh_size) rela = sh.sh_offset;
+    }
+    REQUIRE(rela);
+    auto patched = [&](uint64_t at, const void* bytes, size_t n) {
+        std::string s = good;
+        std::memcpy(s.data() + at, bytes, n);
+        return s;
+    };
+    uint16_t arm = EM_AARCH64;
+    uint64_t far = uint64_t(1) << 40;
+    uint64_t bad_type = ELF64_R_INFO(2, 0xfe), bad_symbol = ELF64_R_INFO(0x7fffff, R_X86_64_PC32);
+    uint64_t far_table = uint64_t(1) << 40;
+    struct Case {
+        std::string bytes;
+        size_t count;
+        const char* reason;
+    } cases[] = {
+        {good.substr(0, 100), 1, "outside the object"},
+        {patched(offsetof(Elf64_Ehdr, e_machine), &arm, 2), 1, "not a relocatable x86-64 ELF object"},
+        {patched(offsetof(Elf64_Ehdr, e_shoff), &far_table, 8), 1, "outside the object"},
+        {patched(rela + offsetof(Elf64_Rela, r_offset), &far, 8), 1, "relocation lies outside its section"},
+        {patched(rela + offsetof(Elf64_Rela, r_info), &bad_type, 8), 1, "relocation type 254 is not supported"},
+        {patched(rela + offsetof(Elf64_Rela, r_info), &bad_symbol, 8), 1, "names a symbol that does not exist"},
+        {good, 2, "no stub 's1'"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.reason);
+        why.clear();
+        CHECK_FALSE(ObjectLoader::load(c.bytes, c.count, why));
+        CHECK_MESSAGE(why.find(c.reason) != std::string::npos, why);
+    }
 }

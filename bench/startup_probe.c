@@ -1,11 +1,18 @@
 /* One process's whole life for the start-up benchmark: a single call of strlen, made directly
    (built without jiffi) or through jiffi on the backend named by argv[1] (built with
-   libjiffi.so). Prints "llvm" when libLLVM is mapped by the time the call returned. */
+   libjiffi.so; "jitcb": a JIT context that also makes a callback and calls it). Prints
+   "llvm" when libLLVM is mapped by the time the calls returned. */
 #include <stdio.h>
 #include <string.h>
 
 #ifdef JIFFI_STARTUP_WITH_JIFFI
 #include "jiffi/jiffi.h"
+
+/* A callback's handler: its argument plus one. */
+static void add_one(void* user_data, const jiffi_slot* args, void* ret) {
+    (void)user_data;
+    ((jiffi_slot*)ret)->i64 = args[0].i64 + 1;
+}
 #endif
 
 /* True when a libLLVM is mapped into this process. */
@@ -25,7 +32,8 @@ int main(int argc, char** argv) {
 #ifdef JIFFI_STARTUP_WITH_JIFFI
     jiffi_backend backend = JIFFI_BACKEND_AUTO;
     if (argc > 1 && strcmp(argv[1], "libffi") == 0) backend = JIFFI_BACKEND_LIBFFI;
-    if (argc > 1 && strcmp(argv[1], "jit") == 0) backend = JIFFI_BACKEND_JIT;
+    int with_callback = argc > 1 && strcmp(argv[1], "jitcb") == 0;
+    if (argc > 1 && (strcmp(argv[1], "jit") == 0 || with_callback)) backend = JIFFI_BACKEND_JIT;
     jiffi_context* ctx = NULL;
     jiffi_library* lib = NULL;
     jiffi_signature* sig = NULL;
@@ -40,6 +48,18 @@ int main(int argc, char** argv) {
     a[0].ptr = (void*)text;
     jiffi_function_call(fn, a, &r);
     n = (size_t)r.u64;
+    if (with_callback) {
+        jiffi_signature* cb_sig = NULL;
+        jiffi_callback* cb = NULL;
+        if (jiffi_signature_parse(ctx, "int (int)", &cb_sig) ||
+            jiffi_callback_create(ctx, cb_sig, add_one, NULL, &cb)) {
+            fprintf(stderr, "startup probe: callback failed\n");
+            return 2;
+        }
+        int (*f)(int) = (int (*)(int))jiffi_callback_code(cb);
+        if (f(41) != 42) return 4;
+        jiffi_callback_release(cb);
+    }
 #else
     size_t (*volatile f)(const char*) = strlen;
     n = f(text);

@@ -6,7 +6,6 @@
 
 #include "callbacks/slot_table.hpp"
 #include "callbacks/threads.hpp"
-#include "jit/jit_engine.hpp"
 
 namespace jiffi::detail {
 
@@ -16,8 +15,7 @@ ThunkSignature::ThunkSignature(std::string text, const StubSpec* invoker_spec, c
         error_ = std::make_unique<Error>(refused ? *refused : Error(ErrorCode::UNSUPPORTED, "no call plan"));
         return;
     }
-    StubSpec spec = *invoker_spec;
-    spec.kind = StubKind::Thunk;
+    StubSpec spec = thunk_spec(*invoker_spec);
     std::vector<StubRef> refs = StubCache::global().acquire_batch({&spec});
     if (refs[0].ok()) ref_ = std::move(refs[0]);
     else error_ = std::make_unique<Error>(*refs[0].error());
@@ -41,12 +39,30 @@ const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invo
     return *t;
 }
 
+namespace {
+
+// Where each thread's callback record lives, found once.
+const ThunkRuntime& thunk_runtime() {
+    static const ThunkRuntime rt = [] {
+        ThunkRuntime r;
+        r.tls = thread_record_offset(r.tls_offset);
+        return r;
+    }();
+    return rt;
+}
+
+}  // namespace
+
+StubSpec thunk_spec(const StubSpec& invoker) {
+    StubSpec spec = invoker;
+    spec.kind = StubKind::Thunk;
+    spec.thunk = thunk_runtime();
+    return spec;
+}
+
 void init_callbacks() {
     static std::once_flag once;
     std::call_once(once, [] {
-        ThunkRuntime rt;
-        rt.tls = thread_record_offset(rt.tls_offset);
-        JitEngine::set_thunk_runtime(rt);
         set_owner_describer([](const void* owner) {
             return static_cast<const ThunkSignature*>(owner)->text().c_str();
         });

@@ -38,6 +38,10 @@ const ThunkSignature& intern_thunk(const std::string& text, const StubSpec* invo
 // idempotent.
 void init_callbacks();
 
+// The thunk spec of a signature whose invoker spec is invoker: its plan, as a thunk of this
+// process (where each thread's callback record lives: part of the thunk's key).
+StubSpec thunk_spec(const StubSpec& invoker);
+
 // Before fork(): takes the thunk registry's lock (held while a thunk compiles).
 void thunks_fork_prepare() noexcept;
 // After fork(): releases it (in the parent and the child alike).

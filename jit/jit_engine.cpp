@@ -19,12 +19,9 @@ namespace jiffi::detail {
 namespace {
 
 // The engine once loaded (never destroyed: stubs may be released by other static destructors
-// at exit), the lock its loading holds (which fork_prepare takes to wait it out), and the
-// thunk runtime to hand to the plugin.
+// at exit), and the lock its loading holds (which fork_prepare takes to wait it out).
 std::atomic<JitEngine*> the_engine{nullptr};
 std::mutex engine_load_mu;
-ThunkRuntime thunk_rt;
-bool thunk_rt_set = false;
 
 // The disk cache as the core uses it: the directory's ObjectCache (null when off), made from
 // $JIFFI_JIT_CACHE_DIR on first use or set by jiffi_jit_set_cache_dir; and the objects the
@@ -86,7 +83,6 @@ JitEngine& JitEngine::instance() {
     char reason[1024] = "";
     JitPlugin* plugin = entry(jit_plugin_build().c_str(), reason, sizeof reason);
     if (!plugin) fail(ErrorCode::JIT, "the JIT plugin " + p.path + " cannot be used: " + reason);
-    if (thunk_rt_set) plugin->set_thunk_runtime(thunk_rt);
     {
         // The plugin stores into the directory the core reads.
         CoreDiskCache& d = core_disk();
@@ -139,13 +135,6 @@ JitEngineStats JitEngine::stats() const {
     return s;
 }
 
-void JitEngine::set_thunk_runtime(const ThunkRuntime& rt) noexcept {
-    std::lock_guard<std::mutex> lock(engine_load_mu);
-    thunk_rt = rt;
-    thunk_rt_set = true;
-    if (JitEngine* e = the_engine.load(std::memory_order_relaxed)) e->plugin_.set_thunk_runtime(rt);
-}
-
 void JitEngine::fork_prepare() noexcept {
     engine_load_mu.lock();
     core_disk().mu.lock();
@@ -185,7 +174,7 @@ CompiledBatch compile_stubs(const std::vector<const StubSpec*>& specs) {
         std::lock_guard<std::mutex> disk(d.mu);
         cache = current_cache_locked(d);
     }
-    // A batch holding process-bound code (thunks) neither comes from nor goes to the disk.
+    // A batch holding process-bound code (compiled batches) neither comes from nor goes to the disk.
     bool cached = cache && ObjectLoader::supported() &&
                   std::all_of(specs.begin(), specs.end(), [](const StubSpec* s) { return s->cacheable(); });
     for (size_t i = 0; i < specs.size(); ++i) {

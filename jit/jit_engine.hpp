@@ -70,9 +70,6 @@ public:
     // The absolute path the plugin was loaded from.
     const std::string& plugin_path() const { return path_; }
 
-    // What thunks use (kept, and given to the plugin when it loads and from then on).
-    static void set_thunk_runtime(const ThunkRuntime& rt) noexcept;
-
     // Before fork(): waits out a plugin being loaded and takes the engine's locks, so that no
     // compile (nor any LLVM state it changes) is in progress in the child.
     static void fork_prepare() noexcept;

@@ -58,8 +58,6 @@ public:
     // The LLVM IR of spec's stub after optimization into ir, or the Error.
     virtual std::shared_ptr<const Error> stub_ir(const StubSpec& spec, std::string& ir) noexcept = 0;
     virtual JitEngineStats stats() const noexcept = 0;
-    // What thunks compiled from now on use (where each thread's callback record lives).
-    virtual void set_thunk_runtime(const ThunkRuntime& rt) noexcept = 0;
     // Before fork(): takes the engine's locks; after fork(): releases them (parent and child).
     virtual void fork_prepare() noexcept = 0;
     virtual void fork_release() noexcept = 0;
@@ -69,7 +67,7 @@ protected:
 };
 
 // The version of this interface; the plugin refuses a core of another.
-constexpr uint32_t kJitPluginInterface = 1;
+constexpr uint32_t kJitPluginInterface = 2;
 
 // What both sides were built from, as text: the interface version, the stub format, the
 // compiler and the sizes of the types that cross. A plugin of another build is refused.

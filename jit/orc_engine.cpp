@@ -490,7 +490,7 @@ CompiledBatch OrcEngine::compile(const std::vector<const StubSpec*>& specs) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     auto start = Clock::now();
     std::vector<size_t> todo;
-    // A batch holding process-bound code (thunks) neither comes from nor goes to the disk.
+    // A batch holding process-bound code (compiled batches) neither comes from nor goes to the disk.
     bool cached = impl_->cache && std::all_of(specs.begin(), specs.end(),
                                               [](const StubSpec* s) { return s->cacheable(); });
     if (cached) {

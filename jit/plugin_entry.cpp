@@ -82,8 +82,6 @@ public:
 
     JitEngineStats stats() const noexcept override { return engine_.stats(); }
 
-    void set_thunk_runtime(const ThunkRuntime& rt) noexcept override { jiffi::detail::set_thunk_runtime(rt); }
-
     void fork_prepare() noexcept override { OrcEngine::fork_prepare(); }
     void fork_release() noexcept override { OrcEngine::fork_release(); }
 

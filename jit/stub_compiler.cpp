@@ -676,14 +676,9 @@ llvm::Value* StubBuilder::load_result(llvm::Value* buf, llvm::Type* type) {
     unsupported(what, "a value for a void return type");
 }
 
-ThunkRuntime& thunk_runtime() {
-    static ThunkRuntime rt;
-    return rt;
-}
-
 // A pointer to the field at offset of the running thread's callback record.
 llvm::Value* StubBuilder::thread_field(int offset) {
-    int64_t at = thunk_runtime().tls_offset + offset;
+    int64_t at = spec_.thunk.tls_offset + offset;
     llvm::Triple host(Target::host().triple);
     if (host.getArch() == llvm::Triple::x86_64) {
         // %fs-relative: address space 257 on x86-64.
@@ -698,7 +693,7 @@ void StubBuilder::build_thunk(const std::string& name) {
     check_plan();
     if (plan.variadic)
         unsupported("the callback", "a variadic callback cannot know the types of its variadic arguments");
-    const ThunkRuntime& rt = thunk_runtime();
+    const ThunkRuntime& rt = spec_.thunk;
     llvm::Type* ptr = b_.getPtrTy();
     Lowered params;
     // The callback slot arrives in the static-chain register, outside the C arguments.
@@ -793,8 +788,6 @@ void StubBuilder::build_thunk(const std::string& name) {
 }
 
 }  // namespace
-
-void set_thunk_runtime(const ThunkRuntime& rt) { thunk_runtime() = rt; }
 
 void emit_stub(llvm::Module& module, const StubSpec& spec, const std::string& name) {
     switch (spec.kind) {

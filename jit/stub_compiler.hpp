@@ -13,18 +13,7 @@ namespace jiffi::detail {
 
 // The version of the code emit_stub generates: bump it whenever a stub's code changes for the
 // same spec, so that the disk cache (keyed by it) never serves an old stub.
-constexpr int kStubFormatVersion = 4;
-
-// What thunks need of the process they run in: where each thread's callback record lives
-// (an initial-exec TLS variable at a fixed offset from the thread pointer). The trampoline in
-// front of a thunk marks the record as entering and registers the thread on its first
-// callback before it reads the slot's target; the thunk names its slot in the record's
-// active entry for its depth, counts the call in the depth, then clears the mark (plain
-// stores: no chain of read-modify-writes).
-struct ThunkRuntime {
-    bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
-    int64_t tls_offset = 0;        // the record's address minus the thread pointer
-};
+constexpr int kStubFormatVersion = 5;
 
 // Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).
 constexpr int kThreadDepthOffset = 0;       // uint32_t: callbacks running on the thread
@@ -36,9 +25,6 @@ constexpr int kThreadActiveSlots = 8;       // entries before the last, shared b
 // Layout of a callback slot's data the thunk reads through its static chain.
 constexpr int kSlotHandlerOffset = 8;
 constexpr int kSlotUserDataOffset = 16;
-
-// Sets what thunks compiled from now on use; call before the first thunk is compiled.
-void set_thunk_runtime(const ThunkRuntime& rt);
 
 // Adds to module the code spec asks for, named name. Invoker: `void name(ptr fn, ptr args,
 // ptr ret)` calling fn by the C ABI as spec's plan says, loading arguments from the slots

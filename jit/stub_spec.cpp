@@ -74,6 +74,7 @@ std::string StubSpec::key() const {
     out += '(';
     for (size_t i = 0; i < plan.args.size(); ++i) encode(plan.args[i], args[i], out);
     out += ')';
+    if (kind == StubKind::Thunk) out += thunk.tls ? "|tls" + std::to_string(thunk.tls_offset) : "|notls";
     return out;
 }
 

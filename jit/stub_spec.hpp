@@ -28,6 +28,17 @@ enum class StubKind : uint8_t {
     Batch          // void batch(ptr args[], ptr rets[]): calls[i] of function fns[i], in order
 };
 
+// What thunks need of the process they run in: where each thread's callback record lives
+// (an initial-exec TLS variable at a fixed offset from the thread pointer). The trampoline in
+// front of a thunk marks the record as entering and registers the thread on its first
+// callback before it reads the slot's target; the thunk names its slot in the record's
+// active entry for its depth, counts the call in the depth, then clears the mark (plain
+// stores: no chain of read-modify-writes).
+struct ThunkRuntime {
+    bool tls = false;              // false: thunks count nothing (hosts without the TLS path)
+    int64_t tls_offset = 0;        // the record's address minus the thread pointer
+};
+
 // A plan with the slot shapes of its values: all a stub's code depends on.
 struct StubSpec {
     StubKind kind = StubKind::Invoker;
@@ -36,11 +47,13 @@ struct StubSpec {
     std::vector<SlotInfo> args;  // one per plan argument
     std::vector<StubSpec> calls;  // Batch: the invoker spec of each call (plan and slots unused)
     std::vector<uint64_t> fns;    // Batch: the address each call calls
+    ThunkRuntime thunk;           // Thunk: where the thread's callback record is (in the key)
 
     // A string that identifies the generated code: equal keys, interchangeable stubs.
     std::string key() const;
-    // False when the code embeds addresses of this process (thunks): never in the disk cache.
-    bool cacheable() const { return kind == StubKind::Invoker || kind == StubKind::ErrnoInvoker; }
+    // False when the code embeds addresses of this process (batches: their functions'):
+    // never in the disk cache. A thunk's one process fact, its record's TLS offset, is in its key.
+    bool cacheable() const { return kind != StubKind::Batch; }
 };
 
 // The slot shape of type t in types (void gives ValueClass::Void).

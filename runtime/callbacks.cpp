@@ -416,14 +416,10 @@ bool auto_thunk_ready(jiffi_context* ctx, const jiffi_signature* sig) {
     if (sig->thunk_ready.load(std::memory_order_acquire)) return true;
     const StubSpec* invoker = sig->jit().spec();
     if (!invoker) return true;
-    init_callbacks();  // the thunk runtime is known before the thunk compiles
+    init_callbacks();
     TierCompiler::instance().attach(
         sig->thunk_job,
-        [&] {
-            StubSpec spec = *invoker;
-            spec.kind = StubKind::Thunk;
-            return std::make_shared<TierJob>(spec, "callback '" + sig->sig.text + "'", ctx->stats);
-        },
+        [&] { return std::make_shared<TierJob>(thunk_spec(*invoker), "callback '" + sig->sig.text + "'", ctx->stats); },
         TierWaiter{&sig->thunk_ready, false, &sig->thunk_ready_ref});
     return sig->thunk_ready.load(std::memory_order_acquire) != nullptr;
 }

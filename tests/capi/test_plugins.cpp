@@ -78,6 +78,10 @@ TEST_CASE("a warm process whose stubs are all in the disk cache calls on the JIT
     // the probe's check of strlen's result is made on the JIT's code.
     CHECK(output_of(run) == "llvm\n");
     CHECK(output_of(run + " && echo ok") == "ok\n");
+    // A callback's thunk is cached too (keyed by where this program's thread records live).
+    std::string run_cb = "JIFFI_JIT_CACHE_DIR='" + tmpl + "' '" JIFFI_STARTUP_PROBE "' jitcb";
+    CHECK(output_of(run_cb) == "llvm\n");
+    CHECK(output_of(run_cb + " && echo ok") == "ok\n");
     std::error_code ignored;
     std::filesystem::remove_all(tmpl, ignored);
 }

@@ -61,12 +61,12 @@ std::string stub_symbol(size_t i) { return "s" + std::to_string(i); }
 
 }  // namespace
 
-class CodeBlock {
+class OrcBlock {
 public:
-    CodeBlock(llvm::orc::JITDylib* dylib, uint64_t cache_id) : dylib(dylib), cache_id(cache_id) {}
-    ~CodeBlock() { OrcEngine::instance().remove(*this); }
-    CodeBlock(const CodeBlock&) = delete;
-    CodeBlock& operator=(const CodeBlock&) = delete;
+    OrcBlock(llvm::orc::JITDylib* dylib, uint64_t cache_id) : dylib(dylib), cache_id(cache_id) {}
+    ~OrcBlock() { OrcEngine::instance().remove(*this); }
+    OrcBlock(const OrcBlock&) = delete;
+    OrcBlock& operator=(const OrcBlock&) = delete;
 
     llvm::orc::JITDylib* dylib;  // the object's own JITDylib, removed with the block
     uint64_t cache_id;           // the CachedObject id it was loaded from, or 0
@@ -134,7 +134,7 @@ private:
 struct OrcEngine::Impl {
     // An object loaded from the disk cache whose code is still mapped, to share, not reload.
     struct LoadedObject {
-        std::weak_ptr<CodeBlock> block;
+        std::weak_ptr<OrcBlock> block;
         std::vector<jiffi_invoker> code;  // by stub index in the object
     };
 
@@ -153,21 +153,21 @@ struct OrcEngine::Impl {
 
     // Links object (stubs "s0".."s<count-1>") into a new JITDylib; the stubs' addresses go
     // to code. Returns the block, or null with the reason in why.
-    std::shared_ptr<CodeBlock> link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
+    std::shared_ptr<OrcBlock> link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
                                     uint64_t cache_id, std::vector<jiffi_invoker>& code, std::string& why);
     // Removes a JITDylib and its code.
     void drop(llvm::orc::JITDylib& dylib) noexcept;
     // Serves the specs found in the disk cache; the indices of the others go to todo.
-    void load_cached(const std::vector<const StubSpec*>& specs, CompiledBatch& out, std::vector<size_t>& todo);
+    void load_cached(const std::vector<const StubSpec*>& specs, OrcBatch& out, std::vector<size_t>& todo);
     // The code of obj: shared with a live load of the same file, else linked anew; null when
     // the object does not link.
-    std::shared_ptr<CodeBlock> load(CachedObject& obj, std::vector<jiffi_invoker>& code);
+    std::shared_ptr<OrcBlock> load(CachedObject& obj, std::vector<jiffi_invoker>& code);
     // Compiles specs[todo] (as two modules on two threads when the batch is large), storing
     // the objects in the disk cache when store.
     void compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo, bool store,
-                     CompiledBatch& out);
+                     OrcBatch& out);
     // Links the object a builder made and hands its stubs to out.
-    void deliver(const std::vector<const StubSpec*>& specs, Built& built, bool store, CompiledBatch& out);
+    void deliver(const std::vector<const StubSpec*>& specs, Built& built, bool store, OrcBatch& out);
 };
 
 namespace {
@@ -276,7 +276,7 @@ std::string Builder::ir(const StubSpec& spec) {
     return os.str();
 }
 
-std::shared_ptr<CodeBlock> OrcEngine::Impl::link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
+std::shared_ptr<OrcBlock> OrcEngine::Impl::link(std::unique_ptr<llvm::MemoryBuffer> object, size_t count,
                                                  uint64_t cache_id, std::vector<jiffi_invoker>& code,
                                                  std::string& why) {
     llvm::orc::ExecutionSession& es = jit->getExecutionSession();
@@ -307,14 +307,14 @@ std::shared_ptr<CodeBlock> OrcEngine::Impl::link(std::unique_ptr<llvm::MemoryBuf
         if (it != symbols->end()) code[i] = it->second.getAddress().toPtr<jiffi_invoker>();
     }
     stats.live_blocks += 1;
-    return std::make_shared<CodeBlock>(&dylib, cache_id);
+    return std::make_shared<OrcBlock>(&dylib, cache_id);
 }
 
 void OrcEngine::Impl::drop(llvm::orc::JITDylib& dylib) noexcept {
     if (llvm::Error err = jit->getExecutionSession().removeJITDylib(dylib)) llvm::consumeError(std::move(err));
 }
 
-void OrcEngine::Impl::load_cached(const std::vector<const StubSpec*>& specs, CompiledBatch& out,
+void OrcEngine::Impl::load_cached(const std::vector<const StubSpec*>& specs, OrcBatch& out,
                                   std::vector<size_t>& todo) {
     std::vector<std::string> keys;
     for (const StubSpec* s : specs) keys.push_back(s->key());
@@ -323,7 +323,7 @@ void OrcEngine::Impl::load_cached(const std::vector<const StubSpec*>& specs, Com
         if (served[i]) continue;
         std::optional<CachedObject> obj = cache->find(keys[i]);
         std::vector<jiffi_invoker> code;
-        std::shared_ptr<CodeBlock> block = obj ? load(*obj, code) : nullptr;
+        std::shared_ptr<OrcBlock> block = obj ? load(*obj, code) : nullptr;
         if (!block) {
             todo.push_back(i);
             continue;
@@ -344,10 +344,10 @@ void OrcEngine::Impl::load_cached(const std::vector<const StubSpec*>& specs, Com
     stats.cache_misses += todo.size();
 }
 
-std::shared_ptr<CodeBlock> OrcEngine::Impl::load(CachedObject& obj, std::vector<jiffi_invoker>& code) {
+std::shared_ptr<OrcBlock> OrcEngine::Impl::load(CachedObject& obj, std::vector<jiffi_invoker>& code) {
     auto live = loaded.find(obj.id);
     if (live != loaded.end()) {
-        if (std::shared_ptr<CodeBlock> block = live->second.block.lock()) {
+        if (std::shared_ptr<OrcBlock> block = live->second.block.lock()) {
             code = live->second.code;
             return block;
         }
@@ -356,7 +356,7 @@ std::shared_ptr<CodeBlock> OrcEngine::Impl::load(CachedObject& obj, std::vector<
     llvm::SmallVector<char, 0> bytes(obj.object.begin(), obj.object.end());
     auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(bytes), "jiffi-cached-stubs", false);
     std::string why;
-    std::shared_ptr<CodeBlock> block = link(std::move(buffer), obj.keys.size(), obj.id, code, why);
+    std::shared_ptr<OrcBlock> block = link(std::move(buffer), obj.keys.size(), obj.id, code, why);
     stats.link_seconds += seconds(start, Clock::now());
     // An object that does not link (foreign, forged) is a miss: its stubs are recompiled
     // and the files rewritten.
@@ -365,7 +365,7 @@ std::shared_ptr<CodeBlock> OrcEngine::Impl::load(CachedObject& obj, std::vector<
 }
 
 void OrcEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, const std::vector<size_t>& todo,
-                                  bool store, CompiledBatch& out) {
+                                  bool store, OrcBatch& out) {
     // A batch this large is worth a second thread: half its stubs built beside the others.
     constexpr size_t kParallelBatch = 32;
     std::vector<size_t> first = todo, second;
@@ -389,7 +389,7 @@ void OrcEngine::Impl::compile_new(const std::vector<const StubSpec*>& specs, con
 }
 
 void OrcEngine::Impl::deliver(const std::vector<const StubSpec*>& specs, Built& built, bool store,
-                              CompiledBatch& out) {
+                              OrcBatch& out) {
     for (auto& [i, error] : built.errors) out.errors[i] = std::move(error);
     if (built.placed.empty()) return;
     auto start = Clock::now();
@@ -397,7 +397,7 @@ void OrcEngine::Impl::deliver(const std::vector<const StubSpec*>& specs, Built& 
     auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(built.object), "jiffi-stubs", false);
     std::vector<jiffi_invoker> code;
     std::string why;
-    std::shared_ptr<CodeBlock> block = link(std::move(buffer), built.placed.size(), 0, code, why);
+    std::shared_ptr<OrcBlock> block = link(std::move(buffer), built.placed.size(), 0, code, why);
     auto linked = Clock::now();
     if (!block) fail(ErrorCode::JIT, "LLVM failed while linking a stub module: " + why);
     size_t compiled = 0;
@@ -482,8 +482,8 @@ void OrcEngine::fork_release() noexcept {
     engine_creation_mu.unlock();
 }
 
-CompiledBatch OrcEngine::compile(const std::vector<const StubSpec*>& specs) {
-    CompiledBatch out;
+OrcBatch OrcEngine::compile(const std::vector<const StubSpec*>& specs) {
+    OrcBatch out;
     out.code.assign(specs.size(), nullptr);
     out.blocks.assign(specs.size(), nullptr);
     out.errors.assign(specs.size(), nullptr);
@@ -522,7 +522,7 @@ JitEngineStats OrcEngine::stats() const {
     return impl_->stats;
 }
 
-void OrcEngine::remove(CodeBlock& block) noexcept {
+void OrcEngine::remove(OrcBlock& block) noexcept {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (!block.dylib) return;
     impl_->drop(*block.dylib);

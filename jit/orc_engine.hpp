@@ -16,12 +16,12 @@
 namespace jiffi::detail {
 
 // Native code of one compiled module; the code is freed when the last owner lets go.
-class CodeBlock;
+class OrcBlock;
 
 // The result of compiling a batch: the new specs as one module, cached ones from their objects.
-struct CompiledBatch {
+struct OrcBatch {
     std::vector<jiffi_invoker> code;                   // per spec: the stub, or null when it failed
-    std::vector<std::shared_ptr<CodeBlock>> blocks;    // per spec: the code holding its stub, or null
+    std::vector<std::shared_ptr<OrcBlock>> blocks;    // per spec: the code holding its stub, or null
     std::vector<std::shared_ptr<const Error>> errors;  // per spec: why it failed, or null
 };
 
@@ -36,7 +36,7 @@ public:
     // one optimized module (stored in the cache). A spec the JIT cannot serve gets its
     // Error(UNSUPPORTED) and no code; the others still compile. Throws Error(JIT) when LLVM
     // fails on the module as a whole.
-    CompiledBatch compile(const std::vector<const StubSpec*>& specs);
+    OrcBatch compile(const std::vector<const StubSpec*>& specs);
 
     // Uses dir as the disk cache of compiled stubs from now on (created 0700 if missing); an
     // empty dir turns the cache off. Throws Error(INVALID_ARGUMENT) for a dir that cannot be
@@ -50,8 +50,8 @@ public:
 
     JitEngineStats stats() const;
 
-    // Removes a code block's resource tracker (called by ~CodeBlock).
-    void remove(CodeBlock& block) noexcept;
+    // Removes a code block's resource tracker (called by ~OrcBlock).
+    void remove(OrcBlock& block) noexcept;
 
     // Before fork(): waits out an engine being created and takes the engine's lock, so that
     // no compile (nor any LLVM state it changes) is in progress in the child.

@@ -38,12 +38,12 @@ public:
 
     std::shared_ptr<const Error> compile(const std::vector<const StubSpec*>& specs, PluginBatch& out) noexcept override {
         try {
-            CompiledBatch batch = engine_.compile(specs);
+            OrcBatch batch = engine_.compile(specs);
             out.code = std::move(batch.code);
             out.errors = std::move(batch.errors);
             out.blocks.assign(specs.size(), nullptr);
             for (size_t i = 0; i < specs.size(); ++i)
-                if (batch.blocks[i]) out.blocks[i] = new std::shared_ptr<CodeBlock>(std::move(batch.blocks[i]));
+                if (batch.blocks[i]) out.blocks[i] = new std::shared_ptr<OrcBlock>(std::move(batch.blocks[i]));
             return nullptr;
         } catch (...) {
             for (void* b : out.blocks) release_block(b);
@@ -52,7 +52,7 @@ public:
         }
     }
 
-    void release_block(void* block) noexcept override { delete static_cast<std::shared_ptr<CodeBlock>*>(block); }
+    void release_block(void* block) noexcept override { delete static_cast<std::shared_ptr<OrcBlock>*>(block); }
 
     std::shared_ptr<const Error> set_cache_dir(const std::string& dir) noexcept override {
         try {

@@ -2,8 +2,8 @@
 // ("Writing ARM64 code for Apple platforms"), as Clang 19 lowers them to LLVM IR.
 #include <algorithm>
 
-#include "jit/abi/abi_util.hpp"
-#include "jit/abi/classifiers.hpp"
+#include "abi/abi_util.hpp"
+#include "abi/classifiers.hpp"
 
 namespace jiffi::detail::abi {
 

@@ -17,6 +17,7 @@ public:
     CallPlan classify(const TypeTable& types, const CallSignature& sig) const override;
 
 private:
+    struct Ctx;
     bool apple_;
 };
 
@@ -75,41 +76,60 @@ struct Alloc {
     uint64_t nsaa = 0;
 };
 
-CallPlan AArch64::classify(const TypeTable& types, const CallSignature& sig) const {
-    CallPlan p = new_plan(types, sig);
-    const bool is_linux = !apple_;
+// What one argument asks of stage C: the registers it takes if enough are left (GPRs, or
+// FP/SIMD registers), and its size and alignment if it is stacked instead.
+struct Request {
+    unsigned gprs = 0, fprs = 0;
+    bool pair_even = false;  // the NGRN is first rounded up to an even number (C.8, Linux)
+    uint64_t stack_size = 0, stack_align = 8;
+};
 
-    // --- The return value (AAPCS64 6.9 "Result return").
-    ArgPlan& r = p.ret;
-    const Type* rt = sig.ret;
-    if (!rt->is_void()) {
-        r.size = types.size_of(rt);
+// One classification in progress: the type table, the variant, and the rules, one helper each.
+struct AArch64::Ctx {
+    const TypeTable& types;
+    bool apple;  // Apple arm64's variant, else AAPCS64 as on Linux
+
+    bool is_linux() const { return !apple; }
+
+    // A scalar as Clang passes it: its own IR type, extended on Apple when it is a small
+    // integer. Apple: "The caller of a function is responsible for signing or zero-extending
+    // any argument with fewer than 32 bits" (and "the callee must extend" a small integer
+    // result); Clang marks it signext/zeroext. Linux: "unused bits ... have unspecified
+    // value", so Clang adds no extension attribute.
+    ArgPlan scalar(const Type* t) const {
+        ArgPlan a;
+        if (apple && is_promotable_integer(types, t)) {
+            a.kind = PassKind::Extend;
+            const Type* s = strip_enum(types, t);
+            a.sign = !(s->kind == TypeKind::Prim && s->prim == Prim::Bool) && types.is_signed_integer(s);
+        } else {
+            a.kind = PassKind::Direct;
+        }
+        a.type = ir_type_of(types, t);
+        return a;
+    }
+
+    // The return value (AAPCS64 6.9 "Result return").
+    ArgPlan classify_return(const Type* rt) const {
+        ArgPlan r;
+        if (rt->is_void()) return r;
+        const uint64_t size = types.size_of(rt);
         const Type* base = nullptr;
         uint64_t members = 0;
         if (!is_aggregate(rt)) {
-            // Apple: "The caller ... the callee must extend" a small integer result to 32
-            // bits; Clang marks it signext/zeroext. Linux leaves the upper bits unspecified.
-            if (apple_ && is_promotable_integer(types, rt)) {
-                r.kind = PassKind::Extend;
-                const Type* s = strip_enum(types, rt);
-                r.sign = !(s->kind == TypeKind::Prim && s->prim == Prim::Bool) &&
-                         types.is_signed_integer(s);
-            } else {
-                r.kind = PassKind::Direct;
-            }
-            r.type = ir_type_of(types, rt);
-        } else if (is_empty_record(rt) || r.size == 0) {
+            r = scalar(rt);
+        } else if (is_empty_record(rt) || size == 0) {
             r.kind = PassKind::Ignore;
         } else if (homogeneous(types, rt, base, members)) {
             // "If the type, T, of the result ... is a HFA or HVA, then the result is returned
             // in v0-v3"; Clang returns the aggregate's own IR type.
             r.kind = PassKind::Direct;
             r.type = ir_type_of(types, rt);
-        } else if (r.size <= 16) {
+        } else if (size <= 16) {
             // "Otherwise, if the size of the result is not more than 16 bytes, the result is
             // returned in x0 and x1 as if loaded from memory."
             r.kind = PassKind::Direct;
-            uint64_t bits = r.size * 8;
+            uint64_t bits = size * 8;
             if (bits <= 64) {
                 r.type = IrType::int_bits(uint32_t(bits));
             } else {
@@ -122,146 +142,196 @@ CallPlan AArch64::classify(const TypeTable& types, const CallSignature& sig) con
             // of that block in x8."
             r.kind = PassKind::Indirect;
             r.align = types.align_of(rt);
-            r.pointee = IrType::array(IrType::int_bits(8), uint32_t(r.size));
+            r.pointee = IrType::array(IrType::int_bits(8), uint32_t(size));
         }
+        r.size = size;
+        return r;
     }
 
-    // --- The arguments (AAPCS64 6.8.2 stages B and C).
-    Alloc st;
-    for (size_t i = 0; i < sig.call_args.size(); ++i) {
-        const Type* t = sig.call_args[i];
+    // An array or function argument: the pointer it decays to, in one GPR.
+    static ArgPlan decayed_pointer(Request& q) {
         ArgPlan a;
-        a.c_type = p.args[i].c_type;
-        const bool anonymous = sig.variadic_call && i >= sig.fixed_count;
-        // Registers wanted: GPRs, or FP/SIMD registers; the stack alignment if stacked.
-        unsigned want_gpr = 0, want_fpr = 0;
-        bool pair_even = false;
-        uint64_t stack_size = 0, stack_align = 8;
+        a.kind = PassKind::Direct;
+        a.type = IrType::ptr();
+        a.size = 8;
+        a.noundef = true;
+        q.gprs = 1;
+        q.stack_size = 8;
+        return a;
+    }
+
+    // An integer, enum or pointer scalar: one GPR, two for a 128-bit integer.
+    ArgPlan integer_arg(const Type* t, Request& q) const {
+        ArgPlan a = scalar(t);
+        const uint64_t size = types.size_of(t);
+        q.stack_size = size;
+        q.stack_align = types.align_of(t);
+        if (size == 16) {
+            // C.8/C.9: "If the argument has an alignment of 16 then the NGRN is rounded up to
+            // the next even number" (Linux); a 128-bit integer takes two GPRs.
+            q.gprs = 2;
+            q.pair_even = is_linux();
+        } else {
+            q.gprs = 1;
+        }
+        return a;
+    }
+
+    // C.1: "If the argument is ... a Floating-point ... Type and the NSRN is less than 8, then
+    // the argument is allocated to the least significant bits of register v[NSRN]."
+    ArgPlan floating_arg(const Type* t, Request& q) const {
+        ArgPlan a = scalar(t);
+        q.fprs = 1;
+        q.stack_size = types.size_of(t);
+        q.stack_align = types.align_of(t);
+        return a;
+    }
+
+    // C.2: "If the argument is an HFA or an HVA and there are sufficient unallocated SIMD and
+    // Floating-point registers (NSRN + number of members <= 8), then the argument is
+    // allocated to SIMD and Floating-point registers." Clang passes it as [N x base]; on
+    // Linux with alignstack: C.4 "the NSAA is rounded up to the larger of 8 or the Natural
+    // Alignment of the argument's type" (capped at 16).
+    ArgPlan homogeneous_arg(const Type* t, const Type* base, uint64_t members, Request& q) const {
+        ArgPlan a;
+        a.kind = PassKind::Direct;
+        a.type = IrType::array(ir_type_of(types, base), uint32_t(members));
+        if (is_linux()) a.align = unadjusted_align(types, t) >= 16 ? 16 : 8;
+        q.fprs = uint32_t(members);
+        q.stack_size = types.size_of(t);
+        q.stack_align = is_linux() ? a.align : types.align_of(base);
+        return a;
+    }
+
+    // C.10-C.13: "If the argument is a Composite Type and the size in double-words of the
+    // argument is not more than 8 minus NGRN, then the argument is copied into consecutive
+    // general-purpose registers." Clang coerces it to i64 or [2 x i64], or with 16-byte
+    // alignment (C.8 on Linux: by the alignment of its members, not an aligned attribute on
+    // the record) to i128.
+    ArgPlan small_composite_arg(const Type* t, Request& q) const {
+        ArgPlan a;
+        a.kind = PassKind::Direct;
+        uint64_t align_bits = is_linux() ? (unadjusted_align(types, t) * 8 < 128 ? 64 : 128)
+                                         : std::max<uint64_t>(types.align_of(t) * 8, 64);
+        uint64_t bits = align_to(types.size_of(t) * 8, align_bits);
+        IrType unit = IrType::int_bits(uint32_t(align_bits));
+        a.type = bits == align_bits ? unit : IrType::array(unit, uint32_t(bits / align_bits));
+        q.gprs = uint32_t(bits / 64);
+        q.pair_even = is_linux() && align_bits == 128;
+        q.stack_size = bits / 8;
+        q.stack_align = align_bits / 8;
+        return a;
+    }
+
+    // B.4: "If the argument type is a Composite Type that is larger than 16 bytes, then the
+    // argument is copied to memory allocated by the caller and the argument is replaced by a
+    // pointer to the copy." (A plain pointer, not byval.)
+    ArgPlan large_composite_arg(const Type* t, Request& q) const {
+        ArgPlan a;
+        a.kind = PassKind::Indirect;
+        a.align = types.align_of(t);
+        a.pointee = IrType::array(IrType::int_bits(8), uint32_t(types.size_of(t)));
+        q.gprs = 1;
+        q.stack_size = 8;
+        return a;
+    }
+
+    // One argument's plan (stage B) and, in q, what it asks of stage C.
+    ArgPlan classify_arg(const Type* t, Request& q) const {
+        if (t->kind == TypeKind::Array || t->kind == TypeKind::Function) return decayed_pointer(q);
+        const uint64_t size = types.size_of(t);
         const Type* base = nullptr;
         uint64_t members = 0;
-        if (t->kind == TypeKind::Array || t->kind == TypeKind::Function) {
-            a.kind = PassKind::Direct;
-            a.type = IrType::ptr();
-            a.size = 8;
-            a.noundef = true;
-            want_gpr = 1;
-            stack_size = 8;
+        ArgPlan a;
+        if (!is_aggregate(t)) {
+            a = is_float_prim(strip_enum(types, t)) ? floating_arg(t, q) : integer_arg(t, q);
+        } else if (is_empty_record(t) || size == 0) {
+            // Empty records are not passed (GNU C; Clang ignores them in C).
+            a.kind = PassKind::Ignore;
+        } else if (homogeneous(types, t, base, members)) {
+            a = homogeneous_arg(t, base, members, q);
+        } else if (size <= 16) {
+            a = small_composite_arg(t, q);
         } else {
-            a.size = types.size_of(t);
-            if (!is_aggregate(t)) {
-                const Type* s = strip_enum(types, t);
-                a.type = ir_type_of(types, t);
-                // Apple: "The caller of a function is responsible for signing or
-                // zero-extending any argument with fewer than 32 bits." Linux: "unused bits
-                // ... have unspecified value", so Clang adds no extension attribute.
-                if (apple_ && is_promotable_integer(types, t)) {
-                    a.kind = PassKind::Extend;
-                    a.sign = !(s->kind == TypeKind::Prim && s->prim == Prim::Bool) &&
-                             types.is_signed_integer(s);
-                } else {
-                    a.kind = PassKind::Direct;
-                }
-                stack_size = a.size;
-                stack_align = types.align_of(t);
-                if (is_float_prim(s)) {
-                    // C.1: "If the argument is ... a Floating-point ... Type and the NSRN is less
-                    // than 8, then the argument is allocated to the least significant bits of
-                    // register v[NSRN]."
-                    want_fpr = 1;
-                } else if (a.size == 16) {
-                    // C.8/C.9: "If the argument has an alignment of 16 then the NGRN is rounded
-                    // up to the next even number" (Linux); a 128-bit integer takes two GPRs.
-                    want_gpr = 2;
-                    pair_even = is_linux;
-                } else {
-                    want_gpr = 1;
-                }
-            } else if (is_empty_record(t) || a.size == 0) {
-                // Empty records are not passed (GNU C; Clang ignores them in C).
-                a.kind = PassKind::Ignore;
-            } else if (homogeneous(types, t, base, members)) {
-                // C.2: "If the argument is an HFA or an HVA and there are sufficient unallocated
-                // SIMD and Floating-point registers (NSRN + number of members <= 8), then the
-                // argument is allocated to SIMD and Floating-point registers." Clang passes it
-                // as [N x base]; on Linux with alignstack: C.4 "the NSAA is rounded up to the
-                // larger of 8 or the Natural Alignment of the argument's type" (capped at 16).
-                a.kind = PassKind::Direct;
-                a.type = IrType::array(ir_type_of(types, base), uint32_t(members));
-                if (is_linux) a.align = unadjusted_align(types, t) >= 16 ? 16 : 8;
-                want_fpr = uint32_t(members);
-                stack_size = a.size;
-                stack_align = is_linux ? a.align : types.align_of(base);
-            } else if (a.size <= 16) {
-                // C.10-C.13: "If the argument is a Composite Type and the size in double-words
-                // of the argument is not more than 8 minus NGRN, then the argument is copied
-                // into consecutive general-purpose registers." Clang coerces it to i64 or
-                // [2 x i64], or with 16-byte alignment (C.8 on Linux: by the alignment of its
-                // members, not an aligned attribute on the record) to i128.
-                a.kind = PassKind::Direct;
-                uint64_t align_bits = is_linux
-                                          ? (unadjusted_align(types, t) * 8 < 128 ? 64 : 128)
-                                          : std::max<uint64_t>(types.align_of(t) * 8, 64);
-                uint64_t bits = align_to(a.size * 8, align_bits);
-                IrType unit = IrType::int_bits(uint32_t(align_bits));
-                a.type = bits == align_bits ? unit : IrType::array(unit, uint32_t(bits / align_bits));
-                want_gpr = uint32_t(bits / 64);
-                pair_even = is_linux && align_bits == 128;
-                stack_size = bits / 8;
-                stack_align = align_bits / 8;
-            } else {
-                // B.4: "If the argument type is a Composite Type that is larger than 16 bytes,
-                // then the argument is copied to memory allocated by the caller and the
-                // argument is replaced by a pointer to the copy." (A plain pointer, not byval.)
-                a.kind = PassKind::Indirect;
-                a.align = types.align_of(t);
-                a.pointee = IrType::array(IrType::int_bits(8), uint32_t(a.size));
-                want_gpr = 1;
-                stack_size = 8;
-            }
-            a.noundef = param_noundef(types, t, a);
+            a = large_composite_arg(t, q);
         }
-        if (a.kind == PassKind::Ignore) {
-            p.args[i] = std::move(a);
-            continue;
+        a.size = size;
+        a.noundef = param_noundef(types, t, a);
+        return a;
+    }
+
+    // Apple: "all variadic arguments are passed on the stack", each in its own 8-byte
+    // aligned slot (16-byte for 16-byte aligned types).
+    static void apple_variadic_slot(Request& q) {
+        q.stack_align = std::max<uint64_t>(std::min<uint64_t>(q.stack_align, 16), 8);
+        q.stack_size = align_to(q.stack_size, 8);
+    }
+
+    // n FP/SIMD registers (C.1, C.2) if NSRN + n <= 8; false when the argument is stacked.
+    static bool take_fprs(ArgPlan& a, unsigned n, Alloc& st) {
+        if (st.nsrn + n <= 8) {
+            a.fprs = n;
+            st.nsrn += n;
+            return true;
         }
+        // C.3: "If the argument is an HFA or an HVA then the NSRN is set to 8."
+        st.nsrn = 8;
+        return false;
+    }
+
+    // n consecutive GPRs (C.8-C.13), from an even one when pair_even, if NGRN + n <= 8;
+    // false when the argument is stacked.
+    static bool take_gprs(ArgPlan& a, unsigned n, bool pair_even, Alloc& st) {
+        if (pair_even) st.ngrn = (st.ngrn + 1) & ~1u;
+        if (st.ngrn + n <= 8) {
+            a.gprs = n;
+            st.ngrn += n;
+            return true;
+        }
+        // C.13: "The NGRN is set to 8."
+        st.ngrn = 8;
+        return false;
+    }
+
+    // C.16/C.17: stacked arguments take at least 8 bytes and 8-byte alignment on Linux;
+    // Apple packs named stacked arguments at their natural alignment.
+    void place_on_stack(ArgPlan& a, Request q, bool anonymous, Alloc& st) const {
+        if (is_linux() || anonymous) {
+            q.stack_align = std::max<uint64_t>(q.stack_align, 8);
+            q.stack_size = align_to(q.stack_size, 8);
+        }
+        st.nsaa = align_to(st.nsaa, std::max<uint64_t>(q.stack_align, 1));
+        a.on_stack = true;
+        a.stack_offset = uint32_t(st.nsaa);
+        st.nsaa += q.stack_size;
+    }
+
+    // Stage C for an argument that is passed: the registers it asks for if enough are left,
+    // else the next place in the stacked argument area. anonymous: a variadic argument.
+    void place(ArgPlan& a, Request q, bool anonymous, Alloc& st) const {
         bool in_regs = false;
-        if (anonymous && apple_) {
-            // Apple: "all variadic arguments are passed on the stack", each in its own 8-byte
-            // aligned slot (16-byte for 16-byte aligned types).
-            stack_align = std::max<uint64_t>(std::min<uint64_t>(stack_align, 16), 8);
-            stack_size = align_to(stack_size, 8);
-        } else if (want_fpr) {
-            if (st.nsrn + want_fpr <= 8) {
-                a.fprs = want_fpr;
-                st.nsrn += want_fpr;
-                in_regs = true;
-            } else {
-                // C.3: "If the argument is an HFA or an HVA then the NSRN is set to 8."
-                st.nsrn = 8;
-            }
-        } else if (want_gpr) {
-            if (pair_even) st.ngrn = (st.ngrn + 1) & ~1u;
-            if (st.ngrn + want_gpr <= 8) {
-                a.gprs = want_gpr;
-                st.ngrn += want_gpr;
-                in_regs = true;
-            } else {
-                // C.13: "The NGRN is set to 8."
-                st.ngrn = 8;
-            }
-        }
-        if (!in_regs) {
-            // C.16/C.17: stacked arguments take at least 8 bytes and 8-byte alignment on
-            // Linux; Apple packs named stacked arguments at their natural alignment.
-            if (is_linux || anonymous) {
-                stack_align = std::max<uint64_t>(stack_align, 8);
-                stack_size = align_to(stack_size, 8);
-            }
-            st.nsaa = align_to(st.nsaa, std::max<uint64_t>(stack_align, 1));
-            a.on_stack = true;
-            a.stack_offset = uint32_t(st.nsaa);
-            st.nsaa += stack_size;
-        }
+        if (anonymous && apple) apple_variadic_slot(q);
+        else if (q.fprs) in_regs = take_fprs(a, q.fprs, st);
+        else if (q.gprs) in_regs = take_gprs(a, q.gprs, q.pair_even, st);
+        if (!in_regs) place_on_stack(a, q, anonymous, st);
+    }
+};
+
+CallPlan AArch64::classify(const TypeTable& types, const CallSignature& sig) const {
+    CallPlan p = new_plan(types, sig);
+    Ctx c{types, apple_};
+    p.ret = [&] {
+        ArgPlan r = c.classify_return(sig.ret);
+        r.c_type = p.ret.c_type;
+        return r;
+    }();
+    // The arguments (AAPCS64 6.8.2 stages B and C), in order.
+    Alloc st;
+    for (size_t i = 0; i < sig.call_args.size(); ++i) {
+        Request q;
+        ArgPlan a = c.classify_arg(sig.call_args[i], q);
+        a.c_type = p.args[i].c_type;
+        if (a.kind != PassKind::Ignore) c.place(a, q, sig.variadic_call && i >= sig.fixed_count, st);
         p.args[i] = std::move(a);
     }
     p.stack_bytes = uint32_t(align_to(st.nsaa, 8));

@@ -18,20 +18,6 @@ namespace jiffi::detail {
 
 namespace {
 
-// The name of a slot class in messages.
-const char* class_name(ValueClass c) {
-    switch (c) {
-    case ValueClass::Void: return "void";
-    case ValueClass::SInt: return "signed integer";
-    case ValueClass::UInt: return "unsigned integer";
-    case ValueClass::Float: return "float";
-    case ValueClass::Double: return "double";
-    case ValueClass::Pointer: return "pointer";
-    case ValueClass::Memory: return "memory";
-    }
-    return "?";
-}
-
 // Builds one stub function; every method may throw Error(UNSUPPORTED) naming the value.
 class StubBuilder {
 public:
@@ -99,7 +85,7 @@ std::string StubBuilder::describe_value(long index) const {
     const SlotInfo& s = index < 0 ? spec_.ret : spec_.args[static_cast<size_t>(index)];
     static const char* kinds[] = {"direct", "extend", "indirect", "ignore"};
     std::string out = index < 0 ? "the return value" : "argument " + std::to_string(index + 1);
-    return out + " (" + kinds[static_cast<int>(a.kind)] + ", " + class_name(s.cls) + " slot of " +
+    return out + " (" + kinds[static_cast<int>(a.kind)] + ", " + value_class_name(s.cls) + " slot of " +
            std::to_string(s.size) + " bytes)";
 }
 

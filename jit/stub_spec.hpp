@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 #include "marshal/signature.hpp"
 #include "marshal/type.hpp"
 

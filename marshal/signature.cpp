@@ -1,9 +1,19 @@
-// Call signatures: slot classes, default argument promotions, variadic call sites.
+// Call signatures: slot classes and their names, default argument promotions, variadic call sites.
 #include "marshal/signature.hpp"
 
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {
+
+const char* value_class_name(ValueClass c) noexcept {
+    switch (c) {
+#define JIFFI_VALUE_CLASS(name, cxx_name, value, text) \
+    case ValueClass::cxx_name: return text;
+#include "jiffi/value_classes.def"
+#undef JIFFI_VALUE_CLASS
+    }
+    return "?";
+}
 
 ValueClass value_class(const TypeTable& types, const Type* t) {
     switch (t->kind) {

@@ -10,8 +10,15 @@
 
 namespace jiffi::detail {
 
-// How a value travels in a jiffi_slot (the values of jiffi_value_class in jiffi.h).
-enum class ValueClass : int { Void = 0, SInt = 1, UInt = 2, Float = 3, Double = 4, Pointer = 5, Memory = 6 };
+// How a value travels in a jiffi_slot: jiffi_value_class of jiffi.h, both from value_classes.def.
+enum class ValueClass : int {
+#define JIFFI_VALUE_CLASS(name, cxx_name, value, text) cxx_name = value,
+#include "jiffi/value_classes.def"
+#undef JIFFI_VALUE_CLASS
+};
+
+// The name of a value class in messages ("signed integer"), "?" for a value outside the table.
+const char* value_class_name(ValueClass c) noexcept;
 
 // The slot class of t: scalars of at most 8 bytes by kind, every other type Memory.
 ValueClass value_class(const TypeTable& types, const Type* t);

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "abi/call_plan.hpp"
 #include "callbacks/slot_table.hpp"
-#include "jit/abi/call_plan.hpp"
 #include "marshal/error.hpp"
 
 // The target of an invoker's trampoline slot: the slot arrives in %r10 and its user_data

@@ -1,7 +1,7 @@
 // The JIT backend of the runtime: classification by the target's classifier, stub lookup.
 #include "runtime/jit_backend.hpp"
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 
 namespace jiffi::detail {
 

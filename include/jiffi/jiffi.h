@@ -96,15 +96,12 @@ JIFFI_API jiffi_error *jiffi_signature_vararg(jiffi_context *ctx,
                                               jiffi_signature **out);
 JIFFI_API size_t       jiffi_signature_arg_count(const jiffi_signature *sig);
 
-/* How a value of a signature's argument or return type travels in a slot. */
+/* How a value of a signature's argument or return type travels in a slot: JIFFI_CLASS_VOID,
+   JIFFI_CLASS_SINT and the others of jiffi/value_classes.def, which says what each holds. */
 typedef enum jiffi_value_class {
-    JIFFI_CLASS_VOID    = 0,  /* void return */
-    JIFFI_CLASS_SINT    = 1,  /* signed integer or enum, sign-extended in i64 */
-    JIFFI_CLASS_UINT    = 2,  /* unsigned integer or _Bool, zero-extended in u64 */
-    JIFFI_CLASS_FLOAT   = 3,  /* float in f32 */
-    JIFFI_CLASS_DOUBLE  = 4,  /* double in f64 */
-    JIFFI_CLASS_POINTER = 5,  /* data or function pointer in ptr */
-    JIFFI_CLASS_MEMORY  = 6   /* any other type: ptr to its bytes (args), storage (return) */
+#define JIFFI_VALUE_CLASS(name, cxx_name, value, text) JIFFI_CLASS_##name = value,
+#include "jiffi/value_classes.def"
+#undef JIFFI_VALUE_CLASS
 } jiffi_value_class;
 
 /* Describes one type of a signature: index -1 is the return type, 0.. the arguments. */

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "layout/discover/layout_model.hpp"
+#include "layout/layout_model.hpp"
 
 namespace jiffi::detail {
 

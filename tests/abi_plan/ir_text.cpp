@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "jit/abi/abi_util.hpp"
+#include "abi/abi_util.hpp"
 
 namespace jiffi::detail::test {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 
 namespace jiffi::detail::test {
 

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "abi/call_plan.hpp"
 #include "ir_text.hpp"
-#include "jit/abi/call_plan.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/error.hpp"

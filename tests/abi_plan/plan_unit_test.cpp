@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/error.hpp"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "layout/discover/layout_model.hpp"
+#include "layout/layout_model.hpp"
 #include "crafted_dumps.hpp"
 
 using namespace jiffi::detail;

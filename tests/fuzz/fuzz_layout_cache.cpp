@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "layout/discover/layout_model.hpp"
+#include "layout/layout_model.hpp"
 
 using namespace jiffi::detail;
 

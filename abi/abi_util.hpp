@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 
 namespace jiffi::detail::abi {
 

@@ -1,7 +1,7 @@
 // The per-target classifiers behind classifier_for, and the checks every classifier shares.
 #pragma once
 
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 
 namespace jiffi::detail::abi {
 

@@ -1,7 +1,7 @@
 // CallPlan and IrType: construction, printing as text and as Clang's LLVM function type, keys.
-#include "jit/abi/call_plan.hpp"
+#include "abi/call_plan.hpp"
 
-#include "jit/abi/classifiers.hpp"
+#include "abi/classifiers.hpp"
 #include "marshal/error.hpp"
 
 namespace jiffi::detail {

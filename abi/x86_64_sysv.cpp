@@ -2,8 +2,8 @@
 // Clang 19 lowers it to LLVM IR (coerced scalars, byval, sret, signext/zeroext).
 #include <algorithm>
 
-#include "jit/abi/abi_util.hpp"
-#include "jit/abi/classifiers.hpp"
+#include "abi/abi_util.hpp"
+#include "abi/classifiers.hpp"
 
 namespace jiffi::detail::abi {
 

@@ -1,5 +1,5 @@
 // The layout dump's JSON: jiffi's format and c2ffi's written, jiffi's read back, a JSON parser.
-#include "layout/discover/layout_model.hpp"
+#include "layout/layout_model.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Helpers shared by the classifiers: Clang's IR types of C types, IR data layout, C type queries.
-#include "jit/abi/abi_util.hpp"
+#include "abi/abi_util.hpp"
 
 #include <algorithm>
 

@@ -68,12 +68,14 @@ int main(int argc, char** argv) {
         jiffi_slot a[1];
         int x = 20;
         a[0].ptr = &x;
-        int got = 0;
+        jiffi_slot got;  // an int return is written as a whole slot
+        got.i64 = 0;
         jiffi_function_call(g_read, a, &got);  // a call on the fast path, before the install
-        if (got != 20) return 4;
+        if (got.i64 != 20) return 4;
         must(jiffi_crash_report_install(), "install");
     }
-    int ret = 0;
+    jiffi_slot ret;
+    ret.i64 = 0;
     if (!std::strcmp(mode, "callback") || !std::strcmp(mode, "nested")) {
         jiffi_signature* cb_sig = nullptr;
         must(jiffi_signature_parse(ctx, "int (int)", &cb_sig), "callback signature");
@@ -93,6 +95,6 @@ int main(int argc, char** argv) {
         a[0].ptr = nullptr;
         jiffi_function_call(g_read, a, &ret);
     }
-    std::fprintf(stderr, "crash_child: survived the fault (%d)\n", ret);
+    std::fprintf(stderr, "crash_child: survived the fault (%lld)\n", static_cast<long long>(ret.i64));
     return 0;
 }

@@ -1,6 +1,7 @@
 // The on-disk stub object cache: file format, validation, private stores through hard links.
 #include "jit/object_cache.hpp"
 
+#include "base/hash.hpp"
 #include "base/secure_io.hpp"
 
 #include <dirent.h>
@@ -8,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <llvm-c/blake3.h>
 
 #include <algorithm>
 #include <array>
@@ -35,14 +35,7 @@ using Digest = std::array<uint8_t, 32>;
 
 // The digest that ends a file (BLAKE3, 256 bits: SHA-256 here costs four times as much), over
 // every byte before it; the one place naming the hash.
-Digest content_hash(std::string_view bytes) {
-    llvm_blake3_hasher h;
-    llvm_blake3_hasher_init(&h);
-    llvm_blake3_hasher_update(&h, bytes.data(), bytes.size());
-    Digest d;
-    llvm_blake3_hasher_finalize(&h, d.data(), d.size());
-    return d;
-}
+Digest content_hash(std::string_view bytes) { return blake3(bytes); }
 
 // Appends v's bytes to out in the host's order (the cache is for the host only).
 template <class T>
@@ -119,9 +112,7 @@ ObjectCache::ObjectCache(std::string dir, std::string environment, uint64_t max_
 ObjectCache::~ObjectCache() { ::close(dir_fd_); }
 
 std::string ObjectCache::name_of(const std::string& key) const {
-    Digest d = content_hash(environment_ + '\0' + key);
-    uint64_t h = 0;
-    std::memcpy(&h, d.data(), sizeof h);
+    uint64_t h = blake3_64(environment_ + '\0' + key);
     char name[24];
     std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
     return std::string(name) + ".jstub";

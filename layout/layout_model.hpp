@@ -236,7 +236,7 @@ struct CacheDependency {
     std::string path;
     uint64_t size = 0;
     int64_t mtime_ns = 0;
-    uint64_t hash = 0;  // FNV-1a of the content
+    uint64_t hash = 0;  // blake3_64 of the content (base/hash.hpp)
 };
 
 // One entry of the runtime's layout cache: the request it answers, the files Clang read

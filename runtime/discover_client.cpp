@@ -30,6 +30,7 @@
 
 #include "jiffi/jiffi.h"
 
+#include "base/hash.hpp"
 #include "base/plugin_loader.hpp"
 #include "base/secure_io.hpp"
 #include "layout/layout_model.hpp"
@@ -43,13 +44,6 @@ using namespace jiffi::detail;
 namespace {
 
 std::atomic<uint64_t> g_hits{0}, g_misses{0}, g_loads{0};
-
-// FNV-1a, 64 bits.
-uint64_t fnv1a(const void* data, size_t n, uint64_t h = 0xcbf29ce484222325ull) {
-    const unsigned char* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 std::string hex64(uint64_t v) {
     char buf[17];
@@ -102,7 +96,7 @@ bool dependency_current(const CacheDependency& d) {
     if (!stat_file(d.path, size, mtime) || size != d.size) return false;
     if (mtime == d.mtime_ns) return true;
     std::string content;
-    return read_dependency(d.path, content) && fnv1a(content.data(), content.size()) == d.hash;
+    return read_dependency(d.path, content) && blake3_64(content) == d.hash;
 }
 
 // Fills size and mtime of the cache file at path when it is one the cache may trust: a
@@ -271,7 +265,7 @@ void cache_store(const std::string& dir, const std::string& file, const Request&
         if (path.empty() || path.find('\n') != std::string::npos || !stat_file(path, d.size, d.mtime_ns) ||
             !read_dependency(path, content))
             return;
-        d.hash = fnv1a(content.data(), content.size());
+        d.hash = blake3_64(content);
         entry.deps.push_back(std::move(d));
     }
     if (!cache_dir_usable(dir, true)) return;
@@ -649,7 +643,7 @@ jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_reques
         std::memset(out, 0, sizeof *out);
         Request q = make_request(*req, ctx->types.target().triple);
         std::string dir = cache_dir(*req);
-        std::string file = dir.empty() ? "" : dir + "/" + hex64(fnv1a(q.key_text.data(), q.key_text.size())) + ".layout";
+        std::string file = dir.empty() ? "" : dir + "/" + hex64(blake3_64(q.key_text)) + ".layout";
         std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(dir, file, q);
         if (cached) {
             if (auto why = builtins_differ(ctx->types, *cached)) {

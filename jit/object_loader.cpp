@@ -80,6 +80,13 @@ constexpr uint64_t kMaxSections = uint64_t(64) << 20;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
+// v's bits read as a signed value (two's complement).
+int64_t as_signed(uint64_t v) {
+    int64_t r;
+    std::memcpy(&r, &v, sizeof r);
+    return r;
+}
+
 // Stores v at p as a T when it fits T's range (signed or unsigned as T is).
 template <class T>
 void put(unsigned char* p, int64_t v, const char* what) {
@@ -267,40 +274,45 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
                 if (r.r_offset > target.sh_size || width > target.sh_size - r.r_offset)
                     refuse("a relocation lies outside its section");
                 unsigned char* p = base + place[sh[i].sh_info] + r.r_offset;
-                auto pc = static_cast<int64_t>(reinterpret_cast<uint64_t>(p));
+                // Addresses and addends are added modulo 2^64 (as the relocation types define
+                // them); the result is read as signed where a type's range is signed.
+                auto pc = reinterpret_cast<uint64_t>(p);
                 bool external = s != 0 && syms[s].st_shndx == SHN_UNDEF;
-                auto S = static_cast<int64_t>(s == 0 ? 0 : external ? external_address[externals.at(s)] : address_of(s));
-                int64_t A = r.r_addend;
+                uint64_t S = s == 0 ? 0 : external ? external_address[externals.at(s)] : address_of(s);
+                auto A = static_cast<uint64_t>(r.r_addend);
                 switch (type) {
                 case R_X86_64_NONE: break;
                 case R_X86_64_64: {
-                    uint64_t v = static_cast<uint64_t>(S + A);
+                    uint64_t v = S + A;
                     std::memcpy(p, &v, 8);
                     break;
                 }
                 case R_X86_64_PC64: {
-                    int64_t v = S + A - pc;
+                    uint64_t v = S + A - pc;
                     std::memcpy(p, &v, 8);
                     break;
                 }
                 case R_X86_64_PC32:
                 case R_X86_64_PLT32: {
-                    int64_t v = S + A - pc;
+                    int64_t v = as_signed(S + A - pc);
                     if (external && (v < INT32_MIN || v > INT32_MAX)) {
                         // A call to a function beyond 2 GiB goes through its far stub.
-                        auto stub = static_cast<int64_t>(reinterpret_cast<uint64_t>(base + stubs + externals.at(s) * kStub));
-                        v = stub + A - pc;
+                        auto stub = reinterpret_cast<uint64_t>(base + stubs + externals.at(s) * kStub);
+                        v = as_signed(stub + A - pc);
                     }
                     put<int32_t>(p, v, "a PC-relative");
                     break;
                 }
-                case R_X86_64_32: put<uint32_t>(p, S + A, "an absolute 32-bit"); break;
-                case R_X86_64_32S: put<int32_t>(p, S + A, "an absolute 32-bit"); break;
+                case R_X86_64_32:
+                    if (S + A > UINT32_MAX) refuse("an absolute 32-bit relocation out of range");
+                    put<uint32_t>(p, as_signed(S + A), "an absolute 32-bit");
+                    break;
+                case R_X86_64_32S: put<int32_t>(p, as_signed(S + A), "an absolute 32-bit"); break;
                 case R_X86_64_GOTPCREL:
                 case R_X86_64_GOTPCRELX:
                 case R_X86_64_REX_GOTPCRELX: {
-                    auto entry = static_cast<int64_t>(reinterpret_cast<uint64_t>(base + got_at + got.at(s) * 8));
-                    put<int32_t>(p, entry + A - pc, "a GOT-relative");
+                    auto entry = reinterpret_cast<uint64_t>(base + got_at + got.at(s) * 8);
+                    put<int32_t>(p, as_signed(entry + A - pc), "a GOT-relative");
                     break;
                 }
                 default: refuse("relocation type " + std::to_string(type) + " is not supported");

@@ -352,6 +352,9 @@ std::shared_ptr<OrcBlock> OrcEngine::Impl::load(CachedObject& obj, std::vector<j
             return block;
         }
     }
+    // Only an ELF object is handed to JITLink: given a file it cannot identify, LLVM 19 leaks
+    // the error it makes for it (seen by LeakSanitizer), and such a file is a miss anyway.
+    if (obj.object.size() < 4 || obj.object.compare(0, 4, "\x7f" "ELF") != 0) return nullptr;
     auto start = Clock::now();
     llvm::SmallVector<char, 0> bytes(obj.object.begin(), obj.object.end());
     auto buffer = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(bytes), "jiffi-cached-stubs", false);

@@ -162,16 +162,21 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
         // Layout: executable sections, then stubs for far externals, then the other
         // allocated sections, the GOT and the unwind tables (zero-terminated).
         std::vector<uint64_t> place(sh.size(), UINT64_MAX);
-        uint64_t exec = 0;
-        for (size_t i = 1; i < sh.size(); ++i) {
-            if (!(sh[i].sh_flags & SHF_ALLOC) || !(sh[i].sh_flags & SHF_EXECINSTR)) continue;
+        // Places section i at the next offset from `at` its alignment allows (its bytes checked
+        // to be in the object), and moves `at` past it.
+        auto place_section = [&](size_t i, uint64_t& at) {
             uint64_t a = sh[i].sh_addralign ? sh[i].sh_addralign : 1;
             if (a & (a - 1) || a > kMaxAlign) refuse("a section alignment is not a power of two up to 4096");
             if (sh[i].sh_size > kMaxSections) refuse("sections too large");
             if (sh[i].sh_type != SHT_NOBITS) b.at(sh[i].sh_offset, sh[i].sh_size, "a section");
-            exec = align_up(exec, a);
-            place[i] = exec;
-            exec += sh[i].sh_size;
+            at = align_up(at, a);
+            place[i] = at;
+            at += sh[i].sh_size;
+        };
+        uint64_t exec = 0;
+        for (size_t i = 1; i < sh.size(); ++i) {
+            if (!(sh[i].sh_flags & SHF_ALLOC) || !(sh[i].sh_flags & SHF_EXECINSTR)) continue;
+            place_section(i, exec);
             if (exec > kMaxSections) refuse("sections too large");
         }
         // Undefined symbols referenced by relocations, each with a GOT entry and a far stub.
@@ -204,13 +209,7 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
         size_t eh_frame = 0;
         for (size_t i = 1; i < sh.size(); ++i) {
             if (!(sh[i].sh_flags & SHF_ALLOC) || (sh[i].sh_flags & SHF_EXECINSTR)) continue;
-            uint64_t a = sh[i].sh_addralign ? sh[i].sh_addralign : 1;
-            if (a & (a - 1) || a > kMaxAlign) refuse("a section alignment is not a power of two up to 4096");
-            if (sh[i].sh_size > kMaxSections) refuse("sections too large");
-            if (sh[i].sh_type != SHT_NOBITS) b.at(sh[i].sh_offset, sh[i].sh_size, "a section");
-            at = align_up(at, a);
-            place[i] = at;
-            at += sh[i].sh_size;
+            place_section(i, at);
             if (sh[i].sh_type == SHT_X86_64_UNWIND) {
                 if (eh_frame) refuse("two unwind table sections");
                 eh_frame = i;

@@ -24,10 +24,15 @@ struct ChildRun {
 // Runs crash_child with backend and mode (and extra environment entries), collecting stderr.
 ChildRun run_child(const char* backend, const char* mode, std::vector<std::string> extra_env = {}) {
     std::vector<std::string> env;
-    for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "ASAN_OPTIONS=", 13) && std::strncmp(*e, "JIFFI_CRASH_REPORT=", 19)) env.push_back(*e);
+    std::string asan_options = "ASAN_OPTIONS=";
+    for (char** e = environ; *e; ++e) {
+        if (!std::strncmp(*e, "ASAN_OPTIONS=", 13))
+            asan_options += std::string(*e + 13) + ":";
+        else if (std::strncmp(*e, "JIFFI_CRASH_REPORT=", 19))
+            env.push_back(*e);
+    }
     // Sanitizers would take the signals themselves: the child's own handlers must see them.
-    env.push_back("ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0");
+    env.push_back(asan_options + "handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0");
     for (std::string& s : extra_env) env.push_back(std::move(s));
     std::vector<char*> envp;
     for (std::string& s : env) envp.push_back(s.data());

@@ -225,11 +225,11 @@ TEST_CASE("define-c-struct-auto: the disk cache serves a second run without Clan
     // Another process with no discoverer at all: the cache answers; without it, a clear error.
     std::string out;
     std::string env = "JIFFI_DISCOVER_LIB=/nonexistent/libjiffi-discover.so JIFFI_LAYOUT_CACHE_DIR='" + cache + "' ";
-    CHECK(run(env + "'" JIFFI_AUTO_PROBE "' '" + header + "' jd_cached", out) == 0);
+    CHECK_MESSAGE(run(env + "'" JIFFI_AUTO_PROBE "' '" + header + "' jd_cached", out) == 0, out);
     CHECK_MESSAGE(out.find("size 16 cached 1 loads 0 clang-mapped 0") != std::string::npos, out);
     std::string empty = fresh_dir("empty");
     env = "JIFFI_DISCOVER_LIB=/nonexistent/libjiffi-discover.so JIFFI_LAYOUT_CACHE_DIR='" + empty + "' ";
-    CHECK(run(env + "'" JIFFI_AUTO_PROBE "' '" + header + "' jd_cached", out) == 2);
+    CHECK_MESSAGE(run(env + "'" JIFFI_AUTO_PROBE "' '" + header + "' jd_cached", out) == 2, out);
     CHECK_MESSAGE(out.find("/nonexistent/libjiffi-discover.so") != std::string::npos, out);
 
     // Changing the header's content invalidates the entry.
@@ -348,7 +348,7 @@ TEST_CASE("define-c-struct-auto: a crafted cache entry is a miss, never a crash 
     for (const jiffi::test::CraftedDump& d : jiffi::test::crafted_dumps()) {
         CAPTURE(d.name);
         put(c.entry, c.good.substr(0, json_at + 6) + d.json);
-        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(run(c.cmd, out) == 0, out);
         CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
         CHECK_MESSAGE(out.find("jiffi: layout cache: ignoring '" + c.entry + "'") != std::string::npos, out);
     }
@@ -368,7 +368,7 @@ TEST_CASE("define-c-struct-auto: a dependency that is a FIFO or a device is neve
         put(c.entry, c.good.substr(0, deps_at) + "\ndeps " + std::to_string(n + 1) + "\n0 0 0 " + dep +
                          c.good.substr(eol));
         std::string out;
-        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(run(c.cmd, out) == 0, out);
         CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
     }
 }
@@ -381,7 +381,7 @@ TEST_CASE("define-c-struct-auto: cache files and directories not the user's own 
     put(copy, c.good);
     fs::remove(c.entry);
     fs::create_symlink(copy, c.entry);
-    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(run(c.cmd, out) == 0, out);
     CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
     CHECK_MESSAGE(out.find("is a symbolic link") != std::string::npos, out);
     CHECK_FALSE(fs::is_symlink(c.entry));  // replaced by a private file of its own
@@ -390,14 +390,14 @@ TEST_CASE("define-c-struct-auto: cache files and directories not the user's own 
     // An entry writable by others.
     put(c.entry, c.good);
     fs::permissions(c.entry, fs::perms::others_write, fs::perm_options::add);
-    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(run(c.cmd, out) == 0, out);
     CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
     CHECK_MESSAGE(out.find("writable by group or others") != std::string::npos, out);
 
     // A directory writable by others: neither read nor written.
     put(c.entry, c.good);
     fs::permissions(c.dir, fs::perms::all);
-    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(run(c.cmd, out) == 0, out);
     CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
     CHECK_MESSAGE(out.find("layout cache: off: directory '" + c.dir + "'") != std::string::npos, out);
     fs::permissions(c.dir, fs::perms::owner_all);
@@ -406,14 +406,14 @@ TEST_CASE("define-c-struct-auto: cache files and directories not the user's own 
         // Another user's entry, then another user's directory (both made by root here).
         put(c.entry, c.good);
         REQUIRE(::chown(c.entry.c_str(), 65534, 65534) == 0);
-        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(run(c.cmd, out) == 0, out);
         CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
         CHECK_MESSAGE(out.find("owned by uid 65534") != std::string::npos, out);
         put(c.entry, c.good);
         REQUIRE(::chown(c.dir.c_str(), 65534, 65534) == 0);
         struct stat before {};
         ::stat(c.entry.c_str(), &before);
-        CHECK(run(c.cmd, out) == 0);
+        CHECK_MESSAGE(run(c.cmd, out) == 0, out);
         CHECK_MESSAGE(out.find("size 4 cached 0") != std::string::npos, out);
         CHECK_MESSAGE(out.find("owned by uid 65534") != std::string::npos, out);
         struct stat after {};
@@ -421,7 +421,7 @@ TEST_CASE("define-c-struct-auto: cache files and directories not the user's own 
         CHECK(after.st_ino == before.st_ino);  // not rewritten either
         REQUIRE(::chown(c.dir.c_str(), ::geteuid(), ::getegid()) == 0);
     }
-    CHECK(run(c.cmd, out) == 0);
+    CHECK_MESSAGE(run(c.cmd, out) == 0, out);
     CHECK_MESSAGE(out.find("size 4 cached 1") != std::string::npos, out);
 }
 
@@ -467,16 +467,16 @@ TEST_CASE("define-c-struct-auto: the discoverer is loaded only from absolute, tr
     // Started by name through PATH, so its argv[0] has no directory in it.
     std::string cmd = "cd '" + work + "' && JIFFI_LAYOUT_CACHE_DIR='" + cache + "' PATH='" + probe_dir + "':\"$PATH\" ";
     std::string out;
-    CHECK(run(cmd + "env -u JIFFI_DISCOVER_LIB " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_MESSAGE(run(cmd + "env -u JIFFI_DISCOVER_LIB " + probe_name + " '" + header + "' fz", out) == 2, out);
     CHECK_FALSE_MESSAGE(fs::exists(marker), out);
     CHECK_MESSAGE(out.find("tried:") != std::string::npos, out);
     CHECK_MESSAGE(out.find(probe_dir + "/libjiffi-discover.so") != std::string::npos, out);
     CHECK_MESSAGE(out.find(JIFFI_DISCOVER_INSTALL_DIR "/libjiffi-discover.so") != std::string::npos, out);
     // A relative $JIFFI_DISCOVER_LIB is an error naming it, not a search of the directory.
-    CHECK(run(cmd + "JIFFI_DISCOVER_LIB=libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_MESSAGE(run(cmd + "JIFFI_DISCOVER_LIB=libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2, out);
     CHECK_FALSE_MESSAGE(fs::exists(marker), out);
     CHECK_MESSAGE(out.find("JIFFI_DISCOVER_LIB='libjiffi-discover.so' is not an absolute path") != std::string::npos, out);
-    CHECK(run(cmd + "JIFFI_DISCOVER_LIB=./libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2);
+    CHECK_MESSAGE(run(cmd + "JIFFI_DISCOVER_LIB=./libjiffi-discover.so " + probe_name + " '" + header + "' fz", out) == 2, out);
     CHECK_FALSE_MESSAGE(fs::exists(marker), out);
     // A program on the shared libjiffi.so finds the discoverer beside it, without the variable.
     CHECK(run("cd '" + work + "' && JIFFI_LAYOUT_CACHE_DIR='" + cache + "' env -u JIFFI_DISCOVER_LIB '" JIFFI_AUTO_PROBE
@@ -505,6 +505,6 @@ TEST_CASE("define-c-struct-auto: a dump nested deeper than the bound fails clean
     REQUIRE(json_at != std::string::npos);
     put(c.entry, c.good.substr(0, json_at + 6) + jiffi::test::dump_json(types, records));
     std::string out;
-    CHECK(run(c.cmd, out) == 2);
+    CHECK_MESSAGE(run(c.cmd, out) == 2, out);
     CHECK_MESSAGE(out.find("is nested more than 2000 types deep") != std::string::npos, out.substr(0, 2000));
 }

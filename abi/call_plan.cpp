@@ -2,7 +2,7 @@
 #include "abi/call_plan.hpp"
 
 #include "abi/classifiers.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

@@ -12,7 +12,7 @@
 #include <initializer_list>
 
 #include "jit/stub_compiler.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 // The released-call trap: a trampoline's target once its slot is released. The slot arrives
 // in the static-chain register (%r10); the report never returns.

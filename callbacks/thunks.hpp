@@ -7,7 +7,7 @@
 
 #include "jit/stub_cache.hpp"
 #include "jit/stub_spec.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

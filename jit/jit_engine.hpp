@@ -12,7 +12,7 @@
 #include "jit/jit_plugin.hpp"
 #include "jit/object_loader.hpp"
 #include "jit/stub_spec.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

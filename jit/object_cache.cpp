@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

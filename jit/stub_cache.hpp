@@ -11,7 +11,7 @@
 
 #include "jiffi/jiffi.h"
 #include "jit/stub_spec.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

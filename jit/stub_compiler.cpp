@@ -12,7 +12,7 @@
 
 #include <algorithm>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

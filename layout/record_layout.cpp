@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <string>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

@@ -1,7 +1,7 @@
 // Call signatures: slot classes and their names, default argument promotions, variadic call sites.
 #include "marshal/signature.hpp"
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

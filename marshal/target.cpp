@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

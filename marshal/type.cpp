@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

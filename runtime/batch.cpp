@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "runtime/context.hpp"
 #include "runtime/handles.hpp"
 

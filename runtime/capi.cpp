@@ -13,7 +13,7 @@
 
 #include "jiffi/jiffi.h"
 #include "jit/jit_engine.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "callbacks/slot_table.hpp"
 #include "runtime/batch.hpp"
 #include "runtime/callbacks.hpp"

@@ -8,7 +8,7 @@
 
 #include "jiffi/jiffi.h"
 #include "marshal/cparse.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "marshal/signature.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"

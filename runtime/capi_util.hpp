@@ -6,7 +6,7 @@
 #include <string>
 
 #include "jiffi/jiffi.h"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "runtime/batch.hpp"
 #include "runtime/context.hpp"
 #include "runtime/handles.hpp"

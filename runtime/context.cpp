@@ -7,7 +7,7 @@
 #include "base/secure_io.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "runtime/fork.hpp"
 
 using namespace jiffi::detail;

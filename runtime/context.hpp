@@ -13,7 +13,7 @@
 #include "jiffi/jiffi.h"
 #include "marshal/cparse.hpp"
 #include "marshal/decls.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "marshal/signature.hpp"
 #include "marshal/type.hpp"
 #include "callbacks/thunks.hpp"

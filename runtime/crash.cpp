@@ -18,7 +18,7 @@
 #include "callbacks/slot_table.hpp"
 #include "callbacks/threads.hpp"
 #include "callbacks/thunks.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 

@@ -34,7 +34,7 @@
 #include "base/plugin_loader.hpp"
 #include "base/secure_io.hpp"
 #include "layout/layout_model.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fork.hpp"

@@ -12,7 +12,7 @@
 
 #include "abi/call_plan.hpp"
 #include "callbacks/slot_table.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 // The target of an invoker's trampoline slot: the slot arrives in %r10 and its user_data
 // (offset 16) is the FfiCall; (fn, args, ret) move one register up behind it and the call

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

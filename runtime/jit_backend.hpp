@@ -6,7 +6,7 @@
 
 #include "jit/stub_cache.hpp"
 #include "jit/stub_spec.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "marshal/signature.hpp"
 #include "marshal/type.hpp"
 

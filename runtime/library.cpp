@@ -3,7 +3,7 @@
 
 #include "base/secure_io.hpp"
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 #include <dirent.h>
 #include <dlfcn.h>

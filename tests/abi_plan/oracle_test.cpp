@@ -11,7 +11,7 @@
 #include "ir_text.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "plan_gen.hpp"
 
 namespace jiffi::detail::test {

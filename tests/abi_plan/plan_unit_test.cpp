@@ -7,7 +7,7 @@
 #include "abi/call_plan.hpp"
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail::test {
 

@@ -6,7 +6,7 @@
 #include "c_emitter.hpp"
 #include "layout/record_layout.hpp"
 #include "layout_cases.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail::test {
 

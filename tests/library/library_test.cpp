@@ -1,7 +1,7 @@
 // Tests of library resolution, loading, symbol lookup and failures (runtime/library.cpp).
 #include "runtime/library.hpp"
 
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 #include "temp_dir.hpp"
 
 #include <doctest/doctest.h>

@@ -8,7 +8,7 @@
 
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail::test {
 

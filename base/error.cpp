@@ -1,5 +1,5 @@
 // Error construction and the code descriptions of errors.def.
-#include "marshal/error.hpp"
+#include "base/error.hpp"
 
 namespace jiffi::detail {
 

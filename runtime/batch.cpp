@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "runtime/context.hpp"
+#include "runtime/function.hpp"
 #include "runtime/handles.hpp"
 
 jiffi_batch::~jiffi_batch() {

@@ -39,7 +39,4 @@ jiffi_batch* make_batch(jiffi_function* const* fns, size_t count);
 // takes arguments has NULL args[i].
 void call_batch(jiffi_batch* b, const jiffi_slot* const* args, void* const* rets);
 
-// Makes one call of a live function whose arguments are checked (jiffi_function_call's path).
-void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret);
-
 }  // namespace jiffi::detail

@@ -522,33 +522,3 @@ void ffi_callbacks_fork_prepare() noexcept { ffi_quarantine().mu.lock(); }
 void ffi_callbacks_fork_release() noexcept { ffi_quarantine().mu.unlock(); }
 
 }  // namespace jiffi::detail
-
-const jiffi::detail::ThunkSignature& jiffi_signature::thunk() const {
-    std::call_once(thunk_once_, [this] {
-        const jiffi::detail::JitSignature& j = jit();
-        // Keyed by the structural text: spellings of one signature share one thunk.
-        thunk_ = &jiffi::detail::intern_thunk(sig.key, j.spec(), j.error());
-    });
-    return *thunk_;
-}
-
-jiffi::detail::ErrnoInvoker jiffi_signature::errno_stub() const {
-    std::call_once(errno_once_, [this] {
-        const jiffi::detail::JitSignature& j = jit();
-        if (!j.spec()) return;
-        jiffi::detail::StubSpec spec = *j.spec();
-        spec.kind = jiffi::detail::StubKind::ErrnoInvoker;
-        std::vector<jiffi::detail::StubRef> refs = jiffi::detail::StubCache::global().acquire_batch({&spec});
-        errno_ref_ = std::move(refs[0]);
-    });
-    return errno_ref_.ok() ? reinterpret_cast<jiffi::detail::ErrnoInvoker>(errno_ref_.address()) : nullptr;
-}
-
-jiffi_invoker jiffi_signature::jit_invoker() const {
-    std::call_once(invoker_once_, [this] {
-        if (!jit().spec()) return;
-        std::vector<jiffi::detail::StubRef> refs = jiffi::detail::StubCache::global().acquire_batch({jit().spec()});
-        invoker_ref_ = std::move(refs[0]);
-    });
-    return invoker_ref_.ok() ? invoker_ref_.code() : nullptr;
-}

@@ -1,4 +1,4 @@
-// Contexts: declarations, signature parsing and ownership, search paths; function lifetimes.
+// Contexts: declarations, signature and type parsing, signature ownership, search paths.
 #include "runtime/context.hpp"
 
 #include <cstdlib>
@@ -8,31 +8,11 @@
 #include "layout/record_layout.hpp"
 #include "marshal/cparse.hpp"
 #include "base/error.hpp"
+#include "runtime/crash.hpp"
 #include "runtime/fork.hpp"
+#include "runtime/library.hpp"
 
 using namespace jiffi::detail;
-
-const FfiCall& jiffi_signature::ffi() const {
-    std::call_once(ffi_once_, [this] {
-        try {
-            ffi_ = std::make_shared<FfiCall>(ctx->types, sig);
-        } catch (const Error& e) {
-            ffi_error_ = std::make_unique<Error>(e);
-        }
-    });
-    if (ffi_error_) throw *ffi_error_;
-    return *ffi_;
-}
-
-std::shared_ptr<const FfiCall> jiffi_signature::ffi_shared() const {
-    ffi();
-    return ffi_;
-}
-
-const JitSignature& jiffi_signature::jit() const {
-    std::call_once(jit_once_, [this] { jit_ = std::make_unique<JitSignature>(ctx->types, sig); });
-    return *jit_;
-}
 
 jiffi_context::jiffi_context(jiffi_backend b)
     : backend(b),
@@ -102,13 +82,32 @@ void jiffi_context::set_search_paths(std::vector<std::string> paths) {
     search_paths_ = std::move(paths);
 }
 
-jiffi_function::jiffi_function(jiffi_context* c, const jiffi_signature* s, void* a)
-    : ctx_ref(c), ctx(c), sig(s), address(a), stats(c->stats.get()), stats_id(c->stats->id) {
-    const Type* r = sig->sig.ret;
-    ret_size = r->is_void() ? 0 : ctx->types.size_of(r);
-    takes_args = !sig->sig.args.empty();
+const Type* jiffi_context::parse_type(const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return parse_type_name(types, decls_, text);
 }
 
-jiffi_function::~jiffi_function() {
-    if (tier) TierCompiler::instance().detach(*tier, &jit);
+SpelledType jiffi_context::parse_spelled_type(const char* text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return parse_spelled_type_name(types, decls_, text);
+}
+
+void jiffi_context::set_search_paths(const char* colon_list) {
+    std::vector<std::string> list;
+    std::string all = colon_list ? colon_list : "";
+    size_t start = 0;
+    while (start <= all.size()) {
+        size_t end = all.find(':', start);
+        if (end == std::string::npos) end = all.size();
+        if (end > start) list.push_back(all.substr(start, end - start));
+        start = end + 1;
+    }
+    set_search_paths(std::move(list));
+}
+
+jiffi_context* jiffi::detail::new_context(jiffi_backend backend) {
+    static std::once_flag crash_from_env;
+    std::call_once(crash_from_env, [] { crash_install_from_env(); });
+    HandlePool<jiffi_context>& pool = HandlePool<jiffi_context>::instance();
+    return as_handle<jiffi_context>(pool.publish(pool.make(backend)));
 }

@@ -19,8 +19,8 @@
 #include "callbacks/threads.hpp"
 #include "callbacks/thunks.hpp"
 #include "base/error.hpp"
-#include "runtime/capi_util.hpp"
 #include "runtime/context.hpp"
+#include "runtime/function.hpp"
 
 namespace jiffi::detail {
 
@@ -289,7 +289,3 @@ void crash_install_from_env() noexcept {
 }
 
 }  // namespace jiffi::detail
-
-extern "C" jiffi_error* jiffi_crash_report_install(void) {
-    return jiffi::detail::guarded([] { jiffi::detail::crash_install(); });
-}

@@ -35,7 +35,7 @@
 #include "base/secure_io.hpp"
 #include "layout/layout_model.hpp"
 #include "base/error.hpp"
-#include "runtime/capi_util.hpp"
+#include "runtime/discover_client.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fork.hpp"
 
@@ -632,92 +632,77 @@ void jiffi::detail::discover_fork_release_outer() noexcept {
     g_materialize_mu.unlock();
 }
 
-extern "C" {
-
-jiffi_error* jiffi_layout_discover(jiffi_context* ctx, const jiffi_layout_request* req, jiffi_auto_record* out) {
-    return guarded([&] {
-        if (!ctx || !req || !out)
-            fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_discover: argument '") +
-                                                  (!ctx ? "ctx" : !req ? "req" : "out") + "' is NULL");
-        ctx = require_live(ctx, "jiffi_layout_discover", "ctx");
-        std::memset(out, 0, sizeof *out);
-        Request q = make_request(*req, ctx->types.target().triple);
-        std::string dir = cache_dir(*req);
-        std::string file = dir.empty() ? "" : dir + "/" + hex64(blake3_64(q.key_text)) + ".layout";
-        std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(dir, file, q);
-        if (cached) {
-            if (auto why = builtins_differ(ctx->types, *cached)) {
-                log_once("cache", "layout cache: ignoring '" + file + "': " + *why);
-                cached = nullptr;
-            }
+void jiffi::detail::layout_discover(jiffi_context* ctx, const jiffi_layout_request& req, jiffi_auto_record& out) {
+    std::memset(&out, 0, sizeof out);
+    Request q = make_request(req, ctx->types.target().triple);
+    std::string dir = cache_dir(req);
+    std::string file = dir.empty() ? "" : dir + "/" + hex64(blake3_64(q.key_text)) + ".layout";
+    std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(dir, file, q);
+    if (cached) {
+        if (auto why = builtins_differ(ctx->types, *cached)) {
+            log_once("cache", "layout cache: ignoring '" + file + "': " + *why);
+            cached = nullptr;
         }
-        bool hit = cached != nullptr;
-        LayoutDump fresh;
-        if (!hit) {
-            std::string json = run_discoverer(q);
-            try {
-                fresh = read_jiffi_json(json);
-            } catch (const std::exception& e) {
-                fail(ErrorCode::INTERNAL, "define-c-struct-auto '" + q.name + "': unreadable dump: " + e.what());
-            }
-            if (!file.empty()) cache_store(dir, file, q, json, fresh);
+    }
+    bool hit = cached != nullptr;
+    LayoutDump fresh;
+    if (!hit) {
+        std::string json = run_discoverer(q);
+        try {
+            fresh = read_jiffi_json(json);
+        } catch (const std::exception& e) {
+            fail(ErrorCode::INTERNAL, "define-c-struct-auto '" + q.name + "': unreadable dump: " + e.what());
         }
-        const LayoutDump& dump = hit ? *cached : fresh;
-        (hit ? g_hits : g_misses).fetch_add(1);
-        if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
-            fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +
-                                                  dump.header.triple + ", not an LP64 target");
-        if (!hit)
-            if (auto why = builtins_differ(ctx->types, dump))
-                fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': " + *why);
-        std::lock_guard<std::mutex> lock(g_materialize_mu);
-        Materializer m(*ctx, dump);
-        std::string type_name;
-        Record* rec = m.requested(q.name, type_name);
-        std::vector<std::pair<const Field*, uint64_t>> members;
-        flatten(*rec, 0, members);
-        copy_name(out->type_name, sizeof out->type_name, type_name);
-        out->size = rec->size;
-        // The alignment of the name requested: a typedef's own (aligned attribute) or the record's.
-        const jiffi_signature* named = ctx->parse_signature(("void (" + type_name + " *)").c_str());
-        out->align = ctx->types.align_of(named->sig.args.at(0)->inner);
-        out->member_count = members.size();
-        out->from_cache = hit ? 1 : 0;
-    });
+        if (!file.empty()) cache_store(dir, file, q, json, fresh);
+    }
+    const LayoutDump& dump = hit ? *cached : fresh;
+    (hit ? g_hits : g_misses).fetch_add(1);
+    if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
+        fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +
+                                              dump.header.triple + ", not an LP64 target");
+    if (!hit)
+        if (auto why = builtins_differ(ctx->types, dump))
+            fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': " + *why);
+    std::lock_guard<std::mutex> lock(g_materialize_mu);
+    Materializer m(*ctx, dump);
+    std::string type_name;
+    Record* rec = m.requested(q.name, type_name);
+    std::vector<std::pair<const Field*, uint64_t>> members;
+    flatten(*rec, 0, members);
+    copy_name(out.type_name, sizeof out.type_name, type_name);
+    out.size = rec->size;
+    // The alignment of the name requested: a typedef's own (aligned attribute) or the record's.
+    const jiffi_signature* named = ctx->parse_signature(("void (" + type_name + " *)").c_str());
+    out.align = ctx->types.align_of(named->sig.args.at(0)->inner);
+    out.member_count = members.size();
+    out.from_cache = hit ? 1 : 0;
 }
 
-jiffi_error* jiffi_layout_member(jiffi_context* ctx, const char* type_name, size_t index, jiffi_auto_member* out) {
-    return guarded([&] {
-        if (!ctx || !type_name || !out)
-            fail(ErrorCode::INVALID_ARGUMENT, std::string("jiffi_layout_member: argument '") +
-                                                  (!ctx ? "ctx" : !type_name ? "type_name" : "out") + "' is NULL");
-        ctx = require_live(ctx, "jiffi_layout_member", "ctx");
-        const jiffi_signature* s = ctx->parse_signature(("void (" + std::string(type_name) + " *)").c_str());
-        const Type* p = s->sig.args.at(0);
-        if (!p->inner->is_record() || !p->inner->record->complete)
-            fail(ErrorCode::INVALID_TYPE, "jiffi_layout_member: '" + std::string(type_name) + "' is not a complete struct or union");
-        std::lock_guard<std::mutex> lock(g_materialize_mu);
-        std::vector<std::pair<const Field*, uint64_t>> members;
-        flatten(*p->inner->record, 0, members);
-        if (index >= members.size())
-            fail(ErrorCode::INVALID_ARGUMENT, "jiffi_layout_member: index " + std::to_string(index) + " past the " +
-                                                  std::to_string(members.size()) + " members of '" + type_name + "'");
-        const Field& f = *members[index].first;
-        std::memset(out, 0, sizeof *out);
-        copy_name(out->name, sizeof out->name, f.name);
-        out->bit_offset = members[index].second;
-        out->offset = size_t(out->bit_offset / 8);
-        out->is_bitfield = f.is_bitfield ? 1 : 0;
-        out->bit_width = f.bit_width;
-        out->size = f.is_bitfield || !ctx->types.is_complete(f.type) ? 0 : size_t(ctx->types.size_of(f.type));
-    });
+void jiffi::detail::layout_member(jiffi_context* ctx, const char* type_name, size_t index, jiffi_auto_member& out) {
+    const jiffi_signature* s = ctx->parse_signature(("void (" + std::string(type_name) + " *)").c_str());
+    const Type* p = s->sig.args.at(0);
+    if (!p->inner->is_record() || !p->inner->record->complete)
+        fail(ErrorCode::INVALID_TYPE, "jiffi_layout_member: '" + std::string(type_name) + "' is not a complete struct or union");
+    std::lock_guard<std::mutex> lock(g_materialize_mu);
+    std::vector<std::pair<const Field*, uint64_t>> members;
+    flatten(*p->inner->record, 0, members);
+    if (index >= members.size())
+        fail(ErrorCode::INVALID_ARGUMENT, "jiffi_layout_member: index " + std::to_string(index) + " past the " +
+                                              std::to_string(members.size()) + " members of '" + type_name + "'");
+    const Field& f = *members[index].first;
+    std::memset(&out, 0, sizeof out);
+    copy_name(out.name, sizeof out.name, f.name);
+    out.bit_offset = members[index].second;
+    out.offset = size_t(out.bit_offset / 8);
+    out.is_bitfield = f.is_bitfield ? 1 : 0;
+    out.bit_width = f.bit_width;
+    out.size = f.is_bitfield || !ctx->types.is_complete(f.type) ? 0 : size_t(ctx->types.size_of(f.type));
 }
 
-void jiffi_layout_cache_stats(jiffi_layout_stats* out) {
-    if (!out) return;
-    out->cache_hits = g_hits.load();
-    out->cache_misses = g_misses.load();
-    out->discoverer_loads = g_loads.load();
+jiffi_layout_stats jiffi::detail::layout_cache_stats() noexcept {
+    jiffi_layout_stats s{};
+    s.cache_hits = g_hits.load();
+    s.cache_misses = g_misses.load();
+    s.discoverer_loads = g_loads.load();
+    return s;
 }
-
-}  // extern "C"

@@ -15,6 +15,7 @@
 #include "runtime/callbacks.hpp"
 #include "runtime/batch.hpp"
 #include "runtime/context.hpp"
+#include "runtime/function.hpp"
 #include "runtime/ffi_backend.hpp"
 #include "runtime/handles.hpp"
 #include "runtime/library.hpp"

@@ -1,9 +1,12 @@
-// Shared library resolution, loading and symbol lookup.
+// Shared libraries: resolution, loading and symbol lookup, and the library object behind the
+// C API's jiffi_library handles.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "runtime/context.hpp"
 
 namespace jiffi::detail {
 
@@ -78,3 +81,13 @@ std::vector<std::string> ld_cache_lookup(const std::string& name,
 std::vector<std::string> linker_script_inputs(const std::string& text);
 
 }  // namespace jiffi::detail
+
+// An open library of a context; the functions bound from it keep it loaded.
+struct jiffi_library {
+    jiffi_library(jiffi_context* c, std::shared_ptr<jiffi::detail::LoadedLibrary> l)
+        : ctx_ref(c), ctx(c), lib(std::move(l)) {}
+
+    jiffi::detail::ContextRef ctx_ref;
+    jiffi_context* ctx = nullptr;
+    std::shared_ptr<jiffi::detail::LoadedLibrary> lib;
+};

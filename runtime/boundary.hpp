@@ -1,6 +1,8 @@
-// What every C API entry point shares: errors made from exceptions, argument checks.
+// What the C API's entry points (capi/) share: the error object they hand out, errors made
+// from exceptions, argument checks, handle resolution, text copied out to a caller's buffer.
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -9,7 +11,15 @@
 #include "base/error.hpp"
 #include "runtime/batch.hpp"
 #include "runtime/context.hpp"
+#include "runtime/function.hpp"
 #include "runtime/handles.hpp"
+#include "runtime/library.hpp"
+
+// The error object handed to C callers.
+struct jiffi_error {
+    int code = 0;
+    std::string message;
+};
 
 namespace jiffi::detail {
 
@@ -73,6 +83,17 @@ T* require_live(const T* handle, const char* function, const char* param) {
                                                                              : "is not a live one (stale or never made)";
     fail(ErrorCode::INVALID_ARGUMENT, std::string(function) + ": argument '" + param + "' names a " +
                                           handle_kind(handle) + " that " + why);
+}
+
+// Copies text NUL-terminated and truncated into buf[len] (nothing when buf is null or len 0);
+// returns its length plus one.
+inline size_t copy_out(const std::string& text, char* buf, size_t len) noexcept {
+    if (buf && len > 0) {
+        size_t n = text.size() < len - 1 ? text.size() : len - 1;
+        std::memcpy(buf, text.data(), n);
+        buf[n] = 0;
+    }
+    return text.size() + 1;
 }
 
 }  // namespace jiffi::detail

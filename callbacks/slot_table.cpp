@@ -51,14 +51,6 @@ constexpr size_t kChunkAlign = 256 * 1024;
 constexpr int64_t kThreadEntering = offsetof(ThreadRecord, entering);
 constexpr int64_t kThreadRegistered = offsetof(ThreadRecord, registered);
 
-// Thunks read slots and thread records at the offsets the JIT was given.
-static_assert(offsetof(SlotData, handler) == kSlotHandlerOffset);
-static_assert(offsetof(SlotData, user_data) == kSlotUserDataOffset);
-static_assert(offsetof(ThreadRecord, depth) == kThreadDepthOffset);
-static_assert(offsetof(ThreadRecord, registered) == kThreadRegisteredOffset);
-static_assert(offsetof(ThreadRecord, active) == kThreadActiveOffset);
-static_assert(kActiveCallbacks == kThreadActiveSlots);
-static_assert(offsetof(ThreadRecord, entering) == kThreadEnteringOffset);
 static_assert(kCodeBytes + kDataBytes + kTagBytes <= kChunkAlign);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 

@@ -16,16 +16,6 @@
 
 namespace jiffi::detail {
 
-// What the callback's thunk and the misuse report need; fixed layout (the trampoline jumps
-// through `target`, thunks read `handler` and `user_data` at jit/stub_compiler.hpp's offsets).
-struct SlotData {
-    std::atomic<void*> target;  // the thunk, or the released-call trap
-    jiffi_handler handler;      // a libffi callback's: libffi's closure entry
-    void* user_data;            // while free: the next free slot
-    const void* owner;          // the callback's signature record (kept for the trap's message)
-};
-static_assert(sizeof(SlotData) == 32, "thunks and trampolines depend on the slot layout");
-
 // A test-and-set lock for the table's short critical sections (a free-list pop or a
 // quarantine push): cheaper than a mutex when uncontended, yielding when it spins long.
 class SpinLock {

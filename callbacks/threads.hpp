@@ -5,22 +5,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "callbacks/records.hpp"
+
 namespace jiffi::detail {
-
-// How many nested callbacks a thread's record names; deeper ones hold back all reuse.
-constexpr uint32_t kActiveCallbacks = 8;
-
-// One thread's callback record; thunks update it in place (jit/stub_compiler.hpp has the
-// offsets), so its layout is fixed.
-struct ThreadRecord {
-    uint32_t depth;       // callbacks running on the thread now (nested ones included)
-    uint32_t registered;  // 0 before the thread's first callback, kRegistered after it,
-                          // kRetired once the thread is exiting (never registered again)
-    uint8_t entering;     // 1 from a trampoline's entry until its thunk recorded the call
-    // The callbacks running (their data slots, or libffi callback objects), outermost first:
-    // entry i for the call at depth i; calls deeper than kActiveCallbacks all write the last.
-    const void* active[kActiveCallbacks + 1];
-};
 
 // The registered values of a record in the registry and of one whose thread is exiting.
 constexpr uint32_t kRegistered = 1;

@@ -11,8 +11,10 @@
 #include <llvm/IR/Module.h>
 
 #include <algorithm>
+#include <cstddef>
 
 #include "base/error.hpp"
+#include "callbacks/records.hpp"
 
 namespace jiffi::detail {
 
@@ -63,7 +65,7 @@ private:
     llvm::Type* callee_param(size_t index, Lowered& out);
     void store_argument(size_t index, llvm::Function* thunk, unsigned& param, llvm::Value* slots);
     llvm::Value* load_result(llvm::Value* buf, llvm::Type* type);
-    llvm::Value* thread_field(int offset);
+    llvm::Value* thread_field(size_t offset);
 
     llvm::Module& module_;
     const StubSpec& spec_;
@@ -663,8 +665,8 @@ llvm::Value* StubBuilder::load_result(llvm::Value* buf, llvm::Type* type) {
 }
 
 // A pointer to the field at offset of the running thread's callback record.
-llvm::Value* StubBuilder::thread_field(int offset) {
-    int64_t at = spec_.thunk.tls_offset + offset;
+llvm::Value* StubBuilder::thread_field(size_t offset) {
+    int64_t at = spec_.thunk.tls_offset + static_cast<int64_t>(offset);
     llvm::Triple host(Target::host().triple);
     if (host.getArch() == llvm::Triple::x86_64) {
         // %fs-relative: address space 257 on x86-64.
@@ -724,22 +726,22 @@ void StubBuilder::build_thunk(const std::string& name) {
             // Record the call in the thread's record (the trampoline's entry code registered
             // the thread): the slot in the active entry of its depth, then the depth, then
             // clear the mark the trampoline set before it read the slot.
-            depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(kThreadDepthOffset), llvm::Align(4));
-            llvm::Value* last = b_.getInt32(kThreadActiveSlots);
+            depth = b_.CreateAlignedLoad(b_.getInt32Ty(), thread_field(offsetof(ThreadRecord, depth)), llvm::Align(4));
+            llvm::Value* last = b_.getInt32(kActiveCallbacks);
             llvm::Value* entry = b_.CreateSelect(b_.CreateICmpULT(depth, last), depth, last);
-            llvm::Value* at = b_.CreateGEP(ptr, thread_field(kThreadActiveOffset), b_.CreateZExt(entry, b_.getInt64Ty()));
+            llvm::Value* at = b_.CreateGEP(ptr, thread_field(offsetof(ThreadRecord, active)), b_.CreateZExt(entry, b_.getInt64Ty()));
             b_.CreateAlignedStore(slot, at, llvm::Align(8));
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
-            b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(kThreadDepthOffset),
+            b_.CreateAlignedStore(b_.CreateAdd(depth, b_.getInt32(1)), thread_field(offsetof(ThreadRecord, depth)),
                                   llvm::Align(4));
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
-            b_.CreateAlignedStore(b_.getInt8(0), thread_field(kThreadEnteringOffset), llvm::Align(1));
+            b_.CreateAlignedStore(b_.getInt8(0), thread_field(offsetof(ThreadRecord, entering)), llvm::Align(1));
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
         }
         llvm::Value* handler = b_.CreateAlignedLoad(
-            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, kSlotHandlerOffset), llvm::Align(8));
+            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, offsetof(SlotData, handler)), llvm::Align(8));
         llvm::Value* user = b_.CreateAlignedLoad(
-            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, kSlotUserDataOffset), llvm::Align(8));
+            ptr, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), slot, offsetof(SlotData, user_data)), llvm::Align(8));
         llvm::AllocaInst* slots = temporary(std::max<size_t>(plan.args.size(), 1) * sizeof(uint64_t), 16);
         unsigned param = sret ? 2 : 1;
         for (size_t i = 0; i < plan.args.size(); ++i) store_argument(i, thunk, param, slots);
@@ -763,7 +765,7 @@ void StubBuilder::build_thunk(const std::string& name) {
         if (depth) {
             // The call is over: nothing of the slot is read after this.
             b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
-            b_.CreateAlignedStore(depth, thread_field(kThreadDepthOffset), llvm::Align(4));
+            b_.CreateAlignedStore(depth, thread_field(offsetof(ThreadRecord, depth)), llvm::Align(4));
         }
         if (result) b_.CreateRet(result);
         else b_.CreateRetVoid();

@@ -15,17 +15,6 @@ namespace jiffi::detail {
 // same spec, so that the disk cache (keyed by it) never serves an old stub.
 constexpr int kStubFormatVersion = 5;
 
-// Layout of the per-thread callback record the thunks update (see callbacks/threads.hpp).
-constexpr int kThreadDepthOffset = 0;       // uint32_t: callbacks running on the thread
-constexpr int kThreadRegisteredOffset = 4;  // uint32_t: nonzero once registered (tested by trampolines)
-constexpr int kThreadEnteringOffset = 8;    // uint8_t: set by a trampoline, cleared by its thunk
-constexpr int kThreadActiveOffset = 16;     // pointers: the slots of the callbacks running
-constexpr int kThreadActiveSlots = 8;       // entries before the last, shared by deeper calls
-
-// Layout of a callback slot's data the thunk reads through its static chain.
-constexpr int kSlotHandlerOffset = 8;
-constexpr int kSlotUserDataOffset = 16;
-
 // Adds to module the code spec asks for, named name. Invoker: `void name(ptr fn, ptr args,
 // ptr ret)` calling fn by the C ABI as spec's plan says, loading arguments from the slots
 // at args and storing the result at ret by the docs/c-api.md slot rules (ErrnoInvoker: a fourth

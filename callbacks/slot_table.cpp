@@ -13,6 +13,7 @@
 
 #include "jit/stub_compiler.hpp"
 #include "base/error.hpp"
+#include "base/messages.hpp"
 
 // The released-call trap: a trampoline's target once its slot is released. The slot arrives
 // in the static-chain register (%r10); the report never returns.
@@ -129,7 +130,7 @@ bool SlotTable::supported() {
 }
 
 SlotTable& SlotTable::instance() {
-    if (!supported()) fail(ErrorCode::UNSUPPORTED, "JIT callbacks have no trampoline code for this host");
+    if (!supported()) fail(ErrorCode::UNSUPPORTED, messages::kNoTrampolineCode);
     // Never destroyed: callbacks may be called or released by other static destructors.
     static SlotTable* table = new SlotTable(true);
     return *table;
@@ -326,7 +327,7 @@ extern "C" void jiffi_callbacks_released_call(const SlotData* slot) {
     }
     OwnerDescriber d = describer.load();
     const char* what = d && slot->owner ? d(slot->owner) : "(unknown signature)";
-    std::fprintf(stderr, "jiffi: a released callback was called: '%s' (callback %p); aborting\n", what,
+    std::fprintf(stderr, messages::kReleasedCallbackCalled, what,
                  static_cast<const void*>(slot));
     std::fflush(stderr);
     std::abort();

@@ -77,6 +77,8 @@ private:
 constexpr uint64_t kMaxAlign = 4096;
 // Stub objects are a few kilobytes; a module of thousands of stubs stays far below this.
 constexpr uint64_t kMaxSections = uint64_t(64) << 20;
+// Why an object whose sections together pass kMaxSections is refused.
+constexpr const char* kSectionsTooLarge = "sections too large";
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -167,7 +169,7 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
         auto place_section = [&](size_t i, uint64_t& at) {
             uint64_t a = sh[i].sh_addralign ? sh[i].sh_addralign : 1;
             if (a & (a - 1) || a > kMaxAlign) refuse("a section alignment is not a power of two up to 4096");
-            if (sh[i].sh_size > kMaxSections) refuse("sections too large");
+            if (sh[i].sh_size > kMaxSections) refuse(kSectionsTooLarge);
             if (sh[i].sh_type != SHT_NOBITS) b.at(sh[i].sh_offset, sh[i].sh_size, "a section");
             at = align_up(at, a);
             place[i] = at;
@@ -177,7 +179,7 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
         for (size_t i = 1; i < sh.size(); ++i) {
             if (!(sh[i].sh_flags & SHF_ALLOC) || !(sh[i].sh_flags & SHF_EXECINSTR)) continue;
             place_section(i, exec);
-            if (exec > kMaxSections) refuse("sections too large");
+            if (exec > kMaxSections) refuse(kSectionsTooLarge);
         }
         // Undefined symbols referenced by relocations, each with a GOT entry and a far stub.
         std::map<size_t, size_t> externals;  // symbol index -> external number
@@ -215,7 +217,7 @@ std::unique_ptr<LoadedObject> ObjectLoader::load(std::string_view elf, size_t co
                 eh_frame = i;
                 at += 4;  // the zero terminator the unwinder looks for
             }
-            if (at > 2 * kMaxSections) refuse("sections too large");
+            if (at > 2 * kMaxSections) refuse(kSectionsTooLarge);
         }
         uint64_t got_at = align_up(at, 8);
         uint64_t total = align_up(got_at + got.size() * 8, page);

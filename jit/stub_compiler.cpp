@@ -20,6 +20,11 @@ namespace jiffi::detail {
 
 namespace {
 
+// What the JIT refuses in more than one place, one text each.
+constexpr const char* kSretNeedsMemory = "an sret return must go to a memory slot";
+constexpr const char* kIndirectNeedsMemory = "an indirect argument must come from a memory slot";
+constexpr const char* kValueForVoid = "a value returned for a void return type";
+
 // Builds one stub function; every method may throw Error(UNSUPPORTED) naming the value.
 class StubBuilder {
 public:
@@ -314,7 +319,7 @@ void StubBuilder::lower_argument(size_t index, Lowered& out) {
         return;
     }
     case PassKind::Indirect: {
-        if (!memory) unsupported(what, "an indirect argument must come from a memory slot");
+        if (!memory) unsupported(what, kIndirectNeedsMemory);
         if (a.size != s.size && a.size != 0)
             unsupported(what, "the plan's size " + std::to_string(a.size) + " differs from the C size");
         llvm::Value* p = bytes();
@@ -476,7 +481,7 @@ void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret
     case PassKind::Ignore: break;
     case PassKind::Indirect: {
         if (spec_.ret.cls != ValueClass::Memory)
-            unsupported(what, "an sret return must go to a memory slot");
+            unsupported(what, kSretNeedsMemory);
         uint64_t size = spec_.ret.size;
         uint64_t align = std::max<uint64_t>(r.align, 1);
         // The callee writes straight into ret when ret is as aligned as the plan says
@@ -526,7 +531,7 @@ void StubBuilder::emit_call(llvm::Value* fn, llvm::Value* args, llvm::Value* ret
     } else if (!ret_type->isVoidTy() && spec_.ret.cls != ValueClass::Void) {
         store_result(call, ret);
     } else if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void) {
-        unsupported(what, "a value returned for a void return type");
+        unsupported(what, kValueForVoid);
     }
 }
 
@@ -547,7 +552,7 @@ llvm::Type* StubBuilder::callee_param(size_t index, Lowered& out) {
         return type;
     }
     case PassKind::Indirect:
-        if (s.cls != ValueClass::Memory) unsupported(what, "an indirect argument must come from a memory slot");
+        if (s.cls != ValueClass::Memory) unsupported(what, kIndirectNeedsMemory);
         out.types.push_back(b_.getPtrTy());
         out.attrs.push_back(indirect_attrs(a, s.size, what));
         return nullptr;
@@ -695,7 +700,7 @@ void StubBuilder::build_thunk(const std::string& name) {
     switch (r.kind) {
     case PassKind::Ignore: break;
     case PassKind::Indirect: {
-        if (spec_.ret.cls != ValueClass::Memory) unsupported(what, "an sret return must go to a memory slot");
+        if (spec_.ret.cls != ValueClass::Memory) unsupported(what, kSretNeedsMemory);
         params.types.push_back(ptr);
         params.attrs.push_back(sret_attrs(r, spec_.ret.size, what));
         sret = true;
@@ -705,7 +710,7 @@ void StubBuilder::build_thunk(const std::string& name) {
     case PassKind::Direct:
         ret_type = direct_type(r, what, ret_attrs);
         if (!ret_type->isVoidTy() && spec_.ret.cls == ValueClass::Void)
-            unsupported(what, "a value returned for a void return type");
+            unsupported(what, kValueForVoid);
         break;
     }
     for (size_t i = 0; i < plan.args.size(); ++i) callee_param(i, params);

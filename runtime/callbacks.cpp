@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/messages.hpp"
 #include "callbacks/slot_table.hpp"
 #include "callbacks/threads.hpp"
 #include "callbacks/thunks.hpp"
@@ -149,7 +150,7 @@ void* FfiCallback::prepare_in_place(void* codeloc) {
     // it tells the entry libffi's own trampoline would jump to, with the closure in %r10.
     if (ffi_prep_closure_loc(&closure_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, codeloc) !=
         FFI_OK)
-        fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
+        fail(ErrorCode::UNSUPPORTED, messages::libffi_no_closure(text_));
     void* target = nullptr;
     std::memcpy(&target, closure_.tramp + sizeof(kLibffiTrampoline), sizeof(target));
     if (std::memcmp(closure_.tramp, kLibffiTrampoline, sizeof(kLibffiTrampoline)) != 0 || !in_libffi(target))
@@ -164,7 +165,7 @@ void FfiCallback::prepare_allocated() {
     if (!allocated_) fail(ErrorCode::OUT_OF_MEMORY, "cannot allocate a libffi closure for '" + text_ + "'");
     if (ffi_prep_closure_loc(allocated_, const_cast<ffi_cif*>(&call_.cif()), &FfiCallback::entry, this, code_) !=
         FFI_OK)
-        fail(ErrorCode::UNSUPPORTED, "libffi cannot make a closure for '" + text_ + "'");
+        fail(ErrorCode::UNSUPPORTED, messages::libffi_no_closure(text_));
 }
 #endif
 
@@ -198,7 +199,7 @@ jiffi_slot scalar_slot(ValueClass cls, size_t size, const void* p) {
 }
 
 [[noreturn]] void released_call(const std::string& text, const void* cb) {
-    std::fprintf(stderr, "jiffi: a released callback was called: '%s' (callback %p); aborting\n", text.c_str(), cb);
+    std::fprintf(stderr, messages::kReleasedCallbackCalled, text.c_str(), cb);
     std::fflush(stderr);
     std::abort();
 }
@@ -440,7 +441,7 @@ jiffi_callback* make_any_callback(jiffi_context* ctx, const jiffi_signature* sig
             SlotData* slot = SlotTable::instance().acquire(thunk.code(), handler, user_data, &thunk, dispose);
             return reinterpret_cast<jiffi_callback*>(slot);
         }
-        std::string why = thunk.error() ? thunk.error()->message() : "JIT callbacks have no trampoline code for this host";
+        std::string why = thunk.error() ? thunk.error()->message() : messages::kNoTrampolineCode;
         if (ctx->backend == JIFFI_BACKEND_JIT)
             fail(thunk.error() ? thunk.error()->code() : ErrorCode::UNSUPPORTED,
                  "JIT backend, callback '" + sig->sig.text + "': " + why);

@@ -35,6 +35,7 @@
 #include "base/secure_io.hpp"
 #include "layout/layout_model.hpp"
 #include "base/error.hpp"
+#include "base/messages.hpp"
 #include "runtime/discover_client.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fork.hpp"
@@ -192,7 +193,7 @@ std::shared_ptr<const LayoutDump> cache_read(const std::string& file, const Requ
     try {
         entry = read_layout_cache_entry(text, dump.get());
     } catch (const std::exception& e) {
-        log_once("cache", "layout cache: ignoring '" + file + "': " + e.what());
+        log_once("cache", messages::layout_cache_ignoring(file, e.what()));
         return nullptr;  // a damaged entry is replaced
     }
     if (entry.request != q.key_text) return nullptr;
@@ -316,7 +317,7 @@ std::string run_discoverer(const Request& q) {
     if (rc == 0) return json;
     ErrorCode code = rc == 2 ? ErrorCode::PARSE : rc == 3 ? ErrorCode::UNKNOWN_TYPE
                      : rc == 1 ? ErrorCode::INVALID_ARGUMENT : ErrorCode::INTERNAL;
-    fail(code, "define-c-struct-auto '" + q.name + "': " + message);
+    fail(code, messages::auto_record_request(q.name) + message);
 }
 
 // The jiffi prim of a builtin spelled as Clang spells it.
@@ -375,7 +376,7 @@ public:
                 const DumpType& c = d_.types[t.canonical];
                 if (c.kind != DumpTypeKind::Record)
                     fail(ErrorCode::INVALID_TYPE,
-                         "define-c-struct-auto: '" + n + "' is a typedef of '" + c.spelling + "', not of a struct or union");
+                         messages::auto_record_type(n) + "is a typedef of '" + c.spelling + "', not of a struct or union");
                 type_name = n;
                 const DumpType& own = d_.types[t.type];  // the typedef node: Clang's alignment of the typedef
                 return typedef_record(n, size_t(c.decl), own.complete ? uint32_t(own.align) : 0);
@@ -397,7 +398,7 @@ private:
         const jiffi_signature* s = ctx_.parse_signature(("void (" + type_text + " *)").c_str());
         const Type* p = s->sig.args.at(0);
         if (!p->is_pointer() || p->inner->kind != TypeKind::Record)
-            fail(ErrorCode::INVALID_TYPE, "define-c-struct-auto: '" + type_text + "' names no struct or union in the context");
+            fail(ErrorCode::INVALID_TYPE, messages::auto_record_type(type_text) + "names no struct or union in the context");
         return p->inner->record;
     }
 
@@ -405,7 +406,7 @@ private:
     // that is not the record's, when the context lacks it).
     Record* typedef_record(const std::string& name, size_t i, uint32_t align) {
         const DumpRecord& r = d_.records[i];
-        if (!r.complete) fail(ErrorCode::INCOMPLETE_TYPE, "define-c-struct-auto: '" + name + "' names an incomplete " + r.display());
+        if (!r.complete) fail(ErrorCode::INCOMPLETE_TYPE, messages::auto_record_type(name) + "names an incomplete " + r.display());
         Record* existing = nullptr;
         try {
             existing = context_record(name);
@@ -435,8 +436,7 @@ private:
     }
 
     [[noreturn]] Record* mismatch(const std::string& what) {
-        fail(ErrorCode::REDEFINITION, "define-c-struct-auto: '" + what +
-                                          "' is already defined in this context with another layout");
+        fail(ErrorCode::REDEFINITION, messages::auto_record_type(what) + "is already defined in this context with another layout");
     }
 
     // True when rec (already complete) has the dump record's layout.
@@ -640,7 +640,7 @@ void jiffi::detail::layout_discover(jiffi_context* ctx, const jiffi_layout_reque
     std::shared_ptr<const LayoutDump> cached = file.empty() ? nullptr : cache_lookup(dir, file, q);
     if (cached) {
         if (auto why = builtins_differ(ctx->types, *cached)) {
-            log_once("cache", "layout cache: ignoring '" + file + "': " + *why);
+            log_once("cache", messages::layout_cache_ignoring(file, *why));
             cached = nullptr;
         }
     }
@@ -651,18 +651,18 @@ void jiffi::detail::layout_discover(jiffi_context* ctx, const jiffi_layout_reque
         try {
             fresh = read_jiffi_json(json);
         } catch (const std::exception& e) {
-            fail(ErrorCode::INTERNAL, "define-c-struct-auto '" + q.name + "': unreadable dump: " + e.what());
+            fail(ErrorCode::INTERNAL, messages::auto_record_request(q.name) + "unreadable dump: " + e.what());
         }
         if (!file.empty()) cache_store(dir, file, q, json, fresh);
     }
     const LayoutDump& dump = hit ? *cached : fresh;
     (hit ? g_hits : g_misses).fetch_add(1);
     if (dump.header.pointer_size != 8 || dump.header.long_size != 8)
-        fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': the dump is for " +
+        fail(ErrorCode::INVALID_ARGUMENT, messages::auto_record_request(q.name) + "the dump is for " +
                                               dump.header.triple + ", not an LP64 target");
     if (!hit)
         if (auto why = builtins_differ(ctx->types, dump))
-            fail(ErrorCode::INVALID_ARGUMENT, "define-c-struct-auto '" + q.name + "': " + *why);
+            fail(ErrorCode::INVALID_ARGUMENT, messages::auto_record_request(q.name) + *why);
     std::lock_guard<std::mutex> lock(g_materialize_mu);
     Materializer m(*ctx, dump);
     std::string type_name;

@@ -13,6 +13,7 @@
 #include "abi/call_plan.hpp"
 #include "callbacks/slot_table.hpp"
 #include "base/error.hpp"
+#include "base/messages.hpp"
 
 // The target of an invoker's trampoline slot: the slot arrives in %r10 and its user_data
 // (offset 16) is the FfiCall; (fn, args, ret) move one register up behind it and the call
@@ -119,9 +120,7 @@ void closures_fork_release() noexcept { closures_mu.unlock(); }
 
 FfiCall::FfiCall(const TypeTable& types, const CallSignature& sig) : types_(types) {
     if (sig.variadic_prototype)
-        fail(ErrorCode::VARIADIC, "signature '" + sig.text +
-                                      "' is a variadic prototype: make a call-site signature "
-                                      "with jiffi_signature_vararg to call it");
+        fail(ErrorCode::VARIADIC, messages::variadic_prototype(sig.text));
     ret_class_ = value_class(types, sig.ret);
     ffi_type* rtype = &ffi_type_void;
     if (!sig.ret->is_void()) {

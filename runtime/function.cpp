@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/error.hpp"
+#include "base/messages.hpp"
 #include "runtime/handles.hpp"
 
 using namespace jiffi::detail;
@@ -91,9 +92,7 @@ jiffi_function* jiffi::detail::new_function(jiffi_context* ctx, void* address, c
         fail(ErrorCode::INVALID_ARGUMENT,
              "signature '" + sig->sig.text + "' belongs to another context");
     if (sig->sig.variadic_prototype)
-        fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text + "' of " + what +
-                                      " is a variadic prototype: make a call-site signature "
-                                      "with jiffi_signature_vararg to call it");
+        fail(ErrorCode::VARIADIC, messages::variadic_prototype(sig->sig.text, what));
     HandlePool<jiffi_function>& pool = HandlePool<jiffi_function>::instance();
     jiffi_function* fn = pool.make(ctx, sig, address);
     try {

@@ -3,6 +3,7 @@
 #include "runtime/signature.hpp"
 
 #include "base/error.hpp"
+#include "base/messages.hpp"
 #include "runtime/context.hpp"
 
 using namespace jiffi::detail;
@@ -61,9 +62,7 @@ jiffi_invoker jiffi_signature::jit_invoker() const {
 
 jiffi_invoker jiffi::detail::signature_invoker(const jiffi_signature* sig) {
     if (sig->sig.variadic_prototype)
-        fail(ErrorCode::VARIADIC, "signature '" + sig->sig.text +
-                                      "' is a variadic prototype: make a call-site signature with "
-                                      "jiffi_signature_vararg for an invoker");
+        fail(ErrorCode::VARIADIC, messages::variadic_prototype(sig->sig.text, "", "for an invoker"));
     const jiffi_context* ctx = sig->ctx;
     if (ctx->uses_jit()) {
         if (jiffi_invoker code = sig->jit_invoker()) return code;

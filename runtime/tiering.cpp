@@ -1,6 +1,7 @@
 // AUTO tiering: counters, fallback log, and the compiler thread that switches functions to stubs.
 #include "runtime/tiering.hpp"
 
+#include "base/messages.hpp"
 #include "base/secure_io.hpp"
 #include "jit/jit_engine.hpp"
 
@@ -213,7 +214,7 @@ void TierCompiler::stop() {
     stop_ = true;
     for (auto& job : queue_) {
         job->phase = TierPhase::Declined;
-        job->reason = "the process is exiting";
+        job->reason = messages::kProcessExiting;
         job->waiting.clear();
     }
     queue_.clear();
@@ -233,7 +234,7 @@ void TierCompiler::start_locked(const std::shared_ptr<TierJob>& job) {
 void TierCompiler::enqueue_locked(std::shared_ptr<TierJob> job) {
     if (stop_) {
         job->phase = TierPhase::Declined;
-        job->reason = "the process is exiting";
+        job->reason = messages::kProcessExiting;
         job->stats->declined(job->reason);
         return;
     }

@@ -335,12 +335,13 @@ public:
         std::memcpy(&value, data_.data() + offset, sizeof(T));
         return value;
     }
-    // The NUL-terminated string at offset, or nullopt when it runs past the end.
-    std::optional<std::string> string_at(std::uint64_t offset) const {
+    // The NUL-terminated string at offset (a view into the bytes), or nullopt when it runs
+    // past the end.
+    std::optional<std::string_view> string_at(std::uint64_t offset) const {
         if (offset >= data_.size()) return std::nullopt;
         std::size_t end = data_.find('\0', offset);
         if (end == std::string_view::npos) return std::nullopt;
-        return std::string(data_.substr(offset, end - offset));
+        return data_.substr(offset, end - offset);
     }
 
 private:
@@ -365,9 +366,15 @@ bool cache_extensions_valid(const CacheBytes& bytes, std::uint32_t offset) {
     return true;
 }
 
+// One host entry of an ld.so.cache file, its strings viewing the file's bytes.
+struct CacheEntryView {
+    std::string_view soname;
+    std::string_view path;
+};
+using CacheEntryViews = std::vector<CacheEntryView>;
+
 // The host entries of a new-format table whose header is at base; nullopt if malformed.
-std::optional<std::vector<LdCacheEntry>> parse_new_cache(const CacheBytes& bytes,
-                                                         std::uint64_t base) {
+std::optional<CacheEntryViews> parse_new_cache(const CacheBytes& bytes, std::uint64_t base) {
     if (!bytes.holds(base, kNewHeaderSize) || !bytes.matches(base, kNewCacheMagic))
         return std::nullopt;
     auto nlibs = bytes.read<std::uint32_t>(base + 20);
@@ -382,7 +389,8 @@ std::optional<std::vector<LdCacheEntry>> parse_new_cache(const CacheBytes& bytes
     if (!bytes.holds(entries, entries_size) || !bytes.holds(entries + entries_size, *len_strings))
         return std::nullopt;
     if (!cache_extensions_valid(bytes, *extension_offset)) return std::nullopt;
-    std::vector<LdCacheEntry> out;
+    CacheEntryViews out;
+    out.reserve(*nlibs);
     for (std::uint64_t i = 0; i < *nlibs; ++i) {
         std::uint64_t at = entries + i * kNewEntrySize;
         auto entry_flags = bytes.read<std::int32_t>(at);
@@ -396,13 +404,13 @@ std::optional<std::vector<LdCacheEntry>> parse_new_cache(const CacheBytes& bytes
         // Entries with hwcaps (glibc-hwcaps subdirectories, legacy hwcap bits) need CPU
         // features to be checked; their plain counterpart is always listed as well.
         if (host_cache_flags(*entry_flags) && *hwcap == 0 && !soname->empty() && !path->empty())
-            out.push_back({std::move(*soname), std::move(*path)});
+            out.push_back({*soname, *path});
     }
     return out;
 }
 
 // The host entries of an old-format file, or of the new table embedded after it.
-std::optional<std::vector<LdCacheEntry>> parse_old_cache(const CacheBytes& bytes) {
+std::optional<CacheEntryViews> parse_old_cache(const CacheBytes& bytes) {
     auto nlibs = bytes.read<std::uint32_t>(kOldCacheMagic.size() + 1);
     if (!nlibs) return std::nullopt;
     std::uint64_t strings = kOldHeaderSize + std::uint64_t{*nlibs} * kOldEntrySize;
@@ -411,7 +419,8 @@ std::optional<std::vector<LdCacheEntry>> parse_old_cache(const CacheBytes& bytes
     if (bytes.matches(embedded, kNewCacheMagic)) {
         if (auto entries = parse_new_cache(bytes, embedded)) return entries;
     }
-    std::vector<LdCacheEntry> out;
+    CacheEntryViews out;
+    out.reserve(*nlibs);
     for (std::uint64_t i = 0; i < *nlibs; ++i) {
         std::uint64_t at = kOldHeaderSize + i * kOldEntrySize;
         auto entry_flags = bytes.read<std::int32_t>(at);
@@ -422,20 +431,36 @@ std::optional<std::vector<LdCacheEntry>> parse_old_cache(const CacheBytes& bytes
         auto path = bytes.string_at(strings + *value);
         if (!soname || !path) return std::nullopt;
         if (host_cache_flags(*entry_flags) && !soname->empty() && !path->empty())
-            out.push_back({std::move(*soname), std::move(*path)});
+            out.push_back({*soname, *path});
     }
     return out;
 }
 
-// The host entries of the ld.so.cache bytes data; empty when malformed.
-std::vector<LdCacheEntry> parse_ld_cache(std::string_view data) {
+// The host entries of the ld.so.cache bytes data, viewing them; empty when malformed.
+CacheEntryViews parse_ld_cache(std::string_view data) {
     CacheBytes bytes(data);
-    std::optional<std::vector<LdCacheEntry>> entries;
+    std::optional<CacheEntryViews> entries;
     if (bytes.matches(0, kOldCacheMagic))
         entries = parse_old_cache(bytes);
     else if (bytes.matches(0, kNewCacheMagic))
         entries = parse_new_cache(bytes, 0);
-    return entries ? std::move(*entries) : std::vector<LdCacheEntry>{};
+    return entries ? std::move(*entries) : CacheEntryViews{};
+}
+
+// A cache file's bytes and its host entries viewing them (no string per entry is made).
+struct ParsedCache {
+    std::string bytes;
+    CacheEntryViews entries;
+};
+
+// The parsed cache file at path; no entries when it is missing, unreadable or malformed.
+std::shared_ptr<const ParsedCache> parse_cache_file(const std::string& path) {
+    auto parsed = std::make_shared<ParsedCache>();
+    if (auto data = read_small_file(path, kMaxCacheBytes)) {
+        parsed->bytes = std::move(*data);
+        parsed->entries = parse_ld_cache(parsed->bytes);
+    }
+    return parsed;
 }
 
 // The parsed /etc/ld.so.cache and the file state it was read in.
@@ -446,7 +471,7 @@ struct LdCacheMemo {
     ino_t ino = 0;
     off_t size = 0;
     struct timespec mtime {};
-    std::shared_ptr<const std::vector<LdCacheEntry>> entries;
+    std::shared_ptr<const ParsedCache> cache;
 };
 
 LdCacheMemo& ld_cache_memo() {
@@ -455,40 +480,42 @@ LdCacheMemo& ld_cache_memo() {
 }
 
 // The parsed /etc/ld.so.cache, re-read whenever the file changes.
-std::shared_ptr<const std::vector<LdCacheEntry>> system_cache_entries() {
+std::shared_ptr<const ParsedCache> system_cache() {
     LdCacheMemo& memo = ld_cache_memo();
     struct stat st {};
-    if (stat(kSystemCache, &st) != 0) return std::make_shared<const std::vector<LdCacheEntry>>();
+    if (stat(kSystemCache, &st) != 0) return std::make_shared<const ParsedCache>();
     std::lock_guard lock(memo.mutex);
     if (memo.valid && memo.dev == st.st_dev && memo.ino == st.st_ino && memo.size == st.st_size &&
         memo.mtime.tv_sec == st.st_mtim.tv_sec && memo.mtime.tv_nsec == st.st_mtim.tv_nsec)
-        return memo.entries;
-    memo.entries = std::make_shared<const std::vector<LdCacheEntry>>(read_ld_cache(kSystemCache));
+        return memo.cache;
+    memo.cache = parse_cache_file(kSystemCache);
     memo.valid = true;
     memo.dev = st.st_dev;
     memo.ino = st.st_ino;
     memo.size = st.st_size;
     memo.mtime = st.st_mtim;
-    return memo.entries;
+    return memo.cache;
 }
 
-// The cache entries' paths for name in lookup order (see ld_cache_lookup).
-std::vector<std::string> cache_paths(const std::vector<LdCacheEntry>& entries,
-                                     const std::string& name) {
+// The cache entries' paths for name in lookup order (see ld_cache_lookup). Only the entries
+// whose soname could match are copied, so a lookup costs one pass over the views.
+std::vector<std::string> cache_paths(const CacheEntryViews& entries, const std::string& name) {
     std::vector<std::string> out;
     if (name.empty() || name.find('/') != std::string::npos) return out;
     NameForms forms = name_forms(name);
-    std::unordered_set<std::string> seen;
-    auto add_soname = [&](const std::string& soname) {
-        for (const LdCacheEntry& entry : entries)
-            if (entry.soname == soname && seen.insert(entry.path).second) out.push_back(entry.path);
+    std::unordered_set<std::string_view> seen;
+    auto add_soname = [&](std::string_view soname) {
+        for (const CacheEntryView& entry : entries)
+            if (entry.soname == soname && seen.insert(entry.path).second) out.emplace_back(entry.path);
     };
     add_soname(forms.exact);
     if (!forms.versioned_prefix.empty()) {
         std::vector<std::string> sonames;
-        std::unordered_set<std::string> distinct;
-        for (const LdCacheEntry& entry : entries)
-            if (distinct.insert(entry.soname).second) sonames.push_back(entry.soname);
+        std::unordered_set<std::string_view> distinct;
+        std::string_view prefix = forms.versioned_prefix;
+        for (const CacheEntryView& entry : entries)
+            if (entry.soname.substr(0, prefix.size()) == prefix && distinct.insert(entry.soname).second)
+                sonames.emplace_back(entry.soname);
         for (const std::string& soname : by_version(sonames, forms.versioned_prefix))
             add_soname(soname);
     }
@@ -861,14 +888,16 @@ std::vector<std::string> default_search_paths() {
 }
 
 std::vector<LdCacheEntry> read_ld_cache(const std::string& cache_file) {
-    auto data = read_small_file(cache_file, kMaxCacheBytes);
-    if (!data) return {};
-    return parse_ld_cache(*data);
+    std::shared_ptr<const ParsedCache> parsed = parse_cache_file(cache_file);
+    std::vector<LdCacheEntry> out;
+    out.reserve(parsed->entries.size());
+    for (const CacheEntryView& e : parsed->entries) out.push_back({std::string(e.soname), std::string(e.path)});
+    return out;
 }
 
 std::vector<std::string> ld_cache_lookup(const std::string& name, const std::string& cache_file) {
-    if (cache_file == kSystemCache) return cache_paths(*system_cache_entries(), name);
-    return cache_paths(read_ld_cache(cache_file), name);
+    if (cache_file == kSystemCache) return cache_paths(system_cache()->entries, name);
+    return cache_paths(parse_cache_file(cache_file)->entries, name);
 }
 
 std::vector<std::string> linker_script_inputs(const std::string& text) {

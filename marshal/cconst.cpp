@@ -128,7 +128,7 @@ void Parser::require_integer(const Value& v, const Token& op) {
                     quoted(op.text) + " in a constant expression");
     if (v.type->kind == TypeKind::Enum && !v.type->enumeration->complete)
         fail_at(op, ErrorCode::INCOMPLETE_TYPE,
-                "operand of incomplete type " + quoted(types_.to_string(v.type)));
+                parse_msg::incomplete("operand of", quoted(types_.to_string(v.type))));
 }
 
 void Parser::check_width(Prim p, const Token& tok, bool eval) {
@@ -379,7 +379,7 @@ Value Parser::cast(const Token& open, const Type* target, const Value& v, bool e
     if (target->is_integer()) {
         if (target->kind == TypeKind::Enum && !target->enumeration->complete)
             fail_at(open, ErrorCode::INCOMPLETE_TYPE,
-                    "cast to incomplete type " + quoted(types_.to_string(target)));
+                    parse_msg::incomplete("cast to", quoted(types_.to_string(target))));
         Prim p = types_.integer_prim(target);
         if (!v.type->is_integer() || !v.constant) return Value{target, 0, false};
         check_width(p, open, eval);
@@ -415,13 +415,12 @@ Value Parser::postfix(bool eval) {
                 fail_at(op, ErrorCode::CONSTANT, quoted(op.text) + " applied to a non-record");
             const Token& mt = peek();
             if (mt.kind != TokKind::Ident)
-                fail_at(mt, ErrorCode::PARSE, "expected a member name, found " + describe(mt));
+                fail_at(mt, ErrorCode::PARSE, parse_msg::expected_member_name(describe(mt)));
             Token name = next();
             auto m = find_member(*rt->record, name.text);
             if (!m)
                 fail_at(name, ErrorCode::CONSTANT,
-                        "no member " + quoted(name.text) + " in '" +
-                            rt->record->display_name() + "'");
+                        parse_msg::no_member(quoted(name.text), rt->record->display_name()));
             v = Value{m->field->type, 0, false};
         } else if (is_punct(t, "(")) {
             fail_at(t, ErrorCode::CONSTANT,
@@ -462,11 +461,10 @@ Value Parser::primary(bool eval) {
             expect(")", "to close the parenthesized expression");
             return v;
         }
-        fail_at(t, ErrorCode::PARSE, "expected an expression, found " + describe(t));
+        fail_at(t, ErrorCode::PARSE, parse_msg::expected_expression(describe(t)));
     case TokKind::End:
-        fail_at(t, ErrorCode::PARSE, "expected an expression, found end of input");
     case TokKind::Keyword:
-        fail_at(t, ErrorCode::PARSE, "expected an expression, found " + describe(t));
+        fail_at(t, ErrorCode::PARSE, parse_msg::expected_expression(describe(t)));
     case TokKind::Ident: break;
     }
     std::string name(t.text);
@@ -476,7 +474,7 @@ Value Parser::primary(bool eval) {
         return make_int(Prim::Int, name == "true");
     }
     if (reserved_word(name))
-        fail_at(t, ErrorCode::PARSE, "expected an expression, found " + describe(t));
+        fail_at(t, ErrorCode::PARSE, parse_msg::expected_expression(describe(t)));
     if (auto p = pending_constant(name)) {
         next();
         Wide v = p->second;
@@ -534,16 +532,15 @@ Value Parser::offsetof_value() {
                 fail_at(peek(), ErrorCode::CONSTANT, "member access into a non-record type");
             if (!cur->record->complete)
                 fail_at(tt, ErrorCode::INCOMPLETE_TYPE,
-                        "offsetof of incomplete type '" + cur->record->display_name() + "'");
+                        "offsetof of " + parse_msg::incomplete_type(cur->record->display_name()));
             const Token& nt = peek();
             if (nt.kind != TokKind::Ident)
-                fail_at(nt, ErrorCode::PARSE, "expected a member name, found " + describe(nt));
+                fail_at(nt, ErrorCode::PARSE, parse_msg::expected_member_name(describe(nt)));
             Token name = next();
             auto m = find_member(*cur->record, name.text);
             if (!m)
                 fail_at(name, ErrorCode::CONSTANT,
-                        "no member " + quoted(name.text) + " in '" +
-                            cur->record->display_name() + "'");
+                        parse_msg::no_member(quoted(name.text), cur->record->display_name()));
             bits += m->offset_bits;
             last = m->field;
             cur = m->field->type;

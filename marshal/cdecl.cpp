@@ -200,7 +200,7 @@ const Type* Parser::keyword_type(const Token& kw, std::string* name) {
             toks_ = std::move(saved);
             pos_ = saved_pos;
             std::string msg = err.message();
-            if (msg.rfind("line ", 0) == 0) msg = msg.substr(msg.find(": ") + 2);
+            if (parse_msg::has_position(msg)) msg = msg.substr(msg.find(": ") + 2);
             fail_at(kw, err.code(), "in keyword " + quoted(kw.text) + ": " + msg);
         }
         toks_ = std::move(saved);
@@ -266,12 +266,10 @@ void Parser::skip_balanced() {
         if (t.kind == TokKind::End) {
             const Token& open = stack.back();
             fail_at(t, ErrorCode::PARSE,
-                    "expected '" +
-                        std::string(open.text == "("   ? ")"
-                                    : open.text == "[" ? "]"
-                                                       : "}") +
-                        "' to match " + quoted(open.text) + " at " + where(open) +
-                        ", found end of input");
+                    parse_msg::unmatched(open.text == "("   ? ")"
+                                         : open.text == "[" ? "]"
+                                                            : "}",
+                                         quoted(open.text), where(open), "end of input"));
         }
         if (t.kind != TokKind::Punct) continue;
         if (t.text == "(" || t.text == "[" || t.text == "{") {
@@ -282,9 +280,8 @@ void Parser::skip_balanced() {
                                                                : "}";
             if (t.text != want)
                 fail_at(t, ErrorCode::PARSE,
-                        "expected '" + std::string(want) + "' to match " +
-                            quoted(stack.back().text) + " at " + where(stack.back()) +
-                            ", found " + describe(t));
+                        parse_msg::unmatched(want, quoted(stack.back().text), where(stack.back()),
+                                             describe(t)));
             stack.pop_back();
         }
     } while (!stack.empty());
@@ -294,27 +291,23 @@ uint32_t Parser::alignment_argument() {
     Token t = peek();
     Wide v = integer_constant("alignment");
     if (v <= 0 || (v & (v - 1)) != 0)
-        fail_at(t, ErrorCode::CONSTANT,
-                "requested alignment " + wide_to_string(v) + " is not a positive power of 2");
+        fail_at(t, ErrorCode::CONSTANT, parse_msg::alignment_not_power_of_2(wide_to_string(v)));
     if (v > kMaxAlign)
-        fail_at(t, ErrorCode::CONSTANT,
-                "requested alignment " + wide_to_string(v) + " is too large");
+        fail_at(t, ErrorCode::CONSTANT, parse_msg::alignment_too_large(wide_to_string(v)));
     return static_cast<uint32_t>(v);
 }
 
 void Parser::one_attribute(AttrSet& a) {
     const Token& nt = peek();
     if (nt.kind != TokKind::Ident)
-        fail_at(nt, ErrorCode::PARSE, "expected an attribute name, found " + describe(nt));
+        fail_at(nt, ErrorCode::PARSE, parse_msg::expected_attribute_name(describe(nt)));
     Token name_tok = next();
     std::string_view name = name_tok.text;
     if (name.size() > 4 && name.substr(0, 2) == "__" && name.substr(name.size() - 2) == "__")
         name = name.substr(2, name.size() - 4);
     if (abi_attribute(name)) {
         fail_at(name_tok, ErrorCode::NOT_AVAILABLE,
-                "attribute " + quoted(name_tok.text) +
-                    " changes the calling convention or layout, which jiffi does not "
-                    "support: declare the function without it");
+                parse_msg::abi_attribute_refused(quoted(name_tok.text)));
     }
     if (name == "packed") {
         a.packed = true;
@@ -382,7 +375,7 @@ void Parser::std_attribute(AttrSet& a) {
         }
         const Token& t = peek();
         if (t.kind != TokKind::Ident)
-            fail_at(t, ErrorCode::PARSE, "expected an attribute name, found " + describe(t));
+            fail_at(t, ErrorCode::PARSE, parse_msg::expected_attribute_name(describe(t)));
         bool gnu = false, clang = false;
         if (is_punct(peek(1), "::")) {
             gnu = t.text == "gnu" || t.text == "__gnu__";
@@ -394,13 +387,11 @@ void Parser::std_attribute(AttrSet& a) {
             one_attribute(a);
         } else if (clang && abi_attribute(peek().text)) {
             fail_at(peek(), ErrorCode::NOT_AVAILABLE,
-                    "attribute " + quoted(peek().text) +
-                        " changes the calling convention or layout, which jiffi does not "
-                        "support: declare the function without it");
+                    parse_msg::abi_attribute_refused(quoted(peek().text)));
         } else {
             if (peek().kind != TokKind::Ident)
                 fail_at(peek(), ErrorCode::PARSE,
-                        "expected an attribute name, found " + describe(peek()));
+                        parse_msg::expected_attribute_name(describe(peek())));
             next();
             if (is_punct(peek(), "(")) skip_balanced();
         }
@@ -473,8 +464,7 @@ void Parser::basic_type(SpecCounts& c, const Token& t) {
     }
     if (!c.valid()) {
         if (c.long_ > 2) fail_at(t, ErrorCode::INVALID_TYPE, "'long long long' is too long");
-        fail_at(t, ErrorCode::INVALID_TYPE,
-                "cannot combine " + quoted(w) + " with the previous type specifiers");
+        fail_at(t, ErrorCode::INVALID_TYPE, parse_msg::cannot_combine(quoted(w)));
     }
 }
 
@@ -491,8 +481,7 @@ Specs Parser::specifiers(SpecContext ctx) {
     auto set_named = [&](const Token& t, const Type* ty) {
         c.named = ty;
         if (!c.valid())
-            fail_at(t, ErrorCode::INVALID_TYPE,
-                    "cannot combine " + quoted(t.text) + " with the previous type specifiers");
+            fail_at(t, ErrorCode::INVALID_TYPE, parse_msg::cannot_combine(quoted(t.text)));
     };
     while (true) {
         const Token& t = peek();
@@ -522,7 +511,7 @@ Specs Parser::specifiers(SpecContext ctx) {
             s.quals |= *q;
             next();
         } else if (w == "_Atomic") {
-            fail_at(t, ErrorCode::INVALID_TYPE, "'_Atomic' types are not supported");
+            fail_at(t, ErrorCode::INVALID_TYPE, parse_msg::kAtomicUnsupported);
         } else if (w == "__extension__") {
             next();
         } else if (attribute_word(w)) {
@@ -540,8 +529,7 @@ Specs Parser::specifiers(SpecContext ctx) {
                 if (n != 0) {
                     if (n < 0 || (n & (n - 1)) != 0 || n > kMaxAlign)
                         fail_at(vt, ErrorCode::CONSTANT,
-                                "requested alignment " + wide_to_string(n) +
-                                    " is not a positive power of 2");
+                                parse_msg::alignment_not_power_of_2(wide_to_string(n)));
                     v = static_cast<uint32_t>(n);
                 }
             }
@@ -560,21 +548,16 @@ Specs Parser::specifiers(SpecContext ctx) {
             basic_type(c, next());
         } else if (w == "struct" || w == "union") {
             Token kw = t;
-            if (c.any())
-                fail_at(kw, ErrorCode::INVALID_TYPE,
-                        "cannot combine " + quoted(w) + " with the previous type specifiers");
+            if (c.any()) fail_at(kw, ErrorCode::INVALID_TYPE, parse_msg::cannot_combine(quoted(w)));
             set_named(kw, record_specifier(s));
         } else if (w == "enum") {
             Token kw = t;
             if (c.any())
-                fail_at(kw, ErrorCode::INVALID_TYPE,
-                        "cannot combine 'enum' with the previous type specifiers");
+                fail_at(kw, ErrorCode::INVALID_TYPE, parse_msg::cannot_combine(quoted("enum")));
             set_named(kw, enum_specifier(s));
         } else if (typeof_word(w)) {
             Token kw = next();
-            if (c.any())
-                fail_at(kw, ErrorCode::INVALID_TYPE,
-                        "cannot combine " + quoted(w) + " with the previous type specifiers");
+            if (c.any()) fail_at(kw, ErrorCode::INVALID_TYPE, parse_msg::cannot_combine(quoted(w)));
             set_named(kw, typeof_specifier());
         } else if (!c.any() && !reserved_word(w)) {
             const Type* td = find_typedef(std::string(w));
@@ -626,15 +609,13 @@ const Type* Parser::record_specifier(Specs& s) {
     if (!is_punct(peek(), "{")) {
         if (tag.empty())
             fail_at(peek(), ErrorCode::PARSE,
-                    "expected '{' or a tag name after " + quoted(kw.text) + ", found " +
-                        describe(peek()));
+                    parse_msg::expected_body_or_tag(quoted(kw.text), describe(peek())));
         s.tag_reference = true;
         return tag_reference(tag, tag_tok, is_union ? "union" : "struct");
     }
     if (no_definitions_)
         fail_at(kw, ErrorCode::PARSE,
-                std::string(is_union ? "union" : "struct") +
-                    " definitions are not allowed here (declare them with jiffi_cdef)");
+                parse_msg::not_allowed_here(is_union ? "union definitions" : "struct definitions"));
     Record* rec = begin_record(tag, tag_tok, is_union);
     s.record_def = rec;
     record_body(rec, ra);
@@ -646,17 +627,15 @@ const Type* Parser::tag_reference(const std::string& tag, const Token& tag_tok,
     if (const Tag* t = find_tag(tag)) {
         if (kind == "enum") {
             if (!t->enumeration)
-                fail_at(
-                    tag_tok, ErrorCode::REDEFINITION,
-                    "'enum " + tag + "' conflicts with '" + t->record->display_name() + "'");
+                fail_at(tag_tok, ErrorCode::REDEFINITION,
+                        parse_msg::tag_conflicts("enum " + tag, t->record->display_name()));
             return t->enumeration->type;
         }
         if (!t->record || t->record->is_union != (kind == "union"))
-            fail_at(
-                tag_tok, ErrorCode::REDEFINITION,
-                "'" + std::string(kind) + " " + tag + "' conflicts with '" +
-                    (t->record ? t->record->display_name() : t->enumeration->display_name()) +
-                    "'");
+            fail_at(tag_tok, ErrorCode::REDEFINITION,
+                    parse_msg::tag_conflicts(
+                        std::string(kind) + " " + tag,
+                        t->record ? t->record->display_name() : t->enumeration->display_name()));
         return t->record->type;
     }
     if (kind == "enum") {
@@ -680,17 +659,16 @@ Record* Parser::begin_record(const std::string& tag, const Token& tag_tok, bool 
             std::string kind = is_union ? "union " : "struct ";
             if (!t->record || t->record->is_union != is_union)
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "'" + kind + tag + "' defined as the wrong kind of tag (previously '" +
-                            (t->record ? t->record->display_name()
-                                       : t->enumeration->display_name()) +
-                            "')");
+                        parse_msg::wrong_kind_of_tag(kind + tag,
+                                                     t->record ? t->record->display_name()
+                                                               : t->enumeration->display_name()));
             rec = t->record;
             if (defining_.count(rec))
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "nested redefinition of '" + rec->display_name() + "'");
+                        "nested " + parse_msg::redefinition_of(rec->display_name()));
             if (rec->complete)
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "redefinition of '" + rec->display_name() + "'");
+                        parse_msg::redefinition_of(rec->display_name()));
             save_record(rec);
             fresh_.erase(rec);
         }
@@ -726,7 +704,7 @@ void Parser::fail_incomplete(const Token& tok, const std::string& what, const Ty
                           : nullptr;
     if (key && unknown_if_new && fresh_.count(key))
         fail_at(tok, ErrorCode::UNKNOWN_TYPE, what + " unknown type " + quoted(name));
-    fail_at(tok, ErrorCode::INCOMPLETE_TYPE, what + " incomplete type " + quoted(name));
+    fail_at(tok, ErrorCode::INCOMPLETE_TYPE, parse_msg::incomplete(what, quoted(name)));
 }
 
 void Parser::record_body(Record* rec, const AttrSet& before) {
@@ -813,9 +791,9 @@ void Parser::record_body(Record* rec, const AttrSet& before) {
     unsupported_ = outer_unsupported;
     for (size_t i = 0; i + 1 < fields.size(); ++i) {
         if (fields[i].type->is_array() && fields[i].type->flexible)
-            fail_at(field_toks[i], ErrorCode::INVALID_TYPE,
-                    "flexible array member " + quoted(fields[i].name) +
-                        " is not at the end of '" + rec->display_name() + "'");
+            fail_at(
+                field_toks[i], ErrorCode::INVALID_TYPE,
+                parse_msg::flexible_array_not_last(quoted(fields[i].name), rec->display_name()));
     }
     if (!fields.empty() && fields.back().type->is_array() && fields.back().type->flexible) {
         bool other_named = false;
@@ -823,8 +801,7 @@ void Parser::record_body(Record* rec, const AttrSet& before) {
             if (!fields[i].name.empty() || fields[i].anonymous) other_named = true;
         if (!other_named && !rec->is_union)
             fail_at(field_toks.back(), ErrorCode::INVALID_TYPE,
-                    "flexible array member " + quoted(fields.back().name) +
-                        " in a struct with no named members");
+                    parse_msg::flexible_array_alone(quoted(fields.back().name)));
     }
     rec->fields = std::move(fields);
     rec->packed = after.packed;
@@ -861,7 +838,7 @@ void Parser::member_type_check(const Field& f, const std::string& what, const To
     const Type* t = f.type;
     if (t->is_function())
         fail_at(tok, ErrorCode::INVALID_TYPE, what + " declared as a function");
-    if (t->is_void()) fail_at(tok, ErrorCode::INVALID_TYPE, what + " has type 'void'");
+    if (t->is_void()) fail_at(tok, ErrorCode::INVALID_TYPE, parse_msg::has_void_type(what));
     if (t->is_array() && t->flexible) return;
     if (!types_.is_complete(t)) {
         const Type* base = t;
@@ -899,19 +876,18 @@ const Type* Parser::enum_specifier(Specs& s) {
     if (!is_punct(peek(), "{")) {
         if (tag.empty())
             fail_at(peek(), ErrorCode::PARSE,
-                    "expected '{' or a tag name after 'enum', found " + describe(peek()));
+                    parse_msg::expected_body_or_tag(quoted("enum"), describe(peek())));
         s.tag_reference = true;
         const Type* t = tag_reference(tag, tag_tok, "enum");
         if (fixed) {
             Enum* e = t->enumeration;
             if (e->complete && (!e->fixed_underlying || e->underlying != *fixed))
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "'enum " + tag + "' redeclared with a different underlying type");
+                        parse_msg::different_underlying_type(tag, "redeclared"));
             if (!e->complete) {
                 if (no_definitions_)
                     fail_at(tag_tok, ErrorCode::PARSE,
-                            "enum declarations are not allowed here (declare them with "
-                            "jiffi_cdef)");
+                            parse_msg::not_allowed_here("enum declarations"));
                 save_enum(e);
                 e->fixed_underlying = true;
                 e->underlying = *fixed;
@@ -922,22 +898,21 @@ const Type* Parser::enum_specifier(Specs& s) {
         return t;
     }
     if (no_definitions_)
-        fail_at(kw, ErrorCode::PARSE,
-                "enum definitions are not allowed here (declare them with jiffi_cdef)");
+        fail_at(kw, ErrorCode::PARSE, parse_msg::not_allowed_here("enum definitions"));
     Enum* e = nullptr;
     if (!tag.empty()) {
         if (const Tag* t = find_tag(tag)) {
             if (!t->enumeration)
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "'enum " + tag + "' defined as the wrong kind of tag (previously '" +
-                            t->record->display_name() + "')");
+                        parse_msg::wrong_kind_of_tag("enum " + tag, t->record->display_name()));
             e = t->enumeration;
             bool forward_fixed = e->complete && e->fixed_underlying && e->values.empty();
             if (e->complete && !forward_fixed)
-                fail_at(tag_tok, ErrorCode::REDEFINITION, "redefinition of 'enum " + tag + "'");
+                fail_at(tag_tok, ErrorCode::REDEFINITION,
+                        parse_msg::redefinition_of("enum " + tag));
             if (forward_fixed && (!fixed || *fixed != e->underlying))
                 fail_at(tag_tok, ErrorCode::REDEFINITION,
-                        "'enum " + tag + "' redefined with a different underlying type");
+                        parse_msg::different_underlying_type(tag, "redefined"));
             save_enum(e);
             fresh_.erase(e);
         }
@@ -1118,7 +1093,7 @@ void Parser::declarator_into(Declarator& d, NameMode mode) {
                 AttrSet ignored;
                 gnu_attribute(ignored);
             } else if (t.text == "_Atomic") {
-                fail_at(t, ErrorCode::INVALID_TYPE, "'_Atomic' types are not supported");
+                fail_at(t, ErrorCode::INVALID_TYPE, parse_msg::kAtomicUnsupported);
             } else {
                 break;
             }
@@ -1183,9 +1158,9 @@ DeclOp Parser::array_suffix(const std::string& name) {
         if (!v.constant || !v.type->is_integer())
             op.flexible = true;
         else if (wide_value(v) < 0)
-            fail_at(op.tok, ErrorCode::CONSTANT,
-                    "size of array " + quoted(name) + " is negative (" +
-                        wide_to_string(wide_value(v)) + ")");
+            fail_at(
+                op.tok, ErrorCode::CONSTANT,
+                parse_msg::negative_size("array " + quoted(name), wide_to_string(wide_value(v))));
         else
             op.count = static_cast<uint64_t>(std::min<Wide>(wide_value(v), INT64_MAX >> 4));
     } else {
@@ -1193,8 +1168,7 @@ DeclOp Parser::array_suffix(const std::string& name) {
         Wide n = integer_constant("array size");
         std::string what = name.empty() ? std::string("array") : "array " + quoted(name);
         if (n < 0)
-            fail_at(vt, ErrorCode::CONSTANT,
-                    "size of " + what + " is negative (" + wide_to_string(n) + ")");
+            fail_at(vt, ErrorCode::CONSTANT, parse_msg::negative_size(what, wide_to_string(n)));
         if (n > static_cast<Wide>(INT64_MAX))
             fail_at(vt, ErrorCode::CONSTANT,
                     "size of " + what + " (" + wide_to_string(n) + ") is too large");
@@ -1243,9 +1217,9 @@ DeclOp Parser::parameter_list() {
                         "'void' as the only parameter may not be qualified");
             if (!sole)
                 fail_at(ptok, ErrorCode::INVALID_TYPE,
-                        "parameter " + std::to_string(op.params.size() + 1) +
-                            (pd.has_name ? " (" + quoted(pd.name) + ")" : std::string()) +
-                            " has type 'void'");
+                        parse_msg::has_void_type(
+                            "parameter " + std::to_string(op.params.size() + 1) +
+                            (pd.has_name ? " (" + quoted(pd.name) + ")" : std::string())));
             next();
             break;
         }
@@ -1572,7 +1546,7 @@ void Parser::define_typedef(const Declarator& d, const Type* t) {
     std::string kind = ordinary_kind(d.name);
     if (!kind.empty())
         fail_at(d.name_tok, ErrorCode::REDEFINITION,
-                quoted(d.name) + " redeclared as a typedef (already " + kind + ")");
+                parse_msg::redeclared_as(quoted(d.name), "a typedef", kind));
     local_.typedefs[d.name] = t;
 }
 
@@ -1590,14 +1564,13 @@ void Parser::define_function(const Declarator& d, FunctionDecl f) {
         bool new_empty = t->params.empty() && !t->variadic;
         if (old->type != t) {
             if (old->type->inner != t->inner || !(old_empty || new_empty))
-                fail_at(d.name_tok, ErrorCode::REDEFINITION,
-                        "conflicting types for " + quoted(d.name) + " (" +
-                            quoted(function_spelling(old->ret_spelling, old->param_spellings,
-                                                     old->type->variadic)) +
-                            " vs " +
-                            quoted(function_spelling(f.ret_spelling, f.param_spellings,
-                                                     t->variadic)) +
-                            ")");
+                fail_at(
+                    d.name_tok, ErrorCode::REDEFINITION,
+                    parse_msg::conflicting_types(
+                        quoted(d.name),
+                        quoted(function_spelling(old->ret_spelling, old->param_spellings,
+                                                 old->type->variadic)),
+                        quoted(function_spelling(f.ret_spelling, f.param_spellings, t->variadic))));
             if (old_empty) {
                 merged.type = t;
                 merged.param_names = f.param_names;
@@ -1615,7 +1588,7 @@ void Parser::define_function(const Declarator& d, FunctionDecl f) {
     std::string kind = ordinary_kind(d.name);
     if (!kind.empty())
         fail_at(d.name_tok, ErrorCode::REDEFINITION,
-                quoted(d.name) + " redeclared as a function (already " + kind + ")");
+                parse_msg::redeclared_as(quoted(d.name), "a function", kind));
     local_.functions[d.name] = std::move(f);
 }
 
@@ -1626,9 +1599,8 @@ void Parser::define_variable(const Declarator& d, const Type* t) {
                           (old->flexible || t->flexible);
         if (!compatible)
             fail_at(d.name_tok, ErrorCode::REDEFINITION,
-                    "conflicting types for " + quoted(d.name) + " (" +
-                        quoted(types_.to_string(old)) + " vs " + quoted(types_.to_string(t)) +
-                        ")");
+                    parse_msg::conflicting_types(quoted(d.name), quoted(types_.to_string(old)),
+                                                 quoted(types_.to_string(t))));
         if (t->flexible) return;
         local_.variables[d.name] = t;
         return;
@@ -1636,7 +1608,7 @@ void Parser::define_variable(const Declarator& d, const Type* t) {
     std::string kind = ordinary_kind(d.name);
     if (!kind.empty())
         fail_at(d.name_tok, ErrorCode::REDEFINITION,
-                quoted(d.name) + " redeclared as a variable (already " + kind + ")");
+                parse_msg::redeclared_as(quoted(d.name), "a variable", kind));
     local_.variables[d.name] = t;
 }
 

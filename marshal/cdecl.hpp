@@ -20,6 +20,7 @@
 #include "marshal/clex.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/decls.hpp"
+#include "marshal/parse_messages.hpp"
 #include "marshal/type.hpp"
 
 namespace jiffi::detail::cparse {
@@ -221,7 +222,7 @@ private:
         try {
             return f();
         } catch (const Error& e) {
-            if (e.message().rfind("line ", 0) == 0) throw;
+            if (parse_msg::has_position(e.message())) throw;
             fail_at(t, e.code(), e.message());
         }
     }

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
+#include "marshal/parse_messages.hpp"
+
 namespace jiffi::detail::cparse {
 
-std::string where(const Token& t) {
-    return "line " + std::to_string(t.line) + ", column " + std::to_string(t.column);
-}
+std::string where(const Token& t) { return parse_msg::position(t.line, t.column); }
 
 std::string quoted(std::string_view s) {
     std::string out = "'";
@@ -129,8 +129,7 @@ private:
     // Throws an Error at line, column.
     [[noreturn]] static void error_at(uint32_t line, uint32_t column, ErrorCode code,
                                       const std::string& msg) {
-        fail(code,
-             "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + msg);
+        fail(code, parse_msg::position(line, column) + ": " + msg);
     }
 
     // Throws an Error at offset at of the current line.

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/error.hpp"
+#include "marshal/parse_messages.hpp"
 
 namespace jiffi::detail {
 
@@ -208,13 +209,12 @@ uint64_t TypeTable::size_of(const Type* t) const {
         fail(ErrorCode::INCOMPLETE_TYPE, "sizeof applied to a function type " + to_string(t));
     case TypeKind::Record:
         if (!t->record->complete)
-            fail(ErrorCode::INCOMPLETE_TYPE,
-                 "incomplete type '" + t->record->display_name() + "'");
+            fail(ErrorCode::INCOMPLETE_TYPE, parse_msg::incomplete_type(t->record->display_name()));
         return t->record->size;
     case TypeKind::Enum:
         if (!t->enumeration->complete)
             fail(ErrorCode::INCOMPLETE_TYPE,
-                 "incomplete type '" + t->enumeration->display_name() + "'");
+                 parse_msg::incomplete_type(t->enumeration->display_name()));
         return kPrims[static_cast<size_t>(t->enumeration->underlying)].size;
     }
     return 0;
@@ -238,13 +238,12 @@ uint32_t TypeTable::align_of(const Type* t) const {
         fail(ErrorCode::INCOMPLETE_TYPE, "_Alignof applied to a function type " + to_string(t));
     case TypeKind::Record:
         if (!t->record->complete)
-            fail(ErrorCode::INCOMPLETE_TYPE,
-                 "incomplete type '" + t->record->display_name() + "'");
+            fail(ErrorCode::INCOMPLETE_TYPE, parse_msg::incomplete_type(t->record->display_name()));
         return t->record->align;
     case TypeKind::Enum:
         if (!t->enumeration->complete)
             fail(ErrorCode::INCOMPLETE_TYPE,
-                 "incomplete type '" + t->enumeration->display_name() + "'");
+                 parse_msg::incomplete_type(t->enumeration->display_name()));
         return kPrims[static_cast<size_t>(t->enumeration->underlying)].align;
     }
     return 1;

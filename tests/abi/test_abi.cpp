@@ -290,7 +290,7 @@ private:
     // The module a failure at stage most likely comes from.
     const char* module_hint(const std::string& stage) const {
         if (stage == "cdef" || stage == "signature_parse" || stage == "signature_vararg")
-            return "the declaration parser (marshal/cparse.cpp, marshal/signature.cpp)";
+            return "the declaration parser (marshal/cparse.cpp, cdecl.cpp, cconst.cpp, clex.cpp, signature.cpp)";
         if (stage == "layout") return "the record layout (layout/record_layout.cpp)";
         if (stage == "type_info") return "the slot classes (marshal/signature.cpp, marshal/type.cpp)";
         if (stage == "library_symbol") return "the library loader (runtime/library.cpp)";

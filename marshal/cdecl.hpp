@@ -20,7 +20,7 @@
 #include "marshal/clex.hpp"
 #include "marshal/cparse.hpp"
 #include "marshal/decls.hpp"
-#include "marshal/parse_messages.hpp"
+#include "base/messages.hpp"
 #include "marshal/type.hpp"
 
 namespace jiffi::detail::cparse {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "marshal/parse_messages.hpp"
+#include "base/messages.hpp"
 
 namespace jiffi::detail::cparse {
 

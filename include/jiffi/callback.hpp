@@ -25,10 +25,8 @@ using CallbackErrorHook = void (*)(std::exception_ptr error, const char* signatu
 
 namespace detail_api {
 
-inline std::atomic<CallbackErrorHook>& callback_error_hook() {
-    static std::atomic<CallbackErrorHook> hook{nullptr};
-    return hook;
-}
+// The process's hook (cxx/state.cpp).
+JIFFI_CXX_API std::atomic<CallbackErrorHook>& callback_error_hook();
 
 // Deals with the exception a handler of the callback of signature text threw.
 inline void handler_failed(std::exception_ptr e, const std::string& text) noexcept {
@@ -258,10 +256,8 @@ decltype(auto) with_callback(Context& ctx, const std::string& sig, C&& fn, B&& b
 // callback of the same name, and looked up by name.
 class CallbackRegistry {
 public:
-    static CallbackRegistry& global() {
-        static CallbackRegistry* r = new CallbackRegistry();
-        return *r;
-    }
+    // The process's registry (cxx/state.cpp).
+    JIFFI_CXX_API static CallbackRegistry& global();
     // Registers cb under name and returns its code.
     void* define(const std::string& name, Callback cb) {
         void* code = cb.code();

@@ -795,10 +795,7 @@ private:
 
 // The process's default runtime (made on first use, never destroyed: bindings may outlive
 // static destructors of other translation units).
-inline Runtime& default_runtime() {
-    static Runtime* rt = new Runtime();
-    return *rt;
-}
+JIFFI_CXX_API Runtime& default_runtime();
 
 // lib-open on the default runtime.
 inline std::shared_ptr<Library> lib_open(const std::string& name) { return default_runtime().open(name); }
@@ -1301,7 +1298,7 @@ public:
 private:
     template <class A>
     Value to_value(size_t i, A&& a) const {
-        static const TypeDesc none{};
+        const TypeDesc none{};
         const TypeDesc& t = i + 1 < types_.size() ? types_[i + 1] : none;
         using D = std::remove_cvref_t<A>;
         try {

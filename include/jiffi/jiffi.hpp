@@ -18,6 +18,16 @@
 
 #include "jiffi/jiffi.h"
 
+// Marks the C++ API's classes and functions compiled into libjiffi (built with hidden
+// visibility, docs/design.md "The C++ API"), as JIFFI_API marks the C API.
+#if defined(_WIN32) && defined(JIFFI_BUILDING_SHARED)
+#define JIFFI_CXX_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define JIFFI_CXX_API __attribute__((visibility("default")))
+#else
+#define JIFFI_CXX_API
+#endif
+
 namespace jiffi {
 
 // Error codes of errors.def.
@@ -27,14 +37,23 @@ enum class Errc : int {
 #undef JIFFI_ERROR
 };
 
-// An exception carrying a jiffi error code and the message naming the bad input.
-class Error : public std::runtime_error {
+// An exception carrying a jiffi error code and the message naming the bad input. The
+// message is owned out of line (cxx/error.cpp), shared by copies.
+class JIFFI_CXX_API Error : public std::exception {
 public:
-    Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    Error(Errc code, const char* message);
+    Error(Errc code, std::string_view message);
+    Error(Errc code, const std::string& message);
+    Error(const Error& o) noexcept;
+    Error& operator=(const Error& o) noexcept;
+    ~Error() override;
+    const char* what() const noexcept override;
     Errc code() const noexcept { return code_; }
 
 private:
+    struct Message;
     Errc code_;
+    Message* message_;
 };
 
 namespace detail_api {
@@ -54,10 +73,8 @@ struct CallbackState {
     int depth = 0;
     std::exception_ptr pending;
 };
-inline CallbackState& callback_state() {
-    thread_local CallbackState state;
-    return state;
-}
+// The calling thread's state, one per process (cxx/state.cpp), whichever shared object asks.
+JIFFI_CXX_API CallbackState& callback_state();
 
 // Calls fn; when this was the thread's outermost jiffi call, rethrows the exception a
 // callback handler threw during it.

@@ -180,10 +180,7 @@ private:
 };
 
 // The calling thread's memory pool.
-inline MemoryPool& thread_memory_pool() {
-    thread_local MemoryPool pool;
-    return pool;
-}
+JIFFI_CXX_API MemoryPool& thread_memory_pool();
 
 // with-pooled-memory: count objects of T from the thread's pool (not zeroed), returned to
 // it when the object goes out of scope; must be destroyed on the thread that made it.

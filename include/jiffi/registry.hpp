@@ -70,10 +70,7 @@ private:
 };
 
 // The registry of the default runtime.
-inline SignatureRegistry& default_registry() {
-    static SignatureRegistry* r = new SignatureRegistry();
-    return *r;
-}
+JIFFI_CXX_API SignatureRegistry& default_registry();
 inline Signature register_signature(const std::string& name, const std::string& ret,
                                     const std::vector<std::string>& args) {
     return default_registry().register_signature(name, ret, args);

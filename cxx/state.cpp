@@ -1,6 +1,7 @@
 // The C++ API's process-wide state, defined once in libjiffi so that every shared object
-// using the API sees the same one (docs/design.md "The C++ API").
-#include "jiffi/callback.hpp"
+// using the API sees the same one (docs/design.md "The C++ API"): the thread's callback
+// state, the default runtime and signature registry, the thread's memory pool. The callback
+// error hook and named callbacks are in cxx/callback.cpp.
 #include "jiffi/memory.hpp"
 #include "jiffi/registry.hpp"
 
@@ -13,20 +14,10 @@ CallbackState& callback_state() {
     return state;
 }
 
-std::atomic<CallbackErrorHook>& callback_error_hook() {
-    static std::atomic<CallbackErrorHook> hook{nullptr};
-    return hook;
-}
-
 }  // namespace detail_api
 
-// Made on first use and never destroyed: callbacks and bindings may outlive static
-// destructors of other translation units.
-CallbackRegistry& CallbackRegistry::global() {
-    static CallbackRegistry* r = new CallbackRegistry();
-    return *r;
-}
-
+// Made on first use and never destroyed: bindings may outlive static destructors of other
+// translation units.
 Runtime& default_runtime() {
     static Runtime* rt = new Runtime();
     return *rt;

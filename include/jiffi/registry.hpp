@@ -158,7 +158,7 @@ private:
     template <class A>
     void convert(Call& c, size_t i, A&& a) {
         const TypeDesc& t = c.fn->arg_type(i);
-        using D = std::remove_cvref_t<A>;
+        using D = detail_ff::remove_cvref_t<A>;
         Value& v = c.values[i];
         if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
             using E = std::remove_extent_t<std::remove_reference_t<A>>;

@@ -17,14 +17,12 @@ namespace {
 // The largest magnitude that rounds to a finite float (FLT_MAX plus half its ulp, exclusive).
 constexpr double kFloatOverflow = 0x1.ffffffp127;
 
-
 // Fails when a C string would be cut short by a NUL inside it.
 template <class S>
 void check_no_nul(const S& s, const Where& where, const Text& expected, const Value& v) {
     for (size_t i = 0; i < s.size(); ++i)
         if (s[i] == 0) type_error(where, expected, v, "NUL at position " + std::to_string(i));
 }
-
 
 }  // namespace
 
@@ -85,7 +83,6 @@ std::string show(const Value& v) {
     return "value";
 }
 
-
 // Throws ARG_TYPE: "<where>: expected <C type>, given <value> (<why>)".
 [[noreturn]] void type_error(const Where& where, const Text& expected, const Value& v, const std::string& why) {
     throw Error(Errc::ARG_TYPE, where.str() + ": expected " + expected.str() + ", given " + show(v) +
@@ -100,7 +97,6 @@ std::string show(const Value& v) {
     if (m.substr(0, generic.size()) == generic) m.remove_prefix(generic.size());
     throw Error(e.code(), where.str() + ": " + std::string(m));
 }
-
 
 // The integer v as the two's complement bits of a C integer of bits width (at most 128) and
 // signedness, checked to be in range (Bool counts as 0 or 1).
@@ -230,7 +226,6 @@ Value load_scalar(const void* src, const Scalar& s) {
     }
 }
 
-
 // Converts argument v for the C type t into slot (the rules of docs/c-api.md), keeping any
 // memory it needs in scratch and recording out arguments in outs.
 void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratch& scratch,
@@ -356,7 +351,6 @@ void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratc
     default: type_error(where, expected, v, "a pointer is needed");
     }
 }
-
 
 }  // namespace detail_ff
 }  // namespace jiffi

@@ -49,6 +49,9 @@ JIFFI_CXX_API std::string wide_text(int128_t v);
 // The value as an error message shows it ("int 5", "string \"hi\"", "null pointer").
 JIFFI_CXX_API std::string show(const Value& v);
 
+// The calling thread's buffer for Runtime::cached's keys (cxx/state.cpp).
+JIFFI_CXX_API std::string& binding_key_buffer();
+
 // What is being converted (an argument of a function, a struct field, a result), put
 // into words only when an error message needs it.
 class Where {
@@ -1163,7 +1166,7 @@ inline std::shared_ptr<const SharedFunction> Runtime::cached(std::string_view li
                                                              std::string_view ret, const std::string_view* arg_types,
                                                              size_t arg_count) {
     // The key is built in a per-thread buffer, so a warm lookup allocates nothing.
-    thread_local std::string key;
+    std::string& key = detail_ff::binding_key_buffer();
     key.clear();
     key.append(library).append(1, '\n').append(symbol).append(1, '\n').append(ret);
     for (size_t i = 0; i < arg_count; ++i) key.append(1, '\n').append(arg_types[i]);

@@ -4,14 +4,7 @@
 // outermost jiffi call returns, or given to the error hook when there is none.
 #pragma once
 
-#include <atomic>
-#include <cstdio>
-#include <cstring>
 #include <exception>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -23,36 +16,25 @@ namespace jiffi {
 // calling back on a thread of its own), with the callback's signature.
 using CallbackErrorHook = void (*)(std::exception_ptr error, const char* signature);
 
+class Callback;
+
 namespace detail_api {
 
-inline std::atomic<CallbackErrorHook>& callback_error_hook() {
-    static std::atomic<CallbackErrorHook> hook{nullptr};
-    return hook;
-}
+// A type-erased C++ handler: invoke(state, args, ret) runs it, destroy(state) frees it.
+using HandlerInvoke = void (*)(void* state, const jiffi_slot* args, void* ret);
+using HandlerDestroy = void (*)(void* state);
 
-// Deals with the exception a handler of the callback of signature text threw.
-inline void handler_failed(std::exception_ptr e, const std::string& text) noexcept {
-    CallbackState& s = callback_state();
-    if (s.depth > 0) {
-        // The first failure wins; the outermost call rethrows it.
-        if (!s.pending) s.pending = std::move(e);
-        return;
-    }
-    if (CallbackErrorHook hook = callback_error_hook().load()) {
-        try {
-            hook(std::move(e), text.c_str());
-        } catch (...) {
-        }
-        return;
-    }
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        std::fprintf(stderr, "jiffi: a handler of callback '%s' threw: %s\n", text.c_str(), x.what());
-    } catch (...) {
-        std::fprintf(stderr, "jiffi: a handler of callback '%s' threw a non-standard exception\n", text.c_str());
-    }
-}
+// A callback of sig calling invoke(state, ...) from a handler that keeps its exceptions out
+// of C frames (cxx/callback.cpp); destroy(state) runs when the callback's quarantine ends,
+// or at once when it cannot be made.
+JIFFI_CXX_API Callback make_erased_callback(Context& ctx, const Signature& sig, HandlerInvoke invoke, void* state,
+                                            HandlerDestroy destroy);
+
+// Checks that a C++ type of size bytes fits argument index of sig (index -1: the return);
+// is_void for void, slot_scalar for an arithmetic, enum or pointer type.
+JIFFI_CXX_API void check_callback_type(const Signature& sig, long index, size_t size, bool is_void, bool slot_scalar);
+// Checks that sig takes arity arguments.
+JIFFI_CXX_API void check_callback_arity(const Signature& sig, size_t arity);
 
 // Whether T (an integer or an enum) is signed.
 template <class T, bool = std::is_enum_v<T>>
@@ -80,7 +62,7 @@ T from_slot(const jiffi_slot& s) {
         // Records, long double, __int128: the slot points at the value's bytes.
         static_assert(std::is_trivially_copyable_v<T>, "callback arguments must be trivially copyable");
         T v;
-        std::memcpy(static_cast<void*>(&v), s.ptr, sizeof(T));
+        __builtin_memcpy(static_cast<void*>(&v), s.ptr, sizeof(T));
         return v;
     }
 }
@@ -105,41 +87,27 @@ void to_ret(void* ret, const T& v) {
         s->ptr = reinterpret_cast<void*>(v);
     } else {
         static_assert(std::is_trivially_copyable_v<T>, "callback results must be trivially copyable");
-        std::memcpy(ret, static_cast<const void*>(&v), sizeof(T));
+        __builtin_memcpy(ret, static_cast<const void*>(&v), sizeof(T));
     }
 }
-
-// A callable and the signature text it serves, owned by its callback.
-template <class C>
-struct Boxed {
-    C fn;
-    std::string text;
-};
 
 template <class F>
 struct TypedHandler;
 
-// The handler of a callable C over the C function type R(A...).
+// Runs a callable C over the C function type R(A...) with a callback's slots.
 template <class R, class... A>
 struct TypedHandler<R(A...)> {
     template <class C, size_t... I>
-    static void call(Boxed<C>& box, const jiffi_slot* args, void* ret, std::index_sequence<I...>) {
+    static void call(C& fn, const jiffi_slot* args, void* ret, std::index_sequence<I...>) {
         if constexpr (std::is_void_v<R>) {
-            box.fn(from_slot<A>(args[I])...);
+            fn(from_slot<A>(args[I])...);
         } else {
-            to_ret<R>(ret, box.fn(from_slot<A>(args[I])...));
+            to_ret<R>(ret, fn(from_slot<A>(args[I])...));
         }
     }
     template <class C>
-    static void handle(void* user, const jiffi_slot* args, void* ret) noexcept {
-        auto& box = *static_cast<Boxed<C>*>(user);
-        // After a failure the remaining calls of the same outer call return zero at once.
-        if (callback_state().pending) return;
-        try {
-            call(box, args, ret, std::index_sequence_for<A...>{});
-        } catch (...) {
-            handler_failed(std::current_exception(), box.text);
-        }
+    static void invoke(void* state, const jiffi_slot* args, void* ret) {
+        call(*static_cast<C*>(state), args, ret, std::index_sequence_for<A...>{});
     }
 };
 
@@ -149,19 +117,8 @@ constexpr bool slot_sized_scalar = std::is_arithmetic_v<T> || std::is_enum_v<T> 
 // Checks that the C++ type T fits argument index of sig (index -1: the return).
 template <class T>
 void check_type(const Signature& sig, long index) {
-    jiffi_type_info info = sig.type_info(index);
-    std::string what = index < 0 ? "the return type" : "argument " + std::to_string(index + 1);
-    if constexpr (std::is_void_v<T>) {
-        if (info.value_class != JIFFI_CLASS_VOID)
-            throw Error(Errc::ARG_TYPE, "callback '" + sig.text() + "': " + what + " is not void");
-    } else {
-        bool memory = info.value_class == JIFFI_CLASS_MEMORY;
-        bool fits = sizeof(T) == info.size && (memory ? !slot_sized_scalar<T> || sizeof(T) > 8 : true);
-        if (!fits)
-            throw Error(Errc::ARG_TYPE, "callback '" + sig.text() + "': " + what + " has " +
-                                            std::to_string(info.size) + " bytes in C, the C++ type " +
-                                            std::to_string(sizeof(T)));
-    }
+    if constexpr (std::is_void_v<T>) check_callback_type(sig, index, 0, true, false);
+    else check_callback_type(sig, index, sizeof(T), false, slot_sized_scalar<T>);
 }
 
 template <class F>
@@ -179,10 +136,8 @@ struct FunctionTraits<R(A...)> {
 }  // namespace detail_api
 
 // Sets the hook that receives handler exceptions with no jiffi call to rethrow them from
-// (null: print them to stderr). Returns the previous hook.
-inline CallbackErrorHook set_callback_error_hook(CallbackErrorHook hook) {
-    return detail_api::callback_error_hook().exchange(hook);
-}
+// (null: print them to stderr). Returns the previous hook. One hook per process.
+JIFFI_CXX_API CallbackErrorHook set_callback_error_hook(CallbackErrorHook hook);
 
 // A C function pointer into a C++ handler, released when this object is destroyed (a call
 // still running finishes safely; the handler's state lives until no call can reach it).
@@ -203,7 +158,7 @@ public:
     ~Callback() { reset(); }
 
     // The C function pointer.
-    void* code() const { return jiffi_callback_code(cb_); }
+    void* code() const { return cb_ ? jiffi_callback_code(cb_) : nullptr; }
     // The C function pointer as F* (F a function type such as int(const void*, const void*)).
     template <class F>
     F* as() const {
@@ -225,85 +180,55 @@ private:
 template <class F, class C>
 Callback make_callback(Context& ctx, const Signature& sig, C&& fn) {
     using Traits = detail_api::FunctionTraits<F>;
-    if (sig.arg_count() != Traits::arity)
-        throw Error(Errc::ARG_COUNT, "callback '" + sig.text() + "' takes " + std::to_string(sig.arg_count()) +
-                                         " arguments; the C++ handler type takes " + std::to_string(Traits::arity));
+    detail_api::check_callback_arity(sig, Traits::arity);
     Traits::check(sig, std::make_index_sequence<Traits::arity>{});
-    using Box = detail_api::Boxed<std::decay_t<C>>;
-    auto* box = new Box{std::forward<C>(fn), sig.text()};
-    jiffi_callback* cb = nullptr;
-    jiffi_error* err = jiffi_callback_create_ex(
-        ctx.get(), sig.get(), &detail_api::TypedHandler<F>::template handle<std::decay_t<C>>, box,
-        [](void* p) { delete static_cast<Box*>(p); }, &cb);
-    if (err) delete box;
-    detail_api::check(err);
-    return Callback(cb);
+    using Box = std::decay_t<C>;
+    return detail_api::make_erased_callback(ctx, sig, &detail_api::TypedHandler<F>::template invoke<Box>,
+                                            new Box(std::forward<C>(fn)), [](void* p) { delete static_cast<Box*>(p); });
 }
 
 // The same with the signature given as C text ("int (const void *, const void *)").
 template <class F, class C>
-Callback make_callback(Context& ctx, const std::string& sig, C&& fn) {
+Callback make_callback(Context& ctx, std::string_view sig, C&& fn) {
     return make_callback<F>(ctx, ctx.signature(sig), std::forward<C>(fn));
 }
 
 // Runs body with a callback of fn alive for its duration (the with-callback form); returns
 // what body returns.
 template <class F, class C, class B>
-decltype(auto) with_callback(Context& ctx, const std::string& sig, C&& fn, B&& body) {
+decltype(auto) with_callback(Context& ctx, std::string_view sig, C&& fn, B&& body) {
     Callback cb = make_callback<F>(ctx, sig, std::forward<C>(fn));
     return std::forward<B>(body)(cb.as<F>());
 }
 
 // Named callbacks (the defcallback form): registered process-wide by name, replacing a
-// callback of the same name, and looked up by name.
-class CallbackRegistry {
+// callback of the same name, and looked up by name; thread-safe (cxx/callback.cpp).
+class JIFFI_CXX_API CallbackRegistry {
 public:
-    static CallbackRegistry& global() {
-        static CallbackRegistry* r = new CallbackRegistry();
-        return *r;
-    }
+    // The process's registry.
+    static CallbackRegistry& global();
     // Registers cb under name and returns its code.
-    void* define(const std::string& name, Callback cb) {
-        void* code = cb.code();
-        Callback old;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            old = std::exchange(by_name_[name], std::move(cb));
-        }
-        return code;
-    }
+    void* define(std::string_view name, Callback cb);
     // The code of the callback registered as name; Error(INVALID_ARGUMENT) naming it otherwise.
-    void* code(const std::string& name) const {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = by_name_.find(name);
-        if (it == by_name_.end()) throw Error(Errc::INVALID_ARGUMENT, "no callback is defined as '" + name + "'");
-        return it->second.code();
-    }
+    void* code(std::string_view name) const;
     // Releases the callback registered as name; false if there is none.
-    bool undefine(const std::string& name) {
-        Callback old;
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = by_name_.find(name);
-        if (it == by_name_.end()) return false;
-        old = std::move(it->second);
-        by_name_.erase(it);
-        return true;
-    }
+    bool undefine(std::string_view name);
 
 private:
-    mutable std::mutex mu_;
-    std::map<std::string, Callback> by_name_;
+    struct Impl;
+    CallbackRegistry();
+    Impl* impl_;
 };
 
 // defcallback: makes and registers a named callback; returns its code as F*.
 template <class F, class C>
-F* defcallback(Context& ctx, const std::string& name, const std::string& sig, C&& fn) {
+F* defcallback(Context& ctx, std::string_view name, std::string_view sig, C&& fn) {
     return reinterpret_cast<F*>(CallbackRegistry::global().define(name, make_callback<F>(ctx, sig, std::forward<C>(fn))));
 }
 
 // The code of the callback defcallback registered as name, as F*.
 template <class F>
-F* callback(const std::string& name) {
+F* callback(std::string_view name) {
     return reinterpret_cast<F*>(CallbackRegistry::global().code(name));
 }
 

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cfloat>
 #include <cmath>
-#include <concepts>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -29,9 +28,9 @@ namespace jiffi {
 using TypeDesc = jiffi_type_detail;
 
 // An out argument: the callee fills the object the pointer argument points at.
-inline Value out() { return Value(OutParam{}); }
+inline Value out() { return Value(OutParam()); }
 // An in-out argument: initial is stored in the object before the call, read back after.
-inline Value inout(Value initial) { return Value(OutParam{{std::move(initial)}}); }
+inline Value inout(Value initial) { return Value(OutParam(initial)); }
 
 // What a call returned: its value and, in argument order, what its out arguments hold;
 // for a binding with errno capture, the errno the function left (else 0).
@@ -44,61 +43,14 @@ struct Results {
 namespace detail_ff {
 
 // The decimal digits of a 128-bit integer given as its magnitude and sign.
-inline std::string wide_text(uint128_t magnitude, bool negative) {
-    std::string digits;
-    do {
-        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-        magnitude /= 10;
-    } while (magnitude);
-    return negative ? "-" + digits : digits;
-}
-
+JIFFI_CXX_API std::string wide_text(uint128_t magnitude, bool negative);
 // The decimal digits of a signed 128-bit integer.
-inline std::string wide_text(int128_t v) {
-    return wide_text(v < 0 ? uint128_t(0) - static_cast<uint128_t>(v) : static_cast<uint128_t>(v), v < 0);
-}
-
+JIFFI_CXX_API std::string wide_text(int128_t v);
 // The value as an error message shows it ("int 5", "string \"hi\"", "null pointer").
-inline std::string show(const Value& v) {
-    char buf[64];
-    switch (v.kind()) {
-    case Value::Kind::None: return "no value";
-    case Value::Kind::Int: return "int " + std::to_string(v.as_int());
-    case Value::Kind::UInt: return "unsigned " + std::to_string(v.as_uint());
-    case Value::Kind::Double: std::snprintf(buf, sizeof buf, "double %g", v.as_double()); return buf;
-    case Value::Kind::Pointer:
-        if (!v.as_pointer()) return "null pointer";
-        std::snprintf(buf, sizeof buf, "pointer %p", v.as_pointer());
-        return buf;
-    case Value::Kind::String: {
-        const std::string& s = v.as_string();
-        std::string shown;
-        for (size_t i = 0; i < s.size() && i < 40; ++i) {
-            unsigned char c = static_cast<unsigned char>(s[i]);
-            if (c < 0x20 || c == 0x7F) {
-                std::snprintf(buf, sizeof buf, "\\x%02x", c);
-                shown += buf;
-            } else {
-                shown += static_cast<char>(c);
-            }
-        }
-        return "string \"" + shown + (s.size() > 40 ? "...\"" : "\"");
-    }
-    case Value::Kind::Bytes: return std::to_string(v.as_bytes().size()) + " bytes";
-    case Value::Kind::Bool: return v.as_bool() ? "bool true" : "bool false";
-    case Value::Kind::Utf16: return "UTF-16 text of " + std::to_string(v.as_utf16().size()) + " units";
-    case Value::Kind::Utf32: return "UTF-32 text of " + std::to_string(v.as_utf32().size()) + " units";
-    case Value::Kind::Wide: return "wide text of " + std::to_string(v.as_wide().size()) + " units";
-    case Value::Kind::Array: return "array of " + std::to_string(v.as_array().size()) + " values";
-    case Value::Kind::Out: return v.as_out().initial.empty() ? "out argument" : "in-out argument";
-    case Value::Kind::Int128: return "__int128 " + wide_text(v.as_int128());
-    case Value::Kind::UInt128: return "unsigned __int128 " + wide_text(v.as_uint128(), false);
-    case Value::Kind::LongDouble:
-        std::snprintf(buf, sizeof buf, "long double %Lg", v.as_long_double());
-        return buf;
-    }
-    return "value";
-}
+JIFFI_CXX_API std::string show(const Value& v);
+
+// The calling thread's buffer for Runtime::cached's keys (cxx/state.cpp).
+JIFFI_CXX_API std::string& binding_key_buffer();
 
 // What is being converted (an argument of a function, a struct field, a result), put
 // into words only when an error message needs it.
@@ -162,20 +114,11 @@ struct Text {
 };
 
 // Throws ARG_TYPE: "<where>: expected <C type>, given <value> (<why>)".
-[[noreturn]] inline void type_error(const Where& where, const Text& expected, const Value& v,
-                                    const std::string& why = "") {
-    throw Error(Errc::ARG_TYPE, where.str() + ": expected " + expected.str() + ", given " + show(v) +
-                                    (why.empty() ? "" : " (" + why + ")"));
-}
-
+[[noreturn]] JIFFI_CXX_API void type_error(const Where& where, const Text& expected, const Value& v,
+                                           const std::string& why = "");
 // The error e of a converter, which does not know its position, rethrown with where it
 // happened; the converters' generic "argument: " prefix is replaced by where.
-[[noreturn]] inline void rethrow_at(const Where& where, const Error& e) {
-    std::string_view m = e.what();
-    constexpr std::string_view generic = "argument: ";
-    if (m.substr(0, generic.size()) == generic) m.remove_prefix(generic.size());
-    throw Error(e.code(), where.str() + ": " + std::string(m));
-}
+[[noreturn]] JIFFI_CXX_API void rethrow_at(const Where& where, const Error& e);
 
 // One scalar C type: enough to store or load a value of it in memory.
 struct Scalar {
@@ -202,136 +145,19 @@ inline bool is_scalar_kind(jiffi_type_kind k) {
 
 // The integer v as the two's complement bits of a C integer of bits width (at most 128) and
 // signedness, checked to be in range (Bool counts as 0 or 1).
-inline uint128_t integer_bits128(const Value& v, unsigned bits, bool is_signed, const Where& where,
-                                 const Text& expected) {
-    if (v.kind() == Value::Kind::Bool) return v.as_bool() ? 1 : 0;
-    if (!v.is_integer()) type_error(where, expected, v, "an integer is needed");
-    // The value's bits; Int and Int128 are negative when their sign bit is set.
-    uint128_t mag = v.as_uint128();
-    bool neg = (v.kind() == Value::Kind::Int || v.kind() == Value::Kind::Int128) && static_cast<int128_t>(mag) < 0;
-    if (is_signed) {
-        uint128_t half = uint128_t(1) << (bits - 1);  // the range is -half .. half-1
-        if (neg ? uint128_t(0) - mag > half : mag >= half)
-            type_error(where, expected, v, "out of range " + wide_text(half, true) + ".." + wide_text(half - 1, false));
-    } else {
-        uint128_t hi = bits >= 128 ? ~uint128_t(0) : (uint128_t(1) << bits) - 1;
-        if (neg || mag > hi) type_error(where, expected, v, "out of range 0.." + wide_text(hi, false));
-    }
-    return mag;
-}
-
+JIFFI_CXX_API uint128_t integer_bits128(const Value& v, unsigned bits, bool is_signed, const Where& where,
+                                        const Text& expected);
 // integer_bits128 for C integers of at most 64 bits.
 inline uint64_t integer_bits(const Value& v, unsigned bits, bool is_signed, const Where& where, const Text& expected) {
     return static_cast<uint64_t>(integer_bits128(v, bits, is_signed, where, expected));
 }
-
 // The number v as a long double for a C floating type of size bytes, checked to fit a float
 // (size 4) or a double (size 8): a finite value that would round to infinity is out of range.
-inline long double float_value(const Value& v, size_t size, const Where& where, const Text& expected) {
-    if (v.kind() != Value::Kind::Double && v.kind() != Value::Kind::LongDouble && !v.is_integer())
-        type_error(where, expected, v, "a number is needed");
-    long double d = v.as_long_double();
-    bool finite = d == d && d - d == 0;
-    long double m = d < 0 ? -d : d;
-    if (size == 4 && finite && m >= detail_api::kFloatOverflow) type_error(where, expected, v, "out of range of float");
-    if constexpr (sizeof(long double) > sizeof(double)) {
-        constexpr long double double_overflow = 0x1.fffffffffffff8p1023L;  // DBL_MAX + half an ulp
-        if (size == 8 && finite && m >= double_overflow) type_error(where, expected, v, "out of range of double");
-    }
-    return d;
-}
-
+JIFFI_CXX_API long double float_value(const Value& v, size_t size, const Where& where, const Text& expected);
 // Stores v into the C object of scalar type s at dst, with the checks of marshalling.
-inline void store_scalar(void* dst, const Scalar& s, const Value& v, const Where& where) {
-    switch (s.kind) {
-    case JIFFI_KIND_BOOL: {
-        uint64_t b = integer_bits(v, 1, false, where, s.text());
-        std::memset(dst, 0, s.size);
-        *static_cast<unsigned char*>(dst) = static_cast<unsigned char>(b);
-        return;
-    }
-    case JIFFI_KIND_CHAR:
-    case JIFFI_KIND_INTEGER: {
-        if (s.size == 0 || s.size > 16) type_error(where, s.text(), v, "not a storable integer");
-        uint128_t u = integer_bits128(v, static_cast<unsigned>(s.size * 8), s.is_signed, where, s.text());
-        std::memcpy(dst, &u, s.size);  // little-endian hosts (x86-64, AArch64 Linux)
-        return;
-    }
-    case JIFFI_KIND_FLOAT: {
-        long double l = float_value(v, s.size, where, s.text());
-        if (s.size == sizeof(float)) {
-            float f = static_cast<float>(l);
-            std::memcpy(dst, &f, sizeof f);
-        } else if (s.size == sizeof(double)) {
-            double d = static_cast<double>(l);
-            std::memcpy(dst, &d, sizeof d);
-        } else if (s.size == sizeof(long double)) {
-            std::memset(dst, 0, s.size);
-            std::memcpy(dst, &l, sizeof l);
-        } else {
-            type_error(where, s.text(), v, "floating type of an unsupported size");
-        }
-        return;
-    }
-    case JIFFI_KIND_POINTER: {
-        if (v.kind() != Value::Kind::Pointer)
-            type_error(where, s.text(), v, "a pointer is needed; strings and arrays are passed by pointer only as arguments");
-        void* p = v.as_pointer();
-        std::memcpy(dst, &p, sizeof p);
-        return;
-    }
-    default: type_error(where, s.text(), v, "not a scalar type");
-    }
-}
-
+JIFFI_CXX_API void store_scalar(void* dst, const Scalar& s, const Value& v, const Where& where);
 // Loads the C object of scalar type s at src as a Value.
-inline Value load_scalar(const void* src, const Scalar& s) {
-    switch (s.kind) {
-    case JIFFI_KIND_BOOL: return Value(*static_cast<const unsigned char*>(src) != 0);
-    case JIFFI_KIND_CHAR:
-    case JIFFI_KIND_INTEGER: {
-        if (s.size == 16) {
-            uint128_t w;
-            std::memcpy(&w, src, sizeof w);
-            return s.is_signed ? Value(static_cast<int128_t>(w)) : Value(w);
-        }
-        unsigned char bytes[8] = {};
-        size_t n = s.size > 8 ? 8 : s.size;
-        std::memcpy(bytes, src, n);
-        uint64_t u;
-        std::memcpy(&u, bytes, 8);
-        if (s.is_signed) {
-            unsigned shift = static_cast<unsigned>(64 - n * 8);
-            int64_t i = shift ? static_cast<int64_t>(u << shift) >> shift : static_cast<int64_t>(u);
-            return Value(i);
-        }
-        return Value(u);
-    }
-    case JIFFI_KIND_FLOAT:
-        if (s.size == sizeof(float)) {
-            float f;
-            std::memcpy(&f, src, sizeof f);
-            return Value(static_cast<double>(f));
-        } else if (s.size == sizeof(double)) {
-            double d;
-            std::memcpy(&d, src, sizeof d);
-            return Value(d);
-        } else {
-            long double l;
-            std::memcpy(&l, src, sizeof l);
-            return Value(l);
-        }
-    case JIFFI_KIND_POINTER: {
-        void* p;
-        std::memcpy(&p, src, sizeof p);
-        return Value(p);
-    }
-    default: {
-        auto* b = static_cast<const unsigned char*>(src);
-        return Value(Value::Bytes(b, b + s.size));
-    }
-    }
-}
+JIFFI_CXX_API Value load_scalar(const void* src, const Scalar& s);
 
 // Reads width bits at bit offset off from base (little-endian bit order, as GCC lays out
 // bitfields on little-endian targets), sign-extending when is_signed.
@@ -353,13 +179,6 @@ inline void write_bits(unsigned char* base, uint64_t off, unsigned width, uint64
         if (v >> i & 1) base[bit / 8] |= mask;
         else base[bit / 8] &= static_cast<unsigned char>(~mask);
     }
-}
-
-// Fails when a C string would be cut short by a NUL inside it.
-template <class S>
-void check_no_nul(const S& s, const Where& where, const Text& expected, const Value& v) {
-    for (size_t i = 0; i < s.size(); ++i)
-        if (s[i] == 0) type_error(where, expected, v, "NUL at position " + std::to_string(i));
 }
 
 // Memory that lives for one call: copies of arguments, arrays, out objects.
@@ -392,130 +211,10 @@ struct OutRead {
 };
 
 // Converts argument v for the C type t into slot (the rules of docs/c-api.md), keeping any
-// memory it needs in scratch and recording out arguments in outs.
-inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratch& scratch,
-                        std::vector<OutRead>& outs, const Where& where) {
-    const Text expected(t.spelling);
-    if (v.kind() == Value::Kind::None) type_error(where, expected, v, "an argument is missing");
-    switch (t.value_class) {
-    case JIFFI_CLASS_SINT: {
-        uint64_t bits = integer_bits(v, static_cast<unsigned>(t.size * 8), true, where, expected);
-        slot.i64 = static_cast<int64_t>(bits);
-        return;
-    }
-    case JIFFI_CLASS_UINT:
-        slot.u64 = integer_bits(v, t.kind == JIFFI_KIND_BOOL ? 1 : static_cast<unsigned>(t.size * 8),
-                                false, where, expected);
-        return;
-    case JIFFI_CLASS_FLOAT:
-        slot.u64 = 0;
-        slot.f32 = static_cast<float>(float_value(v, 4, where, expected));
-        return;
-    case JIFFI_CLASS_DOUBLE: slot.f64 = static_cast<double>(float_value(v, 8, where, expected)); return;
-    case JIFFI_CLASS_POINTER: break;
-    case JIFFI_CLASS_MEMORY: {
-        if (t.kind == JIFFI_KIND_RECORD || t.kind == JIFFI_KIND_COMPLEX) {
-            if (v.kind() != Value::Kind::Bytes)
-                type_error(where, expected, v, "a struct is passed by value as its bytes");
-            if (v.as_bytes().size() != t.size)
-                type_error(where, expected, v, std::to_string(t.size) + " bytes needed");
-            void* p = scratch.alloc(t.size);
-            std::memcpy(p, v.as_bytes().data(), t.size);
-            slot.ptr = p;
-            return;
-        }
-        void* p = scratch.alloc(t.size);
-        store_scalar(p, scalar_of(t), v, where);
-        slot.ptr = p;
-        return;
-    }
-    default: type_error(where, expected, v, "not an argument type");
-    }
-    // Pointers: pointers, strings in four encodings, bytes, arrays, out arguments.
-    bool void_pointee = t.elem_kind == JIFFI_KIND_VOID;
-    bool unit_pointee = t.elem_kind == JIFFI_KIND_INTEGER || t.elem_kind == JIFFI_KIND_CHAR;
-    switch (v.kind()) {
-    case Value::Kind::Pointer: slot.ptr = v.as_pointer(); return;
-    case Value::Kind::String: {
-        const std::string& s = v.as_string();
-        check_no_nul(s, where, expected, v);
-        if (void_pointee || t.elem_kind == JIFFI_KIND_CHAR) {
-            // A const char * gets the string itself; a writable char * gets a copy.
-            slot.ptr = t.elem_is_const ? const_cast<char*>(s.c_str()) : scratch.keep(std::string(s));
-            return;
-        }
-        if (unit_pointee && t.elem_size == 2) {
-            slot.ptr = scratch.keep(utf8_to_utf16(s));
-            return;
-        }
-        if (unit_pointee && t.elem_size == 4) {
-            slot.ptr = scratch.keep(utf8_to_utf32(s));
-            return;
-        }
-        type_error(where, expected, v, "a string goes to a pointer to char, char16_t, char32_t or wchar_t");
-    }
-    case Value::Kind::Utf16:
-        if (!(void_pointee || (unit_pointee && t.elem_size == 2)))
-            type_error(where, expected, v, "UTF-16 text goes to a pointer to 2-byte units");
-        check_no_nul(v.as_utf16(), where, expected, v);
-        slot.ptr = scratch.keep(std::u16string(v.as_utf16()));
-        return;
-    case Value::Kind::Utf32:
-        if (!(void_pointee || (unit_pointee && t.elem_size == 4)))
-            type_error(where, expected, v, "UTF-32 text goes to a pointer to 4-byte units");
-        check_no_nul(v.as_utf32(), where, expected, v);
-        slot.ptr = scratch.keep(std::u32string(v.as_utf32()));
-        return;
-    case Value::Kind::Wide:
-        if (!(void_pointee || (unit_pointee && t.elem_size == sizeof(wchar_t))))
-            type_error(where, expected, v, "wide text goes to a pointer to wchar_t");
-        check_no_nul(v.as_wide(), where, expected, v);
-        slot.ptr = scratch.keep(std::wstring(v.as_wide()));
-        return;
-    case Value::Kind::Bytes: {
-        const Value::Bytes& b = v.as_bytes();
-        if (!void_pointee && t.elem_size && b.size() < t.elem_size)
-            type_error(where, expected, v, "fewer bytes than one object pointed to");
-        void* p = scratch.alloc(b.size());
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        slot.ptr = p;
-        return;
-    }
-    case Value::Kind::Array: {
-        const Value::Array& a = v.as_array();
-        Scalar e = element_of(t);
-        if (!is_scalar_kind(e.kind) || e.size == 0)
-            type_error(where, expected, v, "arrays are passed to pointers to complete scalar types");
-        auto* p = static_cast<unsigned char*>(scratch.alloc(e.size * (a.size() ? a.size() : 1)));
-        for (size_t i = 0; i < a.size(); ++i)
-            store_scalar(p + i * e.size, e, a[i], where.element(i));
-        slot.ptr = p;
-        return;
-    }
-    case Value::Kind::Out: {
-        Scalar e = element_of(t);
-        if (e.size == 0) type_error(where, expected, v, "an out argument needs a pointer to a complete type");
-        void* p = scratch.alloc(e.size);
-        bool scalar = is_scalar_kind(e.kind);
-        const OutParam& o = v.as_out();
-        if (!o.initial.empty()) {
-            const Value& init = o.initial.front();
-            if (scalar) {
-                store_scalar(p, e, init, where.initial());
-            } else {
-                if (init.kind() != Value::Kind::Bytes || init.as_bytes().size() != e.size)
-                    type_error(where.initial(), e.text(), init,
-                             std::to_string(e.size) + " bytes needed");
-                std::memcpy(p, init.as_bytes().data(), e.size);
-            }
-        }
-        outs.push_back(OutRead{p, e, scalar});
-        slot.ptr = p;
-        return;
-    }
-    default: type_error(where, expected, v, "a pointer is needed");
-    }
-}
+// memory it needs in scratch and recording out arguments in outs: the one marshaller of
+// the C++ API (cxx/marshal.cpp), used by Function and SharedFunction alike.
+JIFFI_CXX_API void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratch& scratch,
+                               std::vector<OutRead>& outs, const Where& where);
 
 }  // namespace detail_ff
 
@@ -528,26 +227,33 @@ inline void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, Cal
 template <class T, class = void>
 struct Converter;
 
+namespace detail_ff {
+// Whether Converter<T> has to_foreign, from_foreign.
+template <class T, class = void>
+struct has_to_foreign : std::false_type {};
 template <class T>
-concept ToForeign = requires(const T& x, const TypeDesc& t) {
-    { Converter<T>::to_foreign(x, t) } -> std::convertible_to<Value>;
-};
+struct has_to_foreign<T, std::void_t<decltype(Converter<T>::to_foreign(std::declval<const T&>(), std::declval<const TypeDesc&>()))>>
+    : std::true_type {};
+template <class T, class = void>
+struct has_from_foreign : std::false_type {};
 template <class T>
-concept FromForeign = requires(const Value& v, const TypeDesc& t) {
-    { Converter<T>::from_foreign(v, t) } -> std::convertible_to<T>;
-};
+struct has_from_foreign<T, std::void_t<decltype(Converter<T>::from_foreign(std::declval<const Value&>(), std::declval<const TypeDesc&>()))>>
+    : std::true_type {};
+template <class T>
+using remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+}  // namespace detail_ff
 
 // convert-to-foreign: x as the dynamic value passed where c_type goes.
 template <class T>
 Value convert_to_foreign(const T& x, const TypeDesc& c_type) {
-    static_assert(ToForeign<T>, "no jiffi::Converter<T>::to_foreign for this argument type");
+    static_assert(detail_ff::has_to_foreign<T>::value, "no jiffi::Converter<T>::to_foreign for this argument type");
     return Converter<T>::to_foreign(x, c_type);
 }
 
 // convert-from-foreign: the dynamic value v (of C type c_type) as a T.
 template <class T>
 T convert_from_foreign(const Value& v, const TypeDesc& c_type) {
-    static_assert(FromForeign<T>, "no jiffi::Converter<T>::from_foreign for this result type");
+    static_assert(detail_ff::has_from_foreign<T>::value, "no jiffi::Converter<T>::from_foreign for this result type");
     return Converter<T>::from_foreign(v, c_type);
 }
 
@@ -570,7 +276,7 @@ struct Converter<bool> {
 template <class T>
 struct Converter<T, std::enable_if_t<(std::is_integral_v<T> && !std::is_same_v<T, bool>) || is_int128_v<T> ||
                                      std::is_enum_v<T>>> {
-    using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>::type;
+    using U = typename std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::common_type<T>>::type;
     static constexpr bool is_signed = std::is_same_v<U, int128_t> || (!is_int128_v<U> && std::is_signed_v<U>);
     static Value to_foreign(T x, const TypeDesc&) { return Value(static_cast<U>(x)); }
     static T from_foreign(const Value& v, const TypeDesc& t) {
@@ -733,7 +439,7 @@ public:
     void close(const std::shared_ptr<Library>& lib);
 
     // *library-search-paths*: where short library names are looked up.
-    void set_search_paths(const std::vector<std::string>& paths) { ctx_.set_search_paths(paths); }
+    void set_search_paths(const StringList& paths) { ctx_.set_search_paths(paths); }
     std::vector<std::string> search_paths() const {
         size_t len = jiffi_context_search_paths(ctx_.get(), nullptr, 0);
         std::string all(len, '\0');
@@ -795,10 +501,7 @@ private:
 
 // The process's default runtime (made on first use, never destroyed: bindings may outlive
 // static destructors of other translation units).
-inline Runtime& default_runtime() {
-    static Runtime* rt = new Runtime();
-    return *rt;
-}
+JIFFI_CXX_API Runtime& default_runtime();
 
 // lib-open on the default runtime.
 inline std::shared_ptr<Library> lib_open(const std::string& name) { return default_runtime().open(name); }
@@ -808,7 +511,7 @@ inline void lib_close(std::shared_ptr<Library>& lib) {
     lib.reset();
 }
 // (setf *library-search-paths* ...) and its reading, on the default runtime.
-inline void set_library_search_paths(const std::vector<std::string>& paths) {
+inline void set_library_search_paths(const StringList& paths) {
     default_runtime().set_search_paths(paths);
 }
 inline std::vector<std::string> library_search_paths() { return default_runtime().search_paths(); }
@@ -856,9 +559,10 @@ class StructType {
 public:
     StructType() = default;
     // The record type named type_name ("struct timespec", a typedef name) in rt's context.
-    StructType(Runtime& rt, const std::string& type_name) : StructType(rt.get(), type_name) {}
-    StructType(Context& ctx, const std::string& type_name) : StructType(ctx.get(), type_name) {}
-    StructType(jiffi_context* ctx, const std::string& type_name) {
+    StructType(Runtime& rt, std::string_view type_name) : StructType(rt.get(), type_name) {}
+    StructType(Context& ctx, std::string_view type_name) : StructType(ctx.get(), type_name) {}
+    StructType(jiffi_context* ctx, std::string_view name) {
+        std::string type_name(name);
         TypeDesc d{};
         detail_api::check(jiffi_type_describe(ctx, type_name.c_str(), &d));
         if (d.kind != JIFFI_KIND_RECORD)
@@ -1301,9 +1005,9 @@ public:
 private:
     template <class A>
     Value to_value(size_t i, A&& a) const {
-        static const TypeDesc none{};
+        const TypeDesc none{};
         const TypeDesc& t = i + 1 < types_.size() ? types_[i + 1] : none;
-        using D = std::remove_cvref_t<A>;
+        using D = detail_ff::remove_cvref_t<A>;
         try {
             if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
                 // A writable array (a buffer) goes as a pointer; a const one (a literal) as text.
@@ -1462,7 +1166,7 @@ inline std::shared_ptr<const SharedFunction> Runtime::cached(std::string_view li
                                                              std::string_view ret, const std::string_view* arg_types,
                                                              size_t arg_count) {
     // The key is built in a per-thread buffer, so a warm lookup allocates nothing.
-    thread_local std::string key;
+    std::string& key = detail_ff::binding_key_buffer();
     key.clear();
     key.append(library).append(1, '\n').append(symbol).append(1, '\n').append(ret);
     for (size_t i = 0; i < arg_count; ++i) key.append(1, '\n').append(arg_types[i]);

@@ -1,22 +1,30 @@
-// jiffi C++ API: RAII objects and typed calls over the C API of jiffi.h.
+// jiffi C++ API: RAII objects and typed calls over the C API of jiffi.h, compiled into
+// libjiffi (cxx/). Public headers hold declarations and thin templates only
+// (docs/design.md "The C++ API"): text goes in as std::string_view or const char *, and a
+// function declared with std::string (which <iosfwd> declares) is for callers that include
+// <string> themselves.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <initializer_list>
-#include <limits>
-#include <memory>
-#include <stdexcept>
-#include <string>
+#include <iosfwd>
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
-#include <vector>
 
 #include "jiffi/jiffi.h"
+
+// Marks the C++ API's classes and functions compiled into libjiffi (built with hidden
+// visibility, docs/design.md "The C++ API"), as JIFFI_API marks the C API.
+#if defined(_WIN32) && defined(JIFFI_BUILDING_SHARED)
+#define JIFFI_CXX_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define JIFFI_CXX_API __attribute__((visibility("default")))
+#else
+#define JIFFI_CXX_API
+#endif
 
 namespace jiffi {
 
@@ -27,25 +35,32 @@ enum class Errc : int {
 #undef JIFFI_ERROR
 };
 
-// An exception carrying a jiffi error code and the message naming the bad input.
-class Error : public std::runtime_error {
+// An exception carrying a jiffi error code and the message naming the bad input. The
+// message is owned out of line (cxx/error.cpp), shared by copies.
+class JIFFI_CXX_API Error : public std::exception {
 public:
-    Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    Error(Errc code, const char* message);
+    Error(Errc code, std::string_view message);
+    Error(Errc code, const std::string& message);
+    Error(const Error& o) noexcept;
+    Error& operator=(const Error& o) noexcept;
+    ~Error() override;
+    const char* what() const noexcept override;
     Errc code() const noexcept { return code_; }
 
 private:
+    struct Message;
     Errc code_;
+    Message* message_;
 };
 
 namespace detail_api {
 
-// Throws the error err as jiffi::Error (disposing it); does nothing for NULL.
+// Throws the error err as jiffi::Error, disposing it.
+[[noreturn]] JIFFI_CXX_API void throw_error(jiffi_error* err);
+// Throws err as jiffi::Error (disposing it); does nothing for NULL.
 inline void check(jiffi_error* err) {
-    if (!err) return;
-    Errc code = static_cast<Errc>(jiffi_error_code(err));
-    std::string message = jiffi_error_message(err);
-    jiffi_error_dispose(err);
-    throw Error(code, message);
+    if (err) throw_error(err);
 }
 
 // The calling thread's jiffi calls in progress and the first exception a callback handler
@@ -54,32 +69,32 @@ struct CallbackState {
     int depth = 0;
     std::exception_ptr pending;
 };
-inline CallbackState& callback_state() {
-    thread_local CallbackState state;
-    return state;
-}
+// The calling thread's state, one per process (cxx/state.cpp), whichever shared object asks.
+JIFFI_CXX_API CallbackState& callback_state();
 
 // Calls fn; when this was the thread's outermost jiffi call, rethrows the exception a
 // callback handler threw during it.
-inline void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret) {
-    CallbackState& s = callback_state();
-    ++s.depth;
-    jiffi_function_call(fn, args, ret);
-    if (--s.depth == 0 && s.pending) std::rethrow_exception(std::exchange(s.pending, nullptr));
-}
+JIFFI_CXX_API void call_function(jiffi_function* fn, const jiffi_slot* args, void* ret);
+
+// True for a container with .data() and .size() whose elements are E (or const E).
+template <class C, class E, class = void>
+struct is_contiguous_of : std::false_type {};
+template <class C, class E>
+struct is_contiguous_of<C, E, std::void_t<decltype(std::declval<const C&>().data()), decltype(std::declval<const C&>().size())>>
+    : std::is_same<std::remove_cv_t<std::remove_pointer_t<decltype(std::declval<const C&>().data())>>, E> {};
+
+// True for a range (begin()/end() members) of things convertible to std::string_view.
+template <class C, class = void>
+struct is_text_range : std::false_type {};
+template <class C>
+struct is_text_range<C, std::void_t<decltype(std::declval<const C&>().begin()), decltype(std::declval<const C&>().end())>>
+    : std::is_convertible<decltype(*std::declval<const C&>().begin()), std::string_view> {};
+
+struct FunctionInfo;
 
 }  // namespace detail_api
 
 enum class Backend { Auto = JIFFI_BACKEND_AUTO, Jit = JIFFI_BACKEND_JIT, Libffi = JIFFI_BACKEND_LIBFFI };
-
-class Value;
-
-// An out or in-out argument of a dynamic call (jiffi::out(), jiffi::inout(v) in foreign.hpp):
-// the callee fills the object a pointer argument points at; the call returns it as an extra
-// result. initial is empty for an out argument, one value for an in-out argument.
-struct OutParam {
-    std::vector<Value> initial;
-};
 
 // The 128-bit integers of GCC and Clang (__extension__: also under -std=c++20 -pedantic).
 __extension__ typedef __int128 int128_t;
@@ -89,11 +104,100 @@ __extension__ typedef unsigned __int128 uint128_t;
 template <class T>
 inline constexpr bool is_int128_v = std::is_same_v<T, int128_t> || std::is_same_v<T, uint128_t>;
 
-// A dynamically typed value for calls whose types are known only at run time.
-class Value {
+// Owned text (UTF-8 bytes, NUL-terminated), jiffi's own string in declarations.
+class JIFFI_CXX_API String {
 public:
-    using Bytes = std::vector<unsigned char>;
-    using Array = std::vector<Value>;
+    String() noexcept = default;
+    String(const char* s);
+    String(std::string_view s);
+    String(const std::string& s);
+    String(const String& o);
+    String(String&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    String& operator=(const String& o);
+    String& operator=(String&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+    ~String();
+
+    const char* c_str() const noexcept { return data_ ? data_ : ""; }
+    const char* data() const noexcept { return c_str(); }
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::string_view view() const noexcept { return std::string_view(c_str(), size_); }
+    operator std::string_view() const noexcept { return view(); }
+    // The text as a std::string (for callers that include <string>).
+    std::string str() const;
+
+private:
+    char* data_ = nullptr;
+    size_t size_ = 0;
+};
+inline bool operator==(const String& a, std::string_view b) noexcept { return a.view() == b; }
+inline bool operator==(std::string_view a, const String& b) noexcept { return a == b.view(); }
+inline bool operator==(const String& a, const String& b) noexcept { return a.view() == b.view(); }
+inline bool operator==(const String& a, const char* b) noexcept { return a.view() == std::string_view(b); }
+inline bool operator!=(const String& a, std::string_view b) noexcept { return !(a == b); }
+inline bool operator!=(const String& a, const char* b) noexcept { return !(a == b); }
+
+// A list of owned strings: paths, header names, member names. Made from a braced list, a
+// (pointer, count) pair or any range of text (a std::vector<std::string>, say).
+class JIFFI_CXX_API StringList {
+public:
+    StringList() noexcept = default;
+    StringList(std::initializer_list<std::string_view> items) : StringList(items.begin(), items.size()) {}
+    StringList(const std::string_view* items, size_t count);
+    template <class C, std::enable_if_t<detail_api::is_text_range<C>::value && !std::is_same_v<C, StringList>, int> = 0>
+    StringList(const C& items) {
+        for (const auto& s : items) push_back(std::string_view(s));
+    }
+    StringList(const StringList& o);
+    StringList(StringList&& o) noexcept
+        : items_(std::exchange(o.items_, nullptr)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+    StringList& operator=(const StringList& o);
+    StringList& operator=(StringList&& o) noexcept {
+        std::swap(items_, o.items_);
+        std::swap(size_, o.size_);
+        std::swap(cap_, o.cap_);
+        return *this;
+    }
+    ~StringList();
+
+    void push_back(std::string_view s);
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const String& operator[](size_t i) const noexcept { return items_[i]; }
+    // The element i; Error(INVALID_ARGUMENT) past the end.
+    const String& at(size_t i) const;
+    const String* begin() const noexcept { return items_; }
+    const String* end() const noexcept { return items_ + size_; }
+
+private:
+    String* items_ = nullptr;
+    size_t size_ = 0, cap_ = 0;
+};
+// Element-wise equality with any range of text (std::vector<std::string>{"a", "b"}, say).
+template <class C, std::enable_if_t<detail_api::is_text_range<C>::value, int> = 0>
+bool operator==(const StringList& a, const C& b) {
+    size_t i = 0;
+    for (const auto& s : b) {
+        if (i == a.size() || a[i].view() != std::string_view(s)) return false;
+        ++i;
+    }
+    return i == a.size();
+}
+
+class Value;
+class OutParam;
+
+// A dynamically typed value for calls whose types are known only at run time. Scalars are
+// held inline; text, bytes, arrays and out arguments in an immutable payload shared by
+// copies (cxx/value.cpp).
+class JIFFI_CXX_API Value {
+public:
+    class Bytes;
+    class Array;
     // Bytes: a struct or other object by value; Utf16/Utf32/Wide: text for char16_t,
     // char32_t and wchar_t pointers; Array: elements for a pointer to a C array;
     // Int128/UInt128/LongDouble: __int128, unsigned __int128 and long double, kept exact.
@@ -102,41 +206,77 @@ public:
         Int128, UInt128, LongDouble
     };
 
-    Value() = default;
+    Value() noexcept { u_.u128 = 0; }
     template <class T, std::enable_if_t<std::is_integral_v<T> && std::is_signed_v<T> && sizeof(T) <= 8, int> = 0>
-    Value(T v) : v_(static_cast<int64_t>(v)) {}
-    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T> && sizeof(T) <= 8, int> = 0>
-    Value(T v) : v_(static_cast<uint64_t>(v)) {}
-    Value(int128_t v) : v_(v) {}
-    Value(uint128_t v) : v_(v) {}
-    Value(bool b) : v_(b) {}
-    Value(double v) : v_(v) {}
-    Value(float v) : v_(static_cast<double>(v)) {}
-    Value(long double v) : v_(v) {}
-    Value(void* p) : v_(p) {}
-    Value(const void* p) : v_(const_cast<void*>(p)) {}
-    Value(std::nullptr_t) : v_(static_cast<void*>(nullptr)) {}
-    // A null const char * is a null pointer, not a string.
-    Value(const char* s) {
-        if (s) v_ = std::string(s);
-        else v_ = static_cast<void*>(nullptr);
+    Value(T v) noexcept : kind_(Kind::Int) {
+        u_.u128 = 0;
+        u_.i = static_cast<int64_t>(v);
     }
-    Value(std::string s) : v_(std::move(s)) {}
-    Value(std::u16string s) : v_(std::move(s)) {}
-    Value(std::u32string s) : v_(std::move(s)) {}
-    Value(std::wstring s) : v_(std::move(s)) {}
-    Value(const char16_t* s) : v_(std::u16string(s)) {}
-    Value(const char32_t* s) : v_(std::u32string(s)) {}
-    Value(const wchar_t* s) : v_(std::wstring(s)) {}
-    Value(Bytes b) : v_(std::move(b)) {}
-    Value(Array a) : v_(std::move(a)) {}
-    Value(OutParam o) : v_(std::move(o)) {}
+    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_signed_v<T> && !std::is_same_v<T, bool> &&
+                                            sizeof(T) <= 8, int> = 0>
+    Value(T v) noexcept : kind_(Kind::UInt) {
+        u_.u128 = 0;
+        u_.u = static_cast<uint64_t>(v);
+    }
+    Value(int128_t v) noexcept : kind_(Kind::Int128) { u_.i128 = v; }
+    Value(uint128_t v) noexcept : kind_(Kind::UInt128) { u_.u128 = v; }
+    Value(bool b) noexcept : kind_(Kind::Bool) {
+        u_.u128 = 0;
+        u_.b = b;
+    }
+    Value(double v) noexcept : kind_(Kind::Double) {
+        u_.u128 = 0;
+        u_.d = v;
+    }
+    Value(float v) noexcept : Value(static_cast<double>(v)) {}
+    Value(long double v) noexcept : kind_(Kind::LongDouble) {
+        u_.u128 = 0;
+        u_.ld = v;
+    }
+    Value(void* p) noexcept : kind_(Kind::Pointer) {
+        u_.u128 = 0;
+        u_.p = p;
+    }
+    Value(const void* p) noexcept : Value(const_cast<void*>(p)) {}
+    Value(std::nullptr_t) noexcept : Value(static_cast<void*>(nullptr)) {}
+    // A null const char * is a null pointer, not a string.
+    Value(const char* s);
+    Value(std::string_view s);
+    Value(const std::string& s);
+    Value(const std::u16string& s);
+    Value(const std::u32string& s);
+    Value(const std::wstring& s);
+    Value(const char16_t* s);
+    Value(const char32_t* s);
+    Value(const wchar_t* s);
+    Value(const Bytes& b);
+    Value(Bytes&& b);
+    Value(const Array& a);
+    Value(Array&& a);
+    Value(const OutParam& o);
 
-    Kind kind() const { return static_cast<Kind>(v_.index()); }
+    Value(const Value& o) noexcept : kind_(o.kind_), u_(o.u_) {
+        if (o.shared()) retain();
+    }
+    Value(Value&& o) noexcept : kind_(o.kind_), u_(o.u_) { o.kind_ = Kind::None; }
+    Value& operator=(const Value& o) noexcept {
+        Value tmp(o);
+        swap(tmp);
+        return *this;
+    }
+    Value& operator=(Value&& o) noexcept {
+        Value tmp(std::move(o));
+        swap(tmp);
+        return *this;
+    }
+    ~Value() {
+        if (shared()) release();
+    }
+
+    Kind kind() const noexcept { return kind_; }
     // True for the integer kinds (Int, UInt, Int128, UInt128).
-    bool is_integer() const {
-        Kind k = kind();
-        return k == Kind::Int || k == Kind::UInt || k == Kind::Int128 || k == Kind::UInt128;
+    bool is_integer() const noexcept {
+        return kind_ == Kind::Int || kind_ == Kind::UInt || kind_ == Kind::Int128 || kind_ == Kind::UInt128;
     }
     // The integer as int64_t (UInt as its bits); throws for a 128-bit one outside int64_t and uint64_t.
     int64_t as_int() const;
@@ -150,80 +290,148 @@ public:
     // Any number as long double (exact for LongDouble, Double and 64-bit integers).
     long double as_long_double() const;
     void* as_pointer() const;
-    bool as_bool() const { return get<bool>("a bool"); }
-    const std::string& as_string() const { return get<std::string>("a string"); }
-    const Bytes& as_bytes() const { return get<Bytes>("bytes"); }
-    const std::u16string& as_utf16() const { return get<std::u16string>("UTF-16 text"); }
-    const std::u32string& as_utf32() const { return get<std::u32string>("UTF-32 text"); }
-    const std::wstring& as_wide() const { return get<std::wstring>("wide text"); }
-    const Array& as_array() const { return get<Array>("an array"); }
-    const OutParam& as_out() const { return get<OutParam>("an out argument"); }
+    bool as_bool() const;
+    const std::string& as_string() const;
+    const Bytes& as_bytes() const;
+    const std::u16string& as_utf16() const;
+    const std::u32string& as_utf32() const;
+    const std::wstring& as_wide() const;
+    const Array& as_array() const;
+    const OutParam& as_out() const;
 
 private:
-    template <class T>
-    const T& get(const char* what) const {
-        if (auto* p = std::get_if<T>(&v_)) return *p;
-        throw Error(Errc::ARG_TYPE, std::string("value is not ") + what);
+    struct Payload;
+    bool shared() const noexcept { return kind_ >= Kind::String && kind_ <= Kind::Out && kind_ != Kind::Bool; }
+    void retain() const noexcept;
+    void release() noexcept;
+    void swap(Value& o) noexcept {
+        std::swap(kind_, o.kind_);
+        std::swap(u_, o.u_);
     }
+    [[noreturn]] void not_a(const char* what) const;
 
-    std::variant<std::monostate, int64_t, uint64_t, double, void*, std::string, Bytes, bool,
-                 std::u16string, std::u32string, std::wstring, Array, OutParam, int128_t, uint128_t,
-                 long double>
-        v_;
+    Kind kind_ = Kind::None;
+    union U {
+        int64_t i;
+        uint64_t u;
+        double d;
+        long double ld;
+        int128_t i128;
+        uint128_t u128;
+        void* p;
+        bool b;
+        Payload* payload;
+    } u_;
 };
 
-inline uint128_t Value::as_uint128() const {
-    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<uint128_t>(static_cast<int128_t>(*i));
-    if (auto* u = std::get_if<uint64_t>(&v_)) return *u;
-    if (auto* i = std::get_if<int128_t>(&v_)) return static_cast<uint128_t>(*i);
-    if (auto* u = std::get_if<uint128_t>(&v_)) return *u;
-    throw Error(Errc::ARG_TYPE, "value is not an integer");
-}
+// An object's bytes by value (a struct argument or result).
+class JIFFI_CXX_API Value::Bytes {
+public:
+    Bytes() noexcept = default;
+    // size zero bytes.
+    explicit Bytes(size_t size);
+    Bytes(const void* data, size_t size);
+    Bytes(const unsigned char* first, const unsigned char* last) : Bytes(static_cast<const void*>(first), size_t(last - first)) {}
+    Bytes(unsigned char* first, unsigned char* last) : Bytes(static_cast<const void*>(first), size_t(last - first)) {}
+    Bytes(std::initializer_list<unsigned char> bytes) : Bytes(bytes.begin(), bytes.size()) {}
+    Bytes(const Bytes& o);
+    Bytes(Bytes&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    Bytes& operator=(const Bytes& o);
+    Bytes& operator=(Bytes&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+    ~Bytes();
 
-inline int64_t Value::as_int() const {
-    if (auto* i = std::get_if<int64_t>(&v_)) return *i;
-    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<int64_t>(*u);
-    bool fits = false;
-    if (auto* i = std::get_if<int128_t>(&v_)) fits = *i >= INT64_MIN && *i <= static_cast<int128_t>(UINT64_MAX);
-    if (auto* u = std::get_if<uint128_t>(&v_)) fits = *u <= UINT64_MAX;
-    if (fits) return static_cast<int64_t>(as_uint128());
-    if (is_integer()) throw Error(Errc::ARG_TYPE, "the 128-bit integer value does not fit in 64 bits");
-    throw Error(Errc::ARG_TYPE, "value is not an integer");
-}
+    unsigned char* data() noexcept { return data_; }
+    const unsigned char* data() const noexcept { return data_; }
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const unsigned char* begin() const noexcept { return data_; }
+    const unsigned char* end() const noexcept { return data_ + size_; }
+    unsigned char& operator[](size_t i) noexcept { return data_[i]; }
+    unsigned char operator[](size_t i) const noexcept { return data_[i]; }
+    friend JIFFI_CXX_API bool operator==(const Bytes& a, const Bytes& b) noexcept;
 
-inline long double Value::as_long_double() const {
-    if (auto* l = std::get_if<long double>(&v_)) return *l;
-    if (auto* d = std::get_if<double>(&v_)) return *d;
-    if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<long double>(*i);
-    if (auto* u = std::get_if<uint64_t>(&v_)) return static_cast<long double>(*u);
-    if (auto* i = std::get_if<int128_t>(&v_)) return static_cast<long double>(*i);
-    if (auto* u = std::get_if<uint128_t>(&v_)) return static_cast<long double>(*u);
-    throw Error(Errc::ARG_TYPE, "value is not a number");
-}
+private:
+    unsigned char* data_ = nullptr;
+    size_t size_ = 0;
+};
 
-inline void* Value::as_pointer() const {
-    if (auto* p = std::get_if<void*>(&v_)) return *p;
-    throw Error(Errc::ARG_TYPE, "value is not a pointer");
-}
+// Values in order: the elements of a C array argument, a batch's results, out arguments.
+class JIFFI_CXX_API Value::Array {
+public:
+    Array() noexcept = default;
+    Array(std::initializer_list<Value> items) : Array(items.begin(), items.size()) {}
+    Array(const Value* items, size_t count);
+    Array(const Array& o);
+    Array(Array&& o) noexcept
+        : items_(std::exchange(o.items_, nullptr)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+    Array& operator=(const Array& o);
+    Array& operator=(Array&& o) noexcept {
+        std::swap(items_, o.items_);
+        std::swap(size_, o.size_);
+        std::swap(cap_, o.cap_);
+        return *this;
+    }
+    ~Array();
+
+    void push_back(Value v);
+    void reserve(size_t n);
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const Value* data() const noexcept { return items_; }
+    const Value* begin() const noexcept { return items_; }
+    const Value* end() const noexcept { return items_ + size_; }
+    const Value& operator[](size_t i) const noexcept { return items_[i]; }
+    // The element i; Error(INVALID_ARGUMENT) past the end.
+    const Value& at(size_t i) const;
+
+private:
+    Value* items_ = nullptr;
+    size_t size_ = 0, cap_ = 0;
+};
+
+// An out or in-out argument of a dynamic call (jiffi::out(), jiffi::inout(v) in foreign.hpp):
+// the callee fills the object a pointer argument points at; the call returns it as an extra
+// result. An in-out argument has an initial value.
+class JIFFI_CXX_API OutParam {
+public:
+    OutParam() noexcept = default;
+    explicit OutParam(const Value& initial);
+    OutParam(const OutParam& o);
+    OutParam(OutParam&& o) noexcept : initial_(std::exchange(o.initial_, nullptr)) {}
+    OutParam& operator=(const OutParam& o);
+    OutParam& operator=(OutParam&& o) noexcept {
+        std::swap(initial_, o.initial_);
+        return *this;
+    }
+    ~OutParam();
+    bool has_initial() const noexcept { return initial_ != nullptr; }
+    // The initial value (None for an out argument).
+    const Value& initial() const noexcept;
+
+private:
+    Value* initial_ = nullptr;
+};
 
 class Function;
 class Library;
 
 // A signature owned by its context (a cheap handle, valid while the context lives).
-class Signature {
+class JIFFI_CXX_API Signature {
 public:
     Signature() = default;
     Signature(jiffi_context* ctx, const jiffi_signature* sig) : ctx_(ctx), sig_(sig) {}
 
     // The call site of this variadic prototype with variadic argument types types.
-    Signature vararg(const std::string& types) const {
-        jiffi_signature* out = nullptr;
-        detail_api::check(jiffi_signature_vararg(ctx_, sig_, types.c_str(), &out));
-        return Signature(ctx_, out);
-    }
+    Signature vararg(std::string_view types) const;
     size_t arg_count() const { return jiffi_signature_arg_count(sig_); }
     bool is_variadic() const { return jiffi_signature_is_variadic(sig_) != 0; }
-    std::string text() const { return jiffi_signature_text(sig_); }
+    std::string text() const;
+    // The text as the C API keeps it (valid while the signature lives).
+    const char* c_text() const { return jiffi_signature_text(sig_); }
     // Type facts of argument index, or of the return type for index -1.
     jiffi_type_info type_info(long index) const {
         jiffi_type_info info{};
@@ -237,20 +445,47 @@ private:
     const jiffi_signature* sig_ = nullptr;
 };
 
+namespace detail_api {
+
+// A C++ argument of Function::call as the Value the one marshaller checks (cxx/marshal.cpp):
+// pointers stay pointers (a const char * is passed as is), trivially copyable objects go as
+// their bytes.
+template <class T>
+Value typed_arg(const T& a) {
+    using D = std::decay_t<T>;
+    if constexpr (std::is_same_v<D, Value>) {
+        return a;
+    } else if constexpr (std::is_null_pointer_v<D>) {
+        return Value(nullptr);
+    } else if constexpr (std::is_pointer_v<D>) {
+        if constexpr (std::is_function_v<std::remove_pointer_t<D>>) return Value(reinterpret_cast<const void*>(a));
+        else return Value(static_cast<const void*>(a));
+    } else if constexpr (std::is_enum_v<D>) {
+        return Value(static_cast<std::underlying_type_t<D>>(a));
+    } else if constexpr (std::is_arithmetic_v<D> || is_int128_v<D>) {
+        return Value(a);
+    } else if constexpr (std::is_same_v<D, std::string> || std::is_same_v<D, std::string_view>) {
+        return Value(a);
+    } else {
+        static_assert(std::is_trivially_copyable_v<D>, "an argument must be a number, pointer, string or C object");
+        return Value(Value::Bytes(static_cast<const void*>(&a), sizeof(D)));
+    }
+}
+
+}  // namespace detail_api
+
 // A C function bound to a signature; destroyed with the object.
-class Function {
+class JIFFI_CXX_API Function {
 public:
     Function() = default;
-    explicit Function(jiffi_function* fn) : fn_(fn) { load_info(); }
+    explicit Function(jiffi_function* fn);
     Function(Function&& o) noexcept { swap(o); }
     Function& operator=(Function&& o) noexcept {
         Function tmp(std::move(o));
         swap(tmp);
         return *this;
     }
-    ~Function() {
-        if (fn_) jiffi_function_destroy(fn_);
-    }
+    ~Function();
 
     // Calls with raw slots (the C API's fast path).
     void call_slots(const jiffi_slot* args, void* ret) const { detail_api::call_function(fn_, args, ret); }
@@ -261,66 +496,63 @@ public:
     Signature signature() const { return sig_; }
     jiffi_function* get() const { return fn_; }
 
-    // Calls with C++ arguments converted by the signature's types; R is the result type
-    // (void, an arithmetic type, a pointer, or a trivially copyable struct).
+    // Calls with C++ arguments converted by the signature's types (the checks of the one
+    // marshaller, cxx/marshal.cpp); R is the result type (void, an arithmetic type, an enum,
+    // a pointer, or a trivially copyable struct).
     template <class R = void, class... A>
-    R call(A&&... args) const;
+    R call(A&&... args) const {
+        constexpr size_t n = sizeof...(A);
+        const Value values[n + 1] = {detail_api::typed_arg(args)..., Value()};
+        using D = std::decay_t<R>;
+        if constexpr (std::is_void_v<R>) {
+            call_into(values, n, nullptr, 0);
+        } else if constexpr (std::is_pointer_v<D>) {
+            return reinterpret_cast<D>(call_scalar(values, n, true).as_pointer());
+        } else if constexpr (std::is_arithmetic_v<D> || is_int128_v<D> || std::is_enum_v<D>) {
+            Value r = call_scalar(values, n, false);
+            using U = typename std::conditional_t<std::is_enum_v<D>, std::underlying_type<D>, std::common_type<D>>::type;
+            switch (r.kind()) {
+            case Value::Kind::Int: return static_cast<D>(static_cast<U>(r.as_int()));
+            case Value::Kind::UInt: return static_cast<D>(static_cast<U>(r.as_uint()));
+            case Value::Kind::Int128: return static_cast<D>(static_cast<U>(r.as_int128()));
+            case Value::Kind::UInt128: return static_cast<D>(static_cast<U>(r.as_uint128()));
+            case Value::Kind::LongDouble: return static_cast<D>(static_cast<U>(r.as_long_double()));
+            default: return static_cast<D>(static_cast<U>(r.as_double()));
+            }
+        } else {
+            static_assert(std::is_trivially_copyable_v<D>, "R must be trivially copyable");
+            D out;
+            call_into(values, n, static_cast<void*>(&out), sizeof(D));
+            return out;
+        }
+    }
 
     // Calls with dynamic values; returns the result as a Value (Bytes for records).
-    Value call_values(const std::vector<Value>& args) const;
+    Value call_values(const Value* args, size_t count) const;
+    Value call_values(std::initializer_list<Value> args) const { return call_values(args.begin(), args.size()); }
+    template <class C, std::enable_if_t<detail_api::is_contiguous_of<C, Value>::value, int> = 0>
+    Value call_values(const C& args) const {
+        return call_values(args.data(), args.size());
+    }
 
 private:
-    // What a value passed in memory is: a 128-bit integer, a long double, or other bytes.
-    enum class InMemory : unsigned char { Bytes, SignedWide, UnsignedWide, LongDouble };
-
     void swap(Function& o) noexcept {
         std::swap(fn_, o.fn_);
         std::swap(sig_, o.sig_);
         std::swap(info_, o.info_);
-        std::swap(in_memory_, o.in_memory_);
     }
-    void load_info() {
-        sig_ = Signature(nullptr, jiffi_function_signature(fn_));
-        size_t n = sig_.arg_count();
-        info_.resize(n + 1);
-        in_memory_.assign(n + 1, InMemory::Bytes);
-        for (size_t i = 0; i <= n; ++i) {
-            info_[i] = sig_.type_info(static_cast<long>(i) - 1);
-            if (info_[i].value_class != JIFFI_CLASS_MEMORY) continue;
-            jiffi_type_detail d{};
-            detail_api::check(jiffi_signature_type_detail(sig_.get(), static_cast<long>(i) - 1, &d));
-            if (d.kind == JIFFI_KIND_INTEGER && d.size == 16)
-                in_memory_[i] = d.is_signed ? InMemory::SignedWide : InMemory::UnsignedWide;
-            else if (d.kind == JIFFI_KIND_FLOAT && d.size == sizeof(long double))
-                in_memory_[i] = InMemory::LongDouble;
-        }
-    }
-    const jiffi_type_info& ret_info() const { return info_[0]; }
-    const jiffi_type_info& arg_info(size_t i) const { return info_[i + 1]; }
-    [[noreturn]] void mismatch(size_t index, const char* what) const {
-        throw Error(Errc::ARG_TYPE, "argument " + std::to_string(index + 1) + " of '" +
-                                        sig_.text() + "': " + what);
-    }
-    // 16-byte aligned memory for one argument passed in memory (a 128-bit integer, a long double).
-    struct alignas(16) Wide {
-        unsigned char bytes[16];
-    };
-    // Converts argument index to its slot; wide holds a converted argument passed in memory.
-    template <class T>
-    void to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep, Wide& wide) const;
-    void value_to_slot(size_t index, const Value& v, jiffi_slot& slot, Wide& wide) const;
-    // The value a function returning a 128-bit integer or long double left in storage.
-    template <class D>
-    D wide_result(const unsigned char* storage) const;
+    // Calls with args; stores a record result of out_size bytes at out (nullptr: none wanted).
+    void call_into(const Value* args, size_t count, void* out, size_t out_size) const;
+    // Calls with args; returns the scalar result (a pointer when want_pointer, else a number).
+    Value call_scalar(const Value* args, size_t count, bool want_pointer) const;
 
     jiffi_function* fn_ = nullptr;
     Signature sig_;
-    std::vector<jiffi_type_info> info_;  // [0] the return type, [1..] the arguments
-    std::vector<InMemory> in_memory_;    // like info_: what a JIFFI_CLASS_MEMORY type is
+    detail_api::FunctionInfo* info_ = nullptr;  // the types, for the marshaller
 };
 
 // An open shared library; closed with the object.
-class Library {
+class JIFFI_CXX_API Library {
 public:
     Library() = default;
     explicit Library(jiffi_library* lib) : lib_(lib) {}
@@ -329,33 +561,50 @@ public:
         std::swap(lib_, o.lib_);
         return *this;
     }
-    ~Library() {
-        if (lib_) jiffi_library_close(lib_);
-    }
+    ~Library();
 
-    void* symbol(const std::string& name) const {
-        void* p = nullptr;
-        detail_api::check(jiffi_library_symbol(lib_, name.c_str(), &p));
-        return p;
-    }
-    Function bind(const std::string& symbol, const Signature& sig) const {
-        jiffi_function* fn = nullptr;
-        detail_api::check(jiffi_function_bind(lib_, symbol.c_str(), sig.get(), &fn));
-        return Function(fn);
-    }
-    std::string path() const { return jiffi_library_path(lib_); }
+    void* symbol(std::string_view name) const;
+    Function bind(std::string_view symbol, const Signature& sig) const;
+    std::string path() const;
+    // The path as the C API keeps it (valid while the library is open).
+    const char* c_path() const { return jiffi_library_path(lib_); }
     jiffi_library* get() const { return lib_; }
 
 private:
     jiffi_library* lib_ = nullptr;
 };
 
-// A context: declarations, signatures, libraries; destroyed with the object.
-class Context {
+// One reason the JIT declined signatures of a context, and how many declines gave it.
+struct DeclinedReason {
+    String text;
+    uint64_t count = 0;
+};
+
+// The reasons of Context::declined_reasons, in order.
+class JIFFI_CXX_API DeclinedReasons {
 public:
-    explicit Context(Backend backend = Backend::Auto) {
-        detail_api::check(jiffi_context_create(static_cast<jiffi_backend>(backend), &ctx_));
-    }
+    DeclinedReasons() noexcept = default;
+    DeclinedReasons(const DeclinedReasons&) = delete;
+    DeclinedReasons& operator=(const DeclinedReasons&) = delete;
+    DeclinedReasons(DeclinedReasons&& o) noexcept
+        : items_(std::exchange(o.items_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    ~DeclinedReasons();
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const DeclinedReason& operator[](size_t i) const noexcept { return items_[i]; }
+    const DeclinedReason* begin() const noexcept { return items_; }
+    const DeclinedReason* end() const noexcept { return items_ + size_; }
+
+private:
+    friend class Context;
+    DeclinedReason* items_ = nullptr;
+    size_t size_ = 0;
+};
+
+// A context: declarations, signatures, libraries; destroyed with the object.
+class JIFFI_CXX_API Context {
+public:
+    explicit Context(Backend backend = Backend::Auto);
     Context(Context&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
     Context& operator=(Context&& o) noexcept {
         std::swap(ctx_, o.ctx_);
@@ -363,33 +612,16 @@ public:
     }
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
-    ~Context() {
-        if (ctx_) jiffi_context_destroy(ctx_);
-    }
+    ~Context();
 
-    void cdef(const std::string& declarations) { detail_api::check(jiffi_cdef(ctx_, declarations.c_str())); }
-    Signature signature(const std::string& text) {
-        jiffi_signature* sig = nullptr;
-        detail_api::check(jiffi_signature_parse(ctx_, text.c_str(), &sig));
-        return Signature(ctx_, sig);
-    }
+    void cdef(std::string_view declarations);
+    Signature signature(std::string_view text);
     // Opens a library by path, file name or short name; an empty name is the process.
-    Library open(const std::string& name) {
-        jiffi_library* lib = nullptr;
-        detail_api::check(jiffi_library_open(ctx_, name.empty() ? nullptr : name.c_str(), &lib));
-        return Library(lib);
-    }
-    Function function(void* address, const Signature& sig) {
-        jiffi_function* fn = nullptr;
-        detail_api::check(jiffi_function_create(ctx_, address, sig.get(), &fn));
-        return Function(fn);
-    }
-    Function function(void* address, const std::string& sig) { return function(address, signature(sig)); }
-    void set_search_paths(const std::vector<std::string>& paths) {
-        std::string joined;
-        for (const auto& p : paths) joined += (joined.empty() ? "" : ":") + p;
-        detail_api::check(jiffi_context_set_search_paths(ctx_, joined.c_str()));
-    }
+    Library open(std::string_view name);
+    Function function(void* address, const Signature& sig);
+    Function function(void* address, std::string_view sig) { return function(address, signature(sig)); }
+    // Where short library names are looked up, in order.
+    void set_search_paths(const StringList& paths);
     // The context's counters: calls by backend, stubs compiled, tier-ups, JIT declines.
     jiffi_stats stats() const {
         jiffi_stats s{};
@@ -397,310 +629,27 @@ public:
         return s;
     }
     // Each distinct reason the JIT declined a signature, with how many declines gave it.
-    std::vector<std::pair<std::string, uint64_t>> declined_reasons() const {
-        std::vector<std::pair<std::string, uint64_t>> out;
-        for (size_t i = 0;; ++i) {
-            size_t len = jiffi_context_declined_reason(ctx_, i, nullptr, 0, nullptr);
-            if (!len) break;
-            std::string text(len, '\0');
-            uint64_t count = 0;
-            jiffi_context_declined_reason(ctx_, i, text.data(), len, &count);
-            text.resize(len - 1);
-            out.emplace_back(std::move(text), count);
-        }
-        return out;
-    }
+    DeclinedReasons declined_reasons() const;
     jiffi_context* get() const { return ctx_; }
 
 private:
     jiffi_context* ctx_ = nullptr;
 };
 
-// ---- Function::call implementation ----------------------------------------------------
-
-namespace detail_api {
-
-// The value v of integer type T as a 128-bit two's complement number and whether it is negative.
-template <class T>
-uint128_t wide_bits(T v, bool& negative) {
-    if constexpr (std::is_same_v<T, bool>) {
-        negative = false;
-        return v ? 1 : 0;
-    } else if constexpr (std::is_same_v<T, int128_t> || (!is_int128_v<T> && std::is_signed_v<T>)) {
-        negative = v < 0;
-        return static_cast<uint128_t>(static_cast<int128_t>(v));
-    } else {
-        negative = false;
-        return static_cast<uint128_t>(v);
-    }
-}
-
-// True when the integer with 128-bit pattern bits (negative when negative) fits a C integer of
-// width bits (at most 128) and signedness is_signed.
-inline bool fits_integer(uint128_t bits, bool negative, unsigned width, bool is_signed) {
-    if (is_signed) {
-        uint128_t half = uint128_t(1) << (width - 1);  // -half .. half-1
-        return negative ? uint128_t(0) - bits <= half : bits < half;
-    }
-    return !negative && (width >= 128 || bits >> width == 0);
-}
-
-// The largest magnitude that rounds to a finite float (FLT_MAX plus half its ulp, exclusive).
-inline constexpr double kFloatOverflow = 0x1.ffffffp127;
-
-}  // namespace detail_api
-
-template <class T>
-void Function::to_slot(size_t index, const T& arg, jiffi_slot& slot, std::vector<std::string>& keep,
-                       Wide& wide) const {
-    using D = std::decay_t<T>;
-    constexpr bool integral = std::is_integral_v<D> || is_int128_v<D> || std::is_enum_v<D>;
-    constexpr bool arithmetic = std::is_arithmetic_v<D> || is_int128_v<D>;
-    const jiffi_type_info& info = arg_info(index);
-    InMemory mem = in_memory_[index + 1];
-    bool wide_int = mem == InMemory::SignedWide || mem == InMemory::UnsignedWide;
-    switch (info.value_class) {
-    case JIFFI_CLASS_SINT:
-    case JIFFI_CLASS_UINT:
-    wide_integer:
-        if constexpr (integral) {
-            using U = std::conditional_t<std::is_enum_v<D>, std::underlying_type<D>, std::common_type<D>>;
-            auto v = static_cast<typename U::type>(arg);
-            bool negative = false;
-            uint128_t bits = detail_api::wide_bits(v, negative);
-            bool is_signed = info.value_class == JIFFI_CLASS_SINT || mem == InMemory::SignedWide;
-            unsigned width = static_cast<unsigned>(info.size * 8);
-            if (!detail_api::fits_integer(bits, negative, width, is_signed))
-                mismatch(index, negative && !is_signed ? "negative value for an unsigned C type"
-                                : is_signed            ? "value out of range of the signed C type"
-                                                       : "value out of range of the unsigned C type");
-            if (wide_int) {
-                std::memcpy(wide.bytes, &bits, 16);
-                slot.ptr = wide.bytes;
-            } else {
-                slot.u64 = static_cast<uint64_t>(bits);
-            }
-            return;
-        } else {
-            mismatch(index, "an integer is expected");
-        }
-    case JIFFI_CLASS_FLOAT:
-    case JIFFI_CLASS_DOUBLE:
-    long_double:
-        if constexpr (arithmetic) {
-            long double x = static_cast<long double>(arg);
-            bool finite = x == x && x - x == 0;
-            if (info.value_class == JIFFI_CLASS_FLOAT) {
-                if (finite && (x >= detail_api::kFloatOverflow || x <= -detail_api::kFloatOverflow))
-                    mismatch(index, "value out of range of float");
-                slot.u64 = 0;
-                slot.f32 = static_cast<float>(x);
-            } else if (info.value_class == JIFFI_CLASS_DOUBLE) {
-                if constexpr (sizeof(long double) > sizeof(double)) {
-                    constexpr long double overflow = 0x1.fffffffffffff8p1023L;  // DBL_MAX + half an ulp
-                    if (finite && (x >= overflow || x <= -overflow)) mismatch(index, "value out of range of double");
-                }
-                slot.f64 = static_cast<double>(x);
-            } else {
-                std::memcpy(wide.bytes, &x, sizeof x);
-                slot.ptr = wide.bytes;
-            }
-            return;
-        } else {
-            mismatch(index, "a number is expected");
-        }
-    case JIFFI_CLASS_POINTER:
-        if constexpr (std::is_null_pointer_v<D>) {
-            slot.ptr = nullptr;
-            return;
-        } else if constexpr (std::is_pointer_v<D>) {
-            slot.ptr = const_cast<void*>(reinterpret_cast<const void*>(arg));
-            return;
-        } else if constexpr (std::is_same_v<D, std::string>) {
-            slot.ptr = const_cast<char*>(arg.c_str());
-            return;
-        } else if constexpr (std::is_same_v<D, std::string_view>) {
-            keep.emplace_back(arg);
-            slot.ptr = keep.back().data();
-            return;
-        } else {
-            mismatch(index, "a pointer or string is expected");
-        }
-    case JIFFI_CLASS_MEMORY:
-        if (wide_int) goto wide_integer;
-        if (mem == InMemory::LongDouble) goto long_double;
-        if constexpr (std::is_trivially_copyable_v<D> && !std::is_pointer_v<D> && !arithmetic) {
-            if (sizeof(D) != info.size) mismatch(index, "an object of the C type's size is expected");
-            slot.ptr = const_cast<D*>(&arg);
-            return;
-        } else {
-            mismatch(index, "an object of the C type's size is expected");
-        }
-    default: mismatch(index, "cannot pass a value of this class");
-    }
-}
-
-template <class D>
-D Function::wide_result(const unsigned char* storage) const {
-    switch (in_memory_[0]) {
-    case InMemory::SignedWide: {
-        int128_t v;
-        std::memcpy(&v, storage, sizeof v);
-        return static_cast<D>(v);
-    }
-    case InMemory::UnsignedWide: {
-        uint128_t v;
-        std::memcpy(&v, storage, sizeof v);
-        return static_cast<D>(v);
-    }
-    case InMemory::LongDouble: {
-        long double v;
-        std::memcpy(&v, storage, sizeof v);
-        return static_cast<D>(v);
-    }
-    default: throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
-    }
-}
-
-template <class R, class... A>
-R Function::call(A&&... args) const {
-    constexpr size_t n = sizeof...(A);
-    if (n != info_.size() - 1)
-        throw Error(Errc::ARG_COUNT, "'" + sig_.text() + "' takes " +
-                                         std::to_string(info_.size() - 1) + " arguments, " +
-                                         std::to_string(n) + " given");
-    jiffi_slot slots[n + 1] = {};
-    Wide wide[n + 1];
-    std::vector<std::string> keep;
-    keep.reserve(n);
-    size_t i = 0;
-    ((to_slot(i, args, slots[i], keep, wide[i]), ++i), ...);
-    (void)i;
-    const jiffi_type_info& ri = ret_info();
-    using D = std::decay_t<R>;
-    if constexpr (std::is_void_v<R>) {
-        alignas(16) unsigned char scratch[64];
-        if (ri.size <= sizeof(scratch)) {
-            detail_api::call_function(fn_, slots, scratch);
-        } else {
-            std::vector<unsigned char> big(ri.size + 16);
-            detail_api::call_function(fn_, slots, big.data());
-        }
-        return;
-    } else if constexpr (std::is_arithmetic_v<D> || is_int128_v<D> || std::is_pointer_v<D> || std::is_enum_v<D>) {
-        if (ri.value_class == JIFFI_CLASS_MEMORY && !std::is_pointer_v<D> && in_memory_[0] != InMemory::Bytes) {
-            alignas(16) unsigned char storage[32] = {};
-            detail_api::call_function(fn_, slots, storage);
-            return wide_result<D>(storage);
-        }
-        if (ri.value_class == JIFFI_CLASS_MEMORY || ri.value_class == JIFFI_CLASS_VOID)
-            throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a scalar");
-        jiffi_slot r{};
-        detail_api::call_function(fn_, slots, &r);
-        if constexpr (std::is_pointer_v<D>) {
-            if (ri.value_class != JIFFI_CLASS_POINTER)
-                throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return a pointer");
-            return reinterpret_cast<D>(r.ptr);
-        } else {
-            switch (ri.value_class) {
-            case JIFFI_CLASS_SINT: return static_cast<D>(r.i64);
-            case JIFFI_CLASS_UINT: return static_cast<D>(r.u64);
-            case JIFFI_CLASS_FLOAT: return static_cast<D>(r.f32);
-            case JIFFI_CLASS_DOUBLE: return static_cast<D>(r.f64);
-            default:
-                throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' returns a pointer, not a number");
-            }
-        }
-    } else {
-        static_assert(std::is_trivially_copyable_v<D>, "R must be trivially copyable");
-        if (ri.value_class != JIFFI_CLASS_MEMORY || ri.size != sizeof(D))
-            throw Error(Errc::ARG_TYPE, "'" + sig_.text() + "' does not return an object of " +
-                                            std::to_string(sizeof(D)) + " bytes");
-        alignas(16) unsigned char storage[sizeof(D) + 16];
-        detail_api::call_function(fn_, slots, storage);
-        D out;
-        std::memcpy(&out, storage, sizeof(D));
-        return out;
-    }
-}
-
-inline void Function::value_to_slot(size_t index, const Value& v, jiffi_slot& slot, Wide& wide) const {
-    const jiffi_type_info& info = arg_info(index);
-    std::vector<std::string> unused;
-    switch (v.kind()) {
-    case Value::Kind::Int: to_slot(index, v.as_int(), slot, unused, wide); return;
-    case Value::Kind::UInt: to_slot(index, v.as_uint(), slot, unused, wide); return;
-    case Value::Kind::Int128: to_slot(index, v.as_int128(), slot, unused, wide); return;
-    case Value::Kind::UInt128: to_slot(index, v.as_uint128(), slot, unused, wide); return;
-    case Value::Kind::Double: to_slot(index, v.as_double(), slot, unused, wide); return;
-    case Value::Kind::LongDouble: to_slot(index, v.as_long_double(), slot, unused, wide); return;
-    case Value::Kind::Pointer: to_slot(index, v.as_pointer(), slot, unused, wide); return;
-    case Value::Kind::Bool: to_slot(index, v.as_bool() ? 1u : 0u, slot, unused, wide); return;
-    case Value::Kind::String:
-        if (info.value_class != JIFFI_CLASS_POINTER) mismatch(index, "a string is given for a non-pointer");
-        slot.ptr = const_cast<char*>(v.as_string().c_str());
-        return;
-    case Value::Kind::Bytes:
-        if (info.value_class != JIFFI_CLASS_MEMORY || in_memory_[index + 1] != InMemory::Bytes ||
-            v.as_bytes().size() != info.size)
-            mismatch(index, "bytes are given where their size does not match the C type");
-        slot.ptr = const_cast<unsigned char*>(v.as_bytes().data());
-        return;
-    default: mismatch(index, "no value given");
-    }
-}
-
-inline Value Function::call_values(const std::vector<Value>& args) const {
-    size_t n = info_.size() - 1;
-    if (args.size() != n)
-        throw Error(Errc::ARG_COUNT, "'" + sig_.text() + "' takes " + std::to_string(n) +
-                                         " arguments, " + std::to_string(args.size()) + " given");
-    std::vector<jiffi_slot> slots(n + 1);
-    std::vector<Wide> wide(n + 1);
-    for (size_t i = 0; i < n; ++i) value_to_slot(i, args[i], slots[i], wide[i]);
-    const jiffi_type_info& ri = ret_info();
-    if (ri.value_class == JIFFI_CLASS_MEMORY) {
-        std::vector<unsigned char> storage(ri.size + 16);
-        detail_api::call_function(fn_, slots.data(), storage.data());
-        switch (in_memory_[0]) {
-        case InMemory::SignedWide: return Value(wide_result<int128_t>(storage.data()));
-        case InMemory::UnsignedWide: return Value(wide_result<uint128_t>(storage.data()));
-        case InMemory::LongDouble: return Value(wide_result<long double>(storage.data()));
-        default: break;
-        }
-        storage.resize(ri.size);
-        return Value(std::move(storage));
-    }
-    jiffi_slot r{};
-    detail_api::call_function(fn_, slots.data(), &r);
-    switch (ri.value_class) {
-    case JIFFI_CLASS_SINT: return Value(r.i64);
-    case JIFFI_CLASS_UINT: return Value(r.u64);
-    case JIFFI_CLASS_FLOAT: return Value(static_cast<double>(r.f32));
-    case JIFFI_CLASS_DOUBLE: return Value(r.f64);
-    case JIFFI_CLASS_POINTER: return Value(r.ptr);
-    default: return Value();
-    }
-}
-
-}  // namespace jiffi
-
 // ---- Layout discovery (define-c-struct-auto) -------------------------------------------
-
-namespace jiffi {
 
 // Where and how to find a record's layout: headers, -I, -D, the cache directory.
 struct LayoutRequest {
-    std::vector<std::string> headers;       // "sys/stat.h" or paths
-    std::vector<std::string> include_dirs;  // -I
-    std::vector<std::string> defines;       // -D: "NAME" or "NAME=VALUE"
-    std::string snippet;                    // declarations after the headers (may be empty)
-    const char* cache_dir = nullptr;        // nullptr: the default; "": no cache
+    StringList headers;       // "sys/stat.h" or paths
+    StringList include_dirs;  // -I
+    StringList defines;       // -D: "NAME" or "NAME=VALUE"
+    String snippet;           // declarations after the headers (may be empty)
+    const char* cache_dir = nullptr;  // nullptr: the default; "": no cache
 };
 
 // One named member of a discovered record (anonymous members' fields flattened).
 struct AutoMember {
-    std::string name;
+    String name;
     size_t offset = 0;
     uint64_t bit_offset = 0;
     unsigned bit_width = 0;
@@ -708,68 +657,49 @@ struct AutoMember {
     size_t size = 0;
 };
 
-// A record define_c_struct_auto defined in a context.
-struct AutoRecord {
-    std::string type_name;  // how signatures name it: "struct stat", "div_t"
-    size_t size = 0, align = 1;
-    bool from_cache = false;
-    std::vector<AutoMember> members;
-    // The member named name; throws Error(INVALID_ARGUMENT) when there is none.
-    const AutoMember& member(const std::string& name) const {
-        for (const AutoMember& m : members)
-            if (m.name == name) return m;
-        throw Error(Errc::INVALID_ARGUMENT, "'" + type_name + "' has no member '" + name + "'");
+// The members of an AutoRecord, in order.
+class JIFFI_CXX_API AutoMembers {
+public:
+    AutoMembers() noexcept = default;
+    AutoMembers(const AutoMembers& o);
+    AutoMembers(AutoMembers&& o) noexcept
+        : items_(std::exchange(o.items_, nullptr)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+    AutoMembers& operator=(const AutoMembers& o);
+    AutoMembers& operator=(AutoMembers&& o) noexcept {
+        std::swap(items_, o.items_);
+        std::swap(size_, o.size_);
+        std::swap(cap_, o.cap_);
+        return *this;
     }
+    ~AutoMembers();
+    void push_back(const AutoMember& m);
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const AutoMember& operator[](size_t i) const noexcept { return items_[i]; }
+    const AutoMember* begin() const noexcept { return items_; }
+    const AutoMember* end() const noexcept { return items_ + size_; }
+
+private:
+    AutoMember* items_ = nullptr;
+    size_t size_ = 0, cap_ = 0;
 };
 
-namespace detail_api {
-
-// Calls jiffi_layout_discover with req and name (nullptr: the snippet's record).
-inline AutoRecord discover(Context& ctx, const char* name, const LayoutRequest& req) {
-    auto ptrs = [](const std::vector<std::string>& v) {
-        std::vector<const char*> p;
-        for (const std::string& s : v) p.push_back(s.c_str());
-        return p;
-    };
-    std::vector<const char*> h = ptrs(req.headers), i = ptrs(req.include_dirs), d = ptrs(req.defines);
-    jiffi_layout_request r{};
-    r.name = name;
-    r.headers = h.data();
-    r.header_count = h.size();
-    r.snippet = req.snippet.empty() ? nullptr : req.snippet.c_str();
-    r.include_dirs = i.data();
-    r.include_dir_count = i.size();
-    r.defines = d.data();
-    r.define_count = d.size();
-    r.cache_dir = req.cache_dir;
-    jiffi_auto_record out{};
-    check(jiffi_layout_discover(ctx.get(), &r, &out));
-    AutoRecord rec;
-    rec.type_name = out.type_name;
-    rec.size = out.size;
-    rec.align = out.align;
-    rec.from_cache = out.from_cache != 0;
-    for (size_t k = 0; k < out.member_count; ++k) {
-        jiffi_auto_member m{};
-        check(jiffi_layout_member(ctx.get(), out.type_name, k, &m));
-        rec.members.push_back({m.name, m.offset, m.bit_offset, m.bit_width, m.is_bitfield != 0, m.size});
-    }
-    return rec;
-}
-
-}  // namespace detail_api
+// A record define_c_struct_auto defined in a context.
+struct JIFFI_CXX_API AutoRecord {
+    String type_name;  // how signatures name it: "struct stat", "div_t"
+    size_t size = 0, align = 1;
+    bool from_cache = false;
+    AutoMembers members;
+    // The member named name; throws Error(INVALID_ARGUMENT) when there is none.
+    const AutoMember& member(std::string_view name) const;
+};
 
 // define-c-struct-auto: defines the record name ("stat", "struct stat", a typedef) in ctx with
 // the layout Clang gives it in the headers, so that signatures and by-value calls use it.
-inline AutoRecord define_c_struct_auto(Context& ctx, const std::string& name, const LayoutRequest& req) {
-    return detail_api::discover(ctx, name.c_str(), req);
-}
+JIFFI_CXX_API AutoRecord define_c_struct_auto(Context& ctx, std::string_view name, const LayoutRequest& req);
 
 // define-c-struct-auto's snippet form: snippet is "struct T { members... };" (after the
 // #include lines it needs, or with req.headers); T's members must be the headers' ones.
-inline AutoRecord define_c_struct_auto_snippet(Context& ctx, const std::string& snippet, LayoutRequest req = {}) {
-    req.snippet = snippet;
-    return detail_api::discover(ctx, nullptr, req);
-}
+JIFFI_CXX_API AutoRecord define_c_struct_auto_snippet(Context& ctx, std::string_view snippet, LayoutRequest req = {});
 
 }  // namespace jiffi

@@ -1,55 +1,28 @@
 // jiffi foreign memory: typed allocation, scoped allocation, memory pools, pinned arrays.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <iterator>
-#include <new>
-#include <string>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "jiffi/jiffi.hpp"
 
 namespace jiffi {
 
-namespace detail_mem {
-
-// Bytes for count objects of elem bytes, failing on zero or overflow.
-inline size_t array_bytes(size_t elem, size_t count, const char* what) {
-    if (count == 0) throw Error(Errc::INVALID_ARGUMENT, std::string(what) + ": count must be at least 1");
-    if (elem && count > SIZE_MAX / elem)
-        throw Error(Errc::OUT_OF_MEMORY, std::string(what) + ": " + std::to_string(count) +
-                                             " objects of " + std::to_string(elem) +
-                                             " bytes overflow size_t");
-    return elem * count;
-}
-
-}  // namespace detail_mem
+// foreign-alloc by size: count zeroed objects of elem_size bytes (aligned for any C type);
+// Error(INVALID_ARGUMENT) for a zero count, Error(OUT_OF_MEMORY) on overflow or exhaustion.
+JIFFI_CXX_API void* foreign_alloc_bytes(size_t elem_size, size_t count = 1);
 
 // foreign-alloc: count zeroed objects of T in C heap memory, freed with foreign_free.
 template <class T>
 T* foreign_alloc(size_t count = 1) {
     static_assert(std::is_trivially_copyable_v<T>, "foreign memory holds C objects");
-    size_t bytes = detail_mem::array_bytes(sizeof(T), count, "foreign_alloc");
-    void* p = std::calloc(1, bytes);
-    if (!p) throw Error(Errc::OUT_OF_MEMORY, "foreign_alloc: " + std::to_string(bytes) + " bytes");
-    return static_cast<T*>(p);
-}
-
-// foreign-alloc by size: count zeroed objects of elem_size bytes (aligned for any C type).
-inline void* foreign_alloc_bytes(size_t elem_size, size_t count = 1) {
-    size_t bytes = detail_mem::array_bytes(elem_size ? elem_size : 1, count, "foreign_alloc");
-    void* p = std::calloc(1, bytes);
-    if (!p) throw Error(Errc::OUT_OF_MEMORY, "foreign_alloc: " + std::to_string(bytes) + " bytes");
-    return p;
+    return static_cast<T*>(foreign_alloc_bytes(sizeof(T), count));
 }
 
 // foreign-free: frees memory from foreign_alloc (a null pointer is ignored).
-inline void foreign_free(void* p) noexcept { std::free(p); }
+JIFFI_CXX_API void foreign_free(void* p) noexcept;
 
 // with-foreign-memory: count zeroed objects of T, freed when the object goes out of scope.
 template <class T>
@@ -90,7 +63,7 @@ decltype(auto) with_foreign_memory(size_t count, F&& f) {
 // A memory pool: size classes of 16 to 4096 bytes kept on free lists carved from 64 KiB
 // chunks; larger requests go to the C heap. One thread at a time (thread_memory_pool() is
 // one per thread); blocks are 16-byte aligned and not zeroed.
-class MemoryPool {
+class JIFFI_CXX_API MemoryPool {
 public:
     static constexpr size_t kMinBlock = 16;
     static constexpr size_t kMaxBlock = 4096;
@@ -100,18 +73,14 @@ public:
     MemoryPool() = default;
     MemoryPool(const MemoryPool&) = delete;
     MemoryPool& operator=(const MemoryPool&) = delete;
-    ~MemoryPool() {
-        for (void* c : chunks_) std::free(c);
-    }
+    ~MemoryPool();
 
     // A block of at least bytes bytes (16-byte aligned); throws Error(OUT_OF_MEMORY).
     void* allocate(size_t bytes) {
-        if (bytes > kMaxBlock) [[unlikely]]
-            return allocate_large(bytes);
+        if (__builtin_expect(bytes > kMaxBlock, 0)) return allocate_large(bytes);
         size_t c = size_class(bytes);
         Node* n = free_[c];
-        if (!n) [[unlikely]]
-            return refill(c);
+        if (__builtin_expect(!n, 0)) return refill(c);
         free_[c] = n->next;
         return n;
     }
@@ -119,10 +88,7 @@ public:
     // Returns a block from allocate(bytes) of this pool (bytes as given to allocate).
     void deallocate(void* p, size_t bytes) noexcept {
         if (!p) return;
-        if (bytes > kMaxBlock) [[unlikely]] {
-            std::free(p);
-            return;
-        }
+        if (__builtin_expect(bytes > kMaxBlock, 0)) return deallocate_large(p);
         size_t c = size_class(bytes);
         Node* n = static_cast<Node*>(p);
         n->next = free_[c];
@@ -133,7 +99,7 @@ public:
     template <class T>
     T* allocate(size_t count) {
         static_assert(alignof(T) <= kMinBlock, "pool blocks are 16-byte aligned");
-        return static_cast<T*>(allocate(detail_mem::array_bytes(sizeof(T), count, "pool allocate")));
+        return static_cast<T*>(allocate(array_bytes(sizeof(T), count)));
     }
     template <class T>
     void deallocate(T* p, size_t count) noexcept {
@@ -141,11 +107,11 @@ public:
     }
 
     // Bytes held in chunks (for tests and statistics).
-    size_t reserved_bytes() const { return chunks_.size() * kChunk; }
+    size_t reserved_bytes() const { return chunk_count_ * kChunk; }
 
     // The size class of a request of 1..kMaxBlock bytes (0 is 16 bytes).
     static size_t size_class(size_t bytes) {
-        return bytes <= kMinBlock ? 0 : static_cast<size_t>(std::bit_width(bytes - 1)) - 4;
+        return bytes <= kMinBlock ? 0 : static_cast<size_t>(64 - __builtin_clzll(bytes - 1)) - 4;
     }
 
 private:
@@ -153,37 +119,20 @@ private:
         Node* next;
     };
 
-    [[gnu::noinline]] void* allocate_large(size_t bytes) {
-        void* p = std::aligned_alloc(kMinBlock, (bytes + kMinBlock - 1) / kMinBlock * kMinBlock);
-        if (!p) throw Error(Errc::OUT_OF_MEMORY, "memory pool: " + std::to_string(bytes) + " bytes");
-        return p;
-    }
-
+    // Bytes for count objects of elem bytes, failing on zero or overflow.
+    static size_t array_bytes(size_t elem, size_t count);
+    void* allocate_large(size_t bytes);
+    static void deallocate_large(void* p) noexcept;
     // Carves a new chunk into blocks of class c and returns one of them.
-    [[gnu::noinline]] void* refill(size_t c) {
-        size_t block = kMinBlock << c;
-        chunks_.reserve(chunks_.size() + 1);
-        void* chunk = std::aligned_alloc(64, kChunk);
-        if (!chunk) throw Error(Errc::OUT_OF_MEMORY, "memory pool: a chunk of 64 KiB");
-        chunks_.push_back(chunk);
-        auto* base = static_cast<unsigned char*>(chunk);
-        for (size_t off = block; off + block <= kChunk; off += block) {
-            Node* n = reinterpret_cast<Node*>(base + off);
-            n->next = free_[c];
-            free_[c] = n;
-        }
-        return base;
-    }
+    void* refill(size_t c);
 
     Node* free_[kClasses] = {};
-    std::vector<void*> chunks_;
+    void** chunks_ = nullptr;  // the chunks, freed with the pool
+    size_t chunk_count_ = 0, chunk_cap_ = 0;
 };
 
 // The calling thread's memory pool.
-inline MemoryPool& thread_memory_pool() {
-    thread_local MemoryPool pool;
-    return pool;
-}
+JIFFI_CXX_API MemoryPool& thread_memory_pool();
 
 // with-pooled-memory: count objects of T from the thread's pool (not zeroed), returned to
 // it when the object goes out of scope; must be destroyed on the thread that made it.
@@ -231,11 +180,16 @@ private:
     size_t count_;
 };
 
-// Pins a contiguous container (std::vector, std::array, std::string, C array, span).
+// Pins a contiguous container (std::vector, std::array, std::string, span: anything with
+// .data() and .size()) or a C array.
 template <class C>
 auto pin(C& container) {
-    using T = std::remove_reference_t<decltype(*std::data(container))>;
-    return PinnedArray<T>(std::data(container), std::size(container));
+    using T = std::remove_reference_t<decltype(*container.data())>;
+    return PinnedArray<T>(container.data(), container.size());
+}
+template <class T, size_t N>
+PinnedArray<T> pin(T (&array)[N]) {
+    return PinnedArray<T>(array, N);
 }
 
 // Runs f with the pinned view of container.

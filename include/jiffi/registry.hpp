@@ -70,10 +70,7 @@ private:
 };
 
 // The registry of the default runtime.
-inline SignatureRegistry& default_registry() {
-    static SignatureRegistry* r = new SignatureRegistry();
-    return *r;
-}
+JIFFI_CXX_API SignatureRegistry& default_registry();
 inline Signature register_signature(const std::string& name, const std::string& ret,
                                     const std::vector<std::string>& args) {
     return default_registry().register_signature(name, ret, args);
@@ -161,7 +158,7 @@ private:
     template <class A>
     void convert(Call& c, size_t i, A&& a) {
         const TypeDesc& t = c.fn->arg_type(i);
-        using D = std::remove_cvref_t<A>;
+        using D = detail_ff::remove_cvref_t<A>;
         Value& v = c.values[i];
         if constexpr (std::is_array_v<std::remove_reference_t<A>>) {
             using E = std::remove_extent_t<std::remove_reference_t<A>>;

@@ -4,168 +4,98 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "jiffi/jiffi.hpp"
 
 namespace jiffi {
 
-namespace detail_str {
-
-[[noreturn]] inline void bad_text(const char* encoding, size_t pos, const char* why) {
-    throw Error(Errc::ARG_TYPE, std::string("invalid ") + encoding + " at code unit " +
-                                    std::to_string(pos) + ": " + why);
-}
-
-// Decodes the UTF-8 text s into code points, calling put for each; fails naming the byte.
-template <class Put>
-void decode_utf8(std::string_view s, Put&& put) {
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        char32_t cp;
-        size_t n;
-        if (c < 0x80) { cp = c; n = 1; }
-        else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-        else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-        else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 4; }
-        else bad_text("UTF-8", i, "not a leading byte");
-        if (i + n > s.size()) bad_text("UTF-8", i, "truncated sequence");
-        for (size_t k = 1; k < n; ++k) {
-            unsigned char d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xC0) != 0x80) bad_text("UTF-8", i + k, "not a continuation byte");
-            cp = (cp << 6) | (d & 0x3F);
+// A copyable type-erased callable R(A...) (what std::function would be, without its
+// header): the callable is heap-allocated; copies clone it.
+template <class Sig>
+class Callable;
+template <class R, class... A>
+class Callable<R(A...)> {
+public:
+    Callable() noexcept = default;
+    Callable(std::nullptr_t) noexcept {}
+    template <class F, std::enable_if_t<!std::is_same_v<std::decay_t<F>, Callable> &&
+                                            std::is_invocable_r_v<R, std::decay_t<F>&, A...>, int> = 0>
+    Callable(F&& f) {
+        using D = std::decay_t<F>;
+        if constexpr (std::is_pointer_v<D>) {
+            if (!f) return;
         }
-        static constexpr char32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < kMin[n]) bad_text("UTF-8", i, "overlong encoding");
-        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) bad_text("UTF-8", i, "not a Unicode scalar value");
-        put(cp);
-        i += n;
+        state_ = new D(std::forward<F>(f));
+        call_ = [](void* s, A... a) -> R { return (*static_cast<D*>(s))(std::forward<A>(a)...); };
+        clone_ = [](const void* s) -> void* { return new D(*static_cast<const D*>(s)); };
+        destroy_ = [](void* s) { delete static_cast<D*>(s); };
     }
-}
-
-// Appends code point cp to out as UTF-8.
-inline void encode_utf8(char32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
+    Callable(const Callable& o)
+        : state_(o.state_ ? o.clone_(o.state_) : nullptr), call_(o.call_), clone_(o.clone_), destroy_(o.destroy_) {}
+    Callable(Callable&& o) noexcept { swap(o); }
+    Callable& operator=(Callable o) noexcept {
+        swap(o);
+        return *this;
     }
-}
+    ~Callable() {
+        if (state_) destroy_(state_);
+    }
+    explicit operator bool() const noexcept { return state_ != nullptr; }
+    R operator()(A... a) const { return call_(state_, std::forward<A>(a)...); }
 
-}  // namespace detail_str
+private:
+    void swap(Callable& o) noexcept {
+        std::swap(state_, o.state_);
+        std::swap(call_, o.call_);
+        std::swap(clone_, o.clone_);
+        std::swap(destroy_, o.destroy_);
+    }
+    void* state_ = nullptr;
+    R (*call_)(void*, A...) = nullptr;
+    void* (*clone_)(const void*) = nullptr;
+    void (*destroy_)(void*) = nullptr;
+};
 
 // UTF-8 to UTF-16 (surrogate pairs above U+FFFF); invalid UTF-8 is an error naming the byte.
-inline std::u16string utf8_to_utf16(std::string_view s) {
-    std::u16string out;
-    out.reserve(s.size());
-    detail_str::decode_utf8(s, [&](char32_t cp) {
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            out += static_cast<char16_t>(0xD800 + (cp >> 10));
-            out += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
-        } else {
-            out += static_cast<char16_t>(cp);
-        }
-    });
-    return out;
-}
-
+JIFFI_CXX_API std::u16string utf8_to_utf16(std::string_view s);
 // UTF-8 to UTF-32.
-inline std::u32string utf8_to_utf32(std::string_view s) {
-    std::u32string out;
-    out.reserve(s.size());
-    detail_str::decode_utf8(s, [&](char32_t cp) { out += cp; });
-    return out;
-}
-
+JIFFI_CXX_API std::u32string utf8_to_utf32(std::string_view s);
 // UTF-16 to UTF-8; an unpaired surrogate is an error naming its position.
-inline std::string utf16_to_utf8(std::u16string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        char32_t cp = s[i];
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (i + 1 >= s.size() || s[i + 1] < 0xDC00 || s[i + 1] > 0xDFFF)
-                detail_str::bad_text("UTF-16", i, "unpaired high surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-            ++i;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            detail_str::bad_text("UTF-16", i, "unpaired low surrogate");
-        }
-        detail_str::encode_utf8(cp, out);
-    }
-    return out;
-}
-
+JIFFI_CXX_API std::string utf16_to_utf8(std::u16string_view s);
 // UTF-32 to UTF-8; a value that is not a Unicode scalar value is an error.
-inline std::string utf32_to_utf8(std::u32string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] > 0x10FFFF || (s[i] >= 0xD800 && s[i] <= 0xDFFF))
-            detail_str::bad_text("UTF-32", i, "not a Unicode scalar value");
-        detail_str::encode_utf8(s[i], out);
-    }
-    return out;
-}
-
+JIFFI_CXX_API std::string utf32_to_utf8(std::u32string_view s);
 // UTF-8 to wchar_t text (UTF-32 where wchar_t has 4 bytes, UTF-16 where it has 2).
-inline std::wstring utf8_to_wide(std::string_view s) {
-    std::wstring out;
-    if constexpr (sizeof(wchar_t) == 4) {
-        for (char32_t c : utf8_to_utf32(s)) out += static_cast<wchar_t>(c);
-    } else {
-        for (char16_t c : utf8_to_utf16(s)) out += static_cast<wchar_t>(c);
-    }
-    return out;
-}
-
+JIFFI_CXX_API std::wstring utf8_to_wide(std::string_view s);
 // wchar_t text to UTF-8.
-inline std::string wide_to_utf8(std::wstring_view s) {
-    if constexpr (sizeof(wchar_t) == 4) {
-        std::u32string u(s.begin(), s.end());
-        return utf32_to_utf8(u);
-    } else {
-        std::u16string u(s.begin(), s.end());
-        return utf16_to_utf8(u);
-    }
-}
+JIFFI_CXX_API std::string wide_to_utf8(std::wstring_view s);
 
-// The NUL-terminated text at p in code units of C (char, char16_t, char32_t, wchar_t).
+namespace detail_api {
+// Throws Error(ARG_TYPE): a string cannot be read at a null pointer.
+[[noreturn]] JIFFI_CXX_API void null_string();
+}  // namespace detail_api
+
+// The NUL-terminated text at p in code units of C (char, char16_t, char32_t, wchar_t); the
+// caller includes <string>.
 template <class C>
 std::basic_string<C> read_c_string(const C* p) {
-    if (!p) throw Error(Errc::ARG_TYPE, "cannot read a string from a null pointer");
+    if (!p) detail_api::null_string();
     return std::basic_string<C>(p);
 }
 
 // A string a C function returned: borrowed (the library keeps it) or owned (freed by the
 // given function when this object is destroyed). A null result is kept as null.
-class ForeignString {
+class JIFFI_CXX_API ForeignString {
 public:
-    using Freer = std::function<void(void*)>;
+    using Freer = Callable<void(void*)>;
 
     ForeignString() = default;
     // A string the library keeps (for example getenv's, sqlite3_errmsg's).
     static ForeignString borrowed(const char* p) { return ForeignString(p, nullptr); }
     // A string the caller must free with free_fn (for example strdup's with free).
-    static ForeignString owned(char* p, Freer free_fn) {
-        if (!free_fn) throw Error(Errc::INVALID_ARGUMENT, "an owned foreign string needs a free function");
-        return ForeignString(p, std::move(free_fn));
-    }
+    static ForeignString owned(char* p, Freer free_fn);
     ForeignString(ForeignString&& o) noexcept
         : ptr_(std::exchange(o.ptr_, nullptr)), free_(std::move(o.free_)) {
         o.free_ = nullptr;
@@ -186,11 +116,8 @@ public:
     bool is_null() const { return ptr_ == nullptr; }
     const char* c_str() const { return ptr_; }
     // The text (UTF-8 bytes as the C function gave them); throws for a null string.
-    std::string_view view() const {
-        if (!ptr_) throw Error(Errc::ARG_TYPE, "the foreign string is NULL");
-        return ptr_;
-    }
-    std::string str() const { return std::string(view()); }
+    std::string_view view() const;
+    std::string str() const;
     // Gives up ownership: the caller frees the returned pointer.
     char* release() {
         free_ = nullptr;

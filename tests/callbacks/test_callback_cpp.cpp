@@ -2,6 +2,7 @@
 // defcallback and with_callback, type checks, and the handler state's lifetime.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>

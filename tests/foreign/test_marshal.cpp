@@ -51,7 +51,9 @@ TEST_CASE("Value kinds and null pointers") {
     CHECK(Value(U"x").kind() == Value::Kind::Utf32);
     CHECK(Value(L"x").kind() == Value::Kind::Wide);
     CHECK(out().kind() == Value::Kind::Out);
-    CHECK(inout(3).as_out().initial.size() == 1);
+    CHECK_FALSE(out().as_out().has_initial());
+    REQUIRE(inout(3).as_out().has_initial());
+    CHECK(inout(3).as_out().initial().as_int() == 3);
     CHECK_THROWS_WITH_AS(Value(1).as_string(), doctest::Contains("not a string"), Error);
     SharedFunction time_fn = defshared("time", "libc", "long time(long *)");
     CHECK(time_fn(nullptr).as_int() > 1700000000);
@@ -198,4 +200,29 @@ TEST_CASE("a writable char array goes as a buffer, a string literal as text") {
     Value r = strcpy_fn(buf, "new text");
     CHECK(r.as_pointer() == buf);
     CHECK(std::string(buf) == "new text");
+}
+
+TEST_CASE("Function::call and bindings check arguments through the one marshaller") {
+    Runtime rt;
+    SharedFunction f = defshared(rt, "fabsf", "libm", "float fabsf(float)");
+    std::string typed, dynamic;
+    try {
+        f.function().call<float>(1e300);
+    } catch (const Error& e) {
+        typed = e.what();
+    }
+    try {
+        f(1e300);
+    } catch (const Error& e) {
+        dynamic = e.what();
+    }
+    // The same check and the same words; only the function's name differs (a bare Function
+    // knows its signature, a binding its symbol).
+    CHECK(typed == "argument 1 of 'float fabsf(float)': expected float, given double 1e+300 (out of range of float)");
+    CHECK(dynamic == "argument 1 of fabsf: expected float, given double 1e+300 (out of range of float)");
+    SharedFunction abs_fn = defshared(rt, "abs", "libc", "int abs(int)");
+    CHECK_THROWS_WITH_AS(abs_fn.function().call<int>(int64_t(1) << 40),
+                         "argument 1 of 'int abs(int)': expected int, given int 1099511627776 (out of range "
+                         "-2147483648..2147483647)",
+                         Error);
 }

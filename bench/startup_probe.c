@@ -1,6 +1,7 @@
 /* One process's whole life for the start-up benchmark: a single call of strlen, made directly
    (built without jiffi) or through jiffi on the backend named by argv[1] (built with
-   libjiffi.so; "jitcb": a JIT context that also makes a callback and calls it). Prints
+   libjiffi.so; "jitcb": a JIT context that also makes a callback and calls it; "autowait": an
+   AUTO context that then waits for the call's stub and prints "jit" once it has it). Prints
    "llvm" when libLLVM is mapped by the time the calls returned. */
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     jiffi_backend backend = JIFFI_BACKEND_AUTO;
     if (argc > 1 && strcmp(argv[1], "libffi") == 0) backend = JIFFI_BACKEND_LIBFFI;
     int with_callback = argc > 1 && strcmp(argv[1], "jitcb") == 0;
+    int wait_for_stub = argc > 1 && strcmp(argv[1], "autowait") == 0;
     if (argc > 1 && (strcmp(argv[1], "jit") == 0 || with_callback)) backend = JIFFI_BACKEND_JIT;
     jiffi_context* ctx = NULL;
     jiffi_library* lib = NULL;
@@ -48,6 +50,11 @@ int main(int argc, char** argv) {
     a[0].ptr = (void*)text;
     jiffi_function_call(fn, a, &r);
     n = (size_t)r.u64;
+    if (wait_for_stub && jiffi_function_wait_jit(fn, -1)) {
+        jiffi_function_call(fn, a, &r);
+        if (r.u64 != 5) return 3;
+        puts("jit");
+    }
     if (with_callback) {
         jiffi_signature* cb_sig = NULL;
         jiffi_callback* cb = NULL;

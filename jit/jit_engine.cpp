@@ -2,6 +2,7 @@
 #include "jit/jit_engine.hpp"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -231,6 +232,22 @@ CompiledBatch compile_stubs(const std::vector<const StubSpec*>& specs) {
         out.errors[rest_at[k]] = std::move(made.errors[k]);
     }
     return out;
+}
+
+bool stubs_on_disk(const std::vector<const StubSpec*>& specs) {
+    CoreDiskCache& d = core_disk();
+    std::shared_ptr<ObjectCache> cache;
+    {
+        std::lock_guard<std::mutex> disk(d.mu);
+        cache = current_cache_locked(d);
+    }
+    if (!cache || !ObjectLoader::supported() || specs.empty()) return false;
+    for (const StubSpec* s : specs) {
+        struct stat st {};
+        if (!s->cacheable() || ::lstat(cache->path_of(s->key()).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            return false;
+    }
+    return true;
 }
 
 uint64_t core_cache_hits() noexcept { return core_hits.load(std::memory_order_relaxed); }

@@ -94,6 +94,11 @@ void set_jit_cache_dir(const std::string& dir);
 // Throws as JitEngine::compile.
 CompiledBatch compile_stubs(const std::vector<const StubSpec*>& specs);
 
+// True when the disk cache is on and holds a file for every spec (none a batch), so that
+// compile_stubs will most likely need no plugin (a file found damaged is compiled after all).
+// Looks at names only: reads and maps nothing.
+bool stubs_on_disk(const std::vector<const StubSpec*>& specs);
+
 // Stubs the core mapped from the disk cache (for statistics and tests).
 uint64_t core_cache_hits() noexcept;
 

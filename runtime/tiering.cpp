@@ -333,11 +333,16 @@ void TierCompiler::run() {
             running_ = false;
             return;
         }
-        // Let the rest of a burst of bindings arrive, then take the whole queue as one batch.
-        lock.unlock();
-        std::this_thread::sleep_for(kGather);
-        lock.lock();
-        if (!JitEngine::loaded()) work_.wait_for(lock, kFirstLoadDelay, [this] { return stop_; });
+        // Let the rest of a burst of bindings arrive, then take the whole queue as one batch
+        // (a process exiting meanwhile stops the wait).
+        work_.wait_for(lock, kGather, [this] { return stop_; });
+        // The first batch that needs the plugin waits a little longer: a process that exits
+        // soon never loads LLVM. One whose stubs are all in the disk cache needs no plugin.
+        if (!JitEngine::loaded()) {
+            std::vector<const StubSpec*> queued;
+            for (const auto& job : queue_) queued.push_back(job->spec.get());
+            if (!stubs_on_disk(queued)) work_.wait_for(lock, kFirstLoadDelay, [this] { return stop_; });
+        }
         if (stop_) {
             running_ = false;
             return;

@@ -82,6 +82,17 @@ TEST_CASE("a warm process whose stubs are all in the disk cache calls on the JIT
     std::string run_cb = "JIFFI_JIT_CACHE_DIR='" + tmpl + "' '" JIFFI_STARTUP_PROBE "' jitcb";
     CHECK(output_of(run_cb) == "llvm\n");
     CHECK(output_of(run_cb + " && echo ok") == "ok\n");
+    // On AUTO the stub comes in the background, from the cache those processes filled (one
+    // spec, one stub, whatever the backend): no LLVM, and no wait for the plugin's first load.
+    std::string run_auto = "JIFFI_JIT_CACHE_DIR='" + tmpl + "' '" JIFFI_STARTUP_PROBE "' autowait";
+    CHECK(output_of(run_auto) == "jit\n");
+    // With an empty cache the first AUTO process compiles it through the plugin.
+    std::string cold = std::filesystem::temp_directory_path().string() + "/jiffi-cold-XXXXXX";
+    REQUIRE(::mkdtemp(cold.data()));
+    std::string run_cold = "JIFFI_JIT_CACHE_DIR='" + cold + "' '" JIFFI_STARTUP_PROBE "' autowait";
+    CHECK(output_of(run_cold) == "jit\nllvm\n");
+    CHECK(output_of(run_cold) == "jit\n");
     std::error_code ignored;
+    std::filesystem::remove_all(cold, ignored);
     std::filesystem::remove_all(tmpl, ignored);
 }

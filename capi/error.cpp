@@ -1,4 +1,4 @@
-// The C API: error objects.
+// The C API: error objects, and the library's version.
 #include "jiffi/jiffi.h"
 #include "runtime/boundary.hpp"
 
@@ -15,5 +15,11 @@ void jiffi_error_dispose(jiffi_error* err) {
 }
 
 const char* jiffi_error_code_name(int code) { return error_code_text(code); }
+
+#define JIFFI_STR2(x) #x
+#define JIFFI_STR(x) JIFFI_STR2(x)
+const char* jiffi_version(void) {
+    return JIFFI_STR(JIFFI_VERSION_MAJOR) "." JIFFI_STR(JIFFI_VERSION_MINOR) "." JIFFI_STR(JIFFI_VERSION_PATCH);
+}
 
 }  // extern "C"

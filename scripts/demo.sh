@@ -3,8 +3,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
-JIFFI_BUILD_TYPE=Release bash "$root/scripts/build.sh"
-build="${JIFFI_BUILD_DIR:-$root/build}"
+# The benchmarks want an optimized build, in a directory of its own (the tests' build in
+# build/ keeps its type).
+build="${JIFFI_BUILD_DIR:-$root/build-release}"
+JIFFI_BUILD_DIR="$build" JIFFI_BUILD_TYPE="${JIFFI_BUILD_TYPE:-Release}" bash "$root/scripts/build.sh"
 # The benchmarks that link the runtime statically find the plugins through these variables
 # (a program on libjiffi.so finds them beside it).
 export JIFFI_JIT_LIB="${JIFFI_JIT_LIB:-$build/libjiffi-jit.so}"

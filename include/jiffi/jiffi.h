@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header (the build reads it from here too). The library's own is
+   jiffi_version(): a program can check that the library it runs on is the one it was built
+   for (docs/versioning.md). */
+#define JIFFI_VERSION_MAJOR 0
+#define JIFFI_VERSION_MINOR 1
+#define JIFFI_VERSION_PATCH 0
+
 #if defined(_WIN32) && defined(JIFFI_BUILDING_SHARED)
 #define JIFFI_API __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -62,6 +69,9 @@ JIFFI_API int         jiffi_error_code(const jiffi_error *err);
 JIFFI_API void        jiffi_error_dispose(jiffi_error *err);
 /* The description of an error code ("library not found"), or "unknown error code". */
 JIFFI_API const char *jiffi_error_code_name(int code);
+
+/* The version of the running library, "MAJOR.MINOR.PATCH" (static storage). */
+JIFFI_API const char *jiffi_version(void);
 
 /* ---- Contexts, declarations, signatures ------------------------------------------- */
 

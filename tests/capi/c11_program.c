@@ -42,7 +42,13 @@ static void *function_address(void) {
     return p;
 }
 
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
 int main(void) {
+    /* The library is the version of the header it was built with. */
+    CHECK(strcmp(jiffi_version(), STR(JIFFI_VERSION_MAJOR) "." STR(JIFFI_VERSION_MINOR) "."
+                                      STR(JIFFI_VERSION_PATCH)) == 0);
     jiffi_context *ctx = NULL;
     if (failed(jiffi_context_create(JIFFI_BACKEND_AUTO, &ctx), "context")) return 1;
     CHECK(jiffi_context_backend(ctx) == JIFFI_BACKEND_AUTO);

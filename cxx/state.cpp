@@ -3,6 +3,7 @@
 // state, the default runtime and signature registry, the thread's memory pool and binding
 // key buffer. The callback
 // error hook and named callbacks are in cxx/callback.cpp.
+#include "jiffi/foreign.hpp"
 #include "jiffi/memory.hpp"
 #include "jiffi/registry.hpp"
 

@@ -240,7 +240,7 @@ void advanced() {
     SharedFunction my_strlen = defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
     SharedFunction my_abs = defshared("abs", "libc", "int", {"int"});
     SharedFunction my_toupper = defshared("toupper", "libc", "int", {"int"});
-    std::vector<Value> results = with_foreign_batch([&](ForeignBatch& b) {
+    Value::Array results = with_foreign_batch([&](ForeignBatch& b) {
         b.add(my_strlen, "batch").add(my_abs, -12).add(my_toupper, 'q');
     });
     std::string shown;

@@ -1001,6 +1001,20 @@ public:
     }
     // Calls with dynamic values.
     Results invoke(const std::vector<Value>& args) const { return invoke_with(args, strings_); }
+    // Error(ARG_COUNT) naming the function unless it takes count arguments.
+    void check_arity(size_t count) const {
+        size_t n = arity();
+        if (count != n)
+            throw Error(Errc::ARG_COUNT, name_ + " (" + signature() + ") takes " + std::to_string(n) +
+                                             " argument" + (n == 1 ? "" : "s") + ", " +
+                                             std::to_string(count) + " given");
+    }
+    // Converts C++ arguments to the Values a call takes, stored at out[0..].
+    template <class... A>
+    void convert_arguments(Value* out, A&&... args) const {
+        size_t i = 0;
+        ((out[i] = to_value(i, std::forward<A>(args)), ++i), ...);
+    }
 
 private:
     template <class A>
@@ -1063,10 +1077,7 @@ private:
 
 inline Results SharedFunction::invoke_with(const std::vector<Value>& args, StringResult strings) const {
     size_t n = arity();
-    if (args.size() != n)
-        throw Error(Errc::ARG_COUNT, name_ + " (" + signature() + ") takes " + std::to_string(n) +
-                                         " argument" + (n == 1 ? "" : "s") + ", " +
-                                         std::to_string(args.size()) + " given");
+    check_arity(args.size());
     jiffi_slot small[8];
     std::vector<jiffi_slot> big;
     jiffi_slot* slots = small;

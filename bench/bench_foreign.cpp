@@ -12,7 +12,9 @@
 
 #include "bench_callbacks.hpp"
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
 #include "jiffi/registry.hpp"
+#include "jiffi/structs.hpp"
 
 namespace {
 

@@ -6,8 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cxx/marshal.hpp"
 #include "jiffi/foreign.hpp"
 #include "jiffi/registry.hpp"
+#include "jiffi/runtime.hpp"
 
 namespace jiffi {
 
@@ -21,8 +23,9 @@ struct SignatureRegistry::Impl {
 
     // The signature ret (args...) in the runtime's context, keyword types spelled in C.
     Signature parse(std::string_view ret, const std::string_view* args, size_t count) {
-        std::string text = rt.c_type(std::string(ret)) + " (";
-        for (size_t i = 0; i < count; ++i) text += (i ? ", " : "") + rt.c_type(std::string(args[i]));
+        std::string text(rt.c_type(ret).view());
+        text += " (";
+        for (size_t i = 0; i < count; ++i) text.append(i ? ", " : "").append(rt.c_type(args[i]).view());
         text += count ? ")" : "void)";
         return rt.context().signature(text);
     }
@@ -100,7 +103,7 @@ namespace {
 
 // One recorded call: its binding, converted arguments and the slots pointing into them.
 struct BatchCall {
-    explicit BatchCall(const SharedFunction& f) : fn(f), name(f.name()) {}
+    explicit BatchCall(const SharedFunction& f) : fn(f), name(f.name().view()) {}
     SharedFunction fn;
     std::string name;
     std::string no_name;  // how messages name the arguments: by position only

@@ -417,7 +417,7 @@ String Runtime::c_type(std::string_view name) {
         for (char c : name)
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) word = false;
         if (!word) return String(name);
-        kw = ":" + std::string(name);
+        kw.assign(1, ':').append(name);
     }
     TypeDesc d{};
     jiffi_error* err = jiffi_type_describe(get(), kw.c_str(), &d);

@@ -31,10 +31,10 @@ public:
     // Argument index (from 0) named param (may be empty) of the function fn.
     Where(const std::string* fn, const std::string* param, size_t index) : fn_(fn), param_(param), index_(index) {}
     // The field path of the struct type.
-    static Where field(std::string_view path, const std::string& type) {
+    static Where field(std::string_view path, std::string_view type) {
         Where w("");
         w.path_ = path;
-        w.fn_ = &type;
+        w.type_ = type;
         w.is_field_ = true;
         return w;
     }
@@ -51,7 +51,7 @@ public:
     std::string str() const {
         std::string s;
         if (is_field_) {
-            s = "field '" + std::string(path_) + "' of " + *fn_;
+            s = "field '" + std::string(path_) + "' of " + std::string(type_);
         } else if (fn_) {
             s = "argument " + std::to_string(index_ + 1);
             if (param_ && !param_->empty()) s += " (" + *param_ + ")";
@@ -70,6 +70,7 @@ private:
     const std::string* param_ = nullptr;
     size_t index_ = 0;
     std::string_view path_;
+    std::string_view type_;  // the struct type of a field
     bool is_field_ = false;
     size_t element_ = SIZE_MAX;
     bool initial_ = false;

@@ -139,8 +139,9 @@ StructRef StructRef::nested(std::string_view path) const {
     return StructRef(StructType(type_.context(), f.type.spelling), data_ + f.offset);
 }
 
-Value StructRef::get(std::string_view path) const {
-    jiffi_field_info f = type_.field(path);
+Value StructRef::get(std::string_view path) const { return get_field(type_.field(path)); }
+
+Value StructRef::get_field(const jiffi_field_info& f) const {
     const TypeDesc& t = f.type;
     if (f.is_bitfield) {
         uint64_t bits = detail_ff::read_bits(data_, f.bit_offset, f.bit_width, t.is_signed != 0);
@@ -158,11 +159,11 @@ Value StructRef::get(std::string_view path) const {
     return Value(Value::Bytes(p, t.size));
 }
 
-void StructRef::set_value(std::string_view path, const Value& v) const {
-    jiffi_field_info f = type_.field(path);
+void StructRef::set_value(std::string_view path, const Value& v) const { set_field(type_.field(path), path, v); }
+
+void StructRef::set_field(const jiffi_field_info& f, std::string_view path, const Value& v) const {
     const TypeDesc& t = f.type;
-    std::string type_name(type_.name().view());
-    detail_ff::Where where = detail_ff::Where::field(path, type_name);
+    detail_ff::Where where = detail_ff::Where::field(path, type_.name().view());
     if (f.is_bitfield) {
         uint64_t bits = detail_ff::integer_bits(v, f.bit_width, t.is_signed != 0, where, t.spelling);
         detail_ff::write_bits(data_, f.bit_offset, f.bit_width, bits);
@@ -201,18 +202,14 @@ void StructRef::set_value(std::string_view path, const Value& v) const {
 }
 
 void StructRef::rethrow_field(std::string_view path, const Error& e) const {
-    std::string type_name(type_.name().view());
-    detail_ff::rethrow_at(detail_ff::Where::field(path, type_name), e);
+    detail_ff::rethrow_at(detail_ff::Where::field(path, type_.name().view()), e);
 }
 
-bool StructRef::char_array_text(std::string_view path, String& out) const {
-    jiffi_field_info f = type_.field(path);
-    if (f.type.kind != JIFFI_KIND_ARRAY || f.type.elem_kind != JIFFI_KIND_CHAR) return false;
+String StructRef::char_array_text(const jiffi_field_info& f) const {
     const char* p = reinterpret_cast<const char*>(data_ + f.offset);
     size_t n = 0;
     while (n < f.type.count && p[n]) ++n;
-    out = String(std::string_view(p, n));
-    return true;
+    return String(std::string_view(p, n));
 }
 
 void* FieldRef::pointer() const {

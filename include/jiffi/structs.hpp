@@ -87,15 +87,16 @@ public:
     Value get(std::string_view path) const;
     template <class T>
     T get(std::string_view path) const {
-        String text;
+        jiffi_field_info f = type_.field(path);
         if constexpr (std::is_same_v<T, std::string>)
-            if (char_array_text(path, text)) return T(text.view());
-        return convert_from_foreign<T>(get(path), type_.field(path).type);
+            if (f.type.kind == JIFFI_KIND_ARRAY && f.type.elem_kind == JIFFI_KIND_CHAR) return T(char_array_text(f).view());
+        return convert_from_foreign<T>(get_field(f), f.type);
     }
     // Sets the field from v (checked against its C type, bitfield width included).
     template <class T>
     void set(std::string_view path, const T& v) const {
-        const TypeDesc t = type_.field(path).type;
+        jiffi_field_info f = type_.field(path);
+        const TypeDesc& t = f.type;
         Value converted;
         try {
             using E = std::remove_extent_t<T>;
@@ -104,7 +105,7 @@ public:
         } catch (const Error& e) {
             rethrow_field(path, e);
         }
-        set_value(path, converted);
+        set_field(f, path, converted);
     }
     void set_value(std::string_view path, const Value& v) const;
     // A view of a nested struct member.
@@ -113,8 +114,11 @@ public:
 protected:
     // The converter's error e for field path, rethrown naming the field.
     [[noreturn]] void rethrow_field(std::string_view path, const Error& e) const;
-    // The text of a char array field up to its first NUL into out; false for other fields.
-    bool char_array_text(std::string_view path, String& out) const;
+    // get and set_value of a field already looked up (path names it in messages).
+    Value get_field(const jiffi_field_info& f) const;
+    void set_field(const jiffi_field_info& f, std::string_view path, const Value& v) const;
+    // The text of char array field f up to its first NUL.
+    String char_array_text(const jiffi_field_info& f) const;
     StructType type_;
     unsigned char* data_;
 };

@@ -1,5 +1,6 @@
 // Cost of the foreign surface: pools against malloc, scoped memory, shared-call and
-// defshared against a typed call, struct field access by path.
+// defshared against a typed call, struct field access by path, the signature registry's
+// cached trampoline lookup.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -11,6 +12,9 @@
 
 #include "bench_callbacks.hpp"
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
+#include "jiffi/registry.hpp"
+#include "jiffi/structs.hpp"
 
 namespace {
 
@@ -87,6 +91,13 @@ void BM_StructFieldSetGet(benchmark::State& state) {
     }
 }
 
+// (get-or-create-trampoline :unsigned-long '(:string)) once the invoker is cached: the
+// registry's lookup by signature text.
+void BM_GetOrCreateTrampoline(benchmark::State& state) {
+    benchmark::DoNotOptimize(jiffi::get_or_create_trampoline(":unsigned-long", {":string"}));
+    for (auto _ : state) benchmark::DoNotOptimize(jiffi::get_or_create_trampoline(":unsigned-long", {":string"}));
+}
+
 BENCHMARK(BM_PoolAllocFree);
 BENCHMARK(BM_PooledMemoryScope);
 BENCHMARK(BM_MallocFree);
@@ -95,6 +106,7 @@ BENCHMARK(BM_SharedCallStrlen);
 BENCHMARK(BM_DefsharedStrlen);
 BENCHMARK(BM_TypedCallStrlen);
 BENCHMARK(BM_StructFieldSetGet);
+BENCHMARK(BM_GetOrCreateTrampoline);
 
 
 }  // namespace
@@ -116,6 +128,7 @@ int main(int argc, char** argv) {
         std::printf("  defshared my-strlen \"hello\"           %7.2f   (typed Function::call %.2f)\n",
                     col.ns("BM_DefsharedStrlen"), col.ns("BM_TypedCallStrlen"));
         std::printf("  struct-ref set+get by field name      %7.2f\n", col.ns("BM_StructFieldSetGet"));
+        std::printf("  get-or-create-trampoline, cached      %7.2f\n", col.ns("BM_GetOrCreateTrampoline"));
     }
     benchmark::Shutdown();
     return 0;

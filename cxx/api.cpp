@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "jiffi/foreign.hpp"
+#include "cxx/marshal.hpp"
+#include "jiffi/structs.hpp"
 
 namespace jiffi {
 

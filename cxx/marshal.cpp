@@ -1,13 +1,15 @@
 // The one marshaller of the C++ API: C++ values checked against C types and put into slots
 // or C objects (docs/c-api.md slot rules), with the messages naming where, the expected C
-// type and the value given. Function (jiffi.hpp) and the foreign surface (foreign.hpp) both
-// call through it.
+// type and the value given. Function (jiffi.hpp) and the foreign surface (foreign.hpp,
+// registry.hpp) call through it; converters (convert.hpp) check their results here.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "jiffi/foreign.hpp"
+#include "cxx/marshal.hpp"
+#include "jiffi/strings.hpp"
 
 namespace jiffi {
 namespace detail_ff {
@@ -351,6 +353,57 @@ void arg_to_slot(const TypeDesc& t, const Value& v, jiffi_slot& slot, CallScratc
     default: type_error(where, expected, v, "a pointer is needed");
     }
 }
+
+// ---- Results of converters (convert.hpp) ----------------------------------------------
+
+namespace {
+
+// The text s (UTF-8) in C's code units.
+void from_utf8(const std::string& s, std::string& out) { out = s; }
+void from_utf8(const std::string& s, std::u16string& out) { out = utf8_to_utf16(s); }
+void from_utf8(const std::string& s, std::u32string& out) { out = utf8_to_utf32(s); }
+void from_utf8(const std::string& s, std::wstring& out) { out = utf8_to_wide(s); }
+
+// A text result from a pointer to C text or a string value of any encoding.
+template <class C>
+void text_of(const Value& v, std::basic_string<C>& out) {
+    switch (v.kind()) {
+    case Value::Kind::Pointer:
+        if (!v.as_pointer()) type_error("result", "text", v, "cannot read a string at NULL");
+        out = static_cast<const C*>(v.as_pointer());
+        return;
+    case Value::Kind::String: return from_utf8(v.as_string(), out);
+    case Value::Kind::Utf16: return from_utf8(utf16_to_utf8(v.as_utf16()), out);
+    case Value::Kind::Utf32: return from_utf8(utf32_to_utf8(v.as_utf32()), out);
+    case Value::Kind::Wide: return from_utf8(wide_to_utf8(v.as_wide()), out);
+    default: type_error("result", "text", v);
+    }
+}
+
+}  // namespace
+
+uint128_t result_integer(const Value& v, unsigned bits, bool is_signed, const char* expected, bool allow_real) {
+    if (allow_real && (v.kind() == Value::Kind::Double || v.kind() == Value::Kind::LongDouble)) {
+        // A number with no fraction in the range of the integer type.
+        long double d = v.as_long_double();
+        long double lo = is_signed ? -std::ldexp(1.0L, int(bits - 1)) : 0.0L;
+        long double end = std::ldexp(1.0L, int(bits - (is_signed ? 1 : 0)));  // exclusive
+        if (!(d >= lo && d < end && d == std::trunc(d))) type_error("result", "an integer type", v, "not representable");
+        return d < 0 ? static_cast<uint128_t>(static_cast<int128_t>(d)) : static_cast<uint128_t>(d);
+    }
+    return integer_bits128(v, bits, is_signed, "result", expected);
+}
+
+long double result_float(const Value& v, size_t size, const char* expected) {
+    return float_value(v, size, "result", expected);
+}
+
+void result_error(const char* expected, const Value& v) { type_error("result", expected, v); }
+
+void result_text(const Value& v, std::string& out) { text_of(v, out); }
+void result_text(const Value& v, std::u16string& out) { text_of(v, out); }
+void result_text(const Value& v, std::u32string& out) { text_of(v, out); }
+void result_text(const Value& v, std::wstring& out) { text_of(v, out); }
 
 }  // namespace detail_ff
 }  // namespace jiffi

@@ -3,8 +3,10 @@
 // state, the default runtime and signature registry, the thread's memory pool and binding
 // key buffer. The callback
 // error hook and named callbacks are in cxx/callback.cpp.
+#include "cxx/marshal.hpp"
 #include "jiffi/memory.hpp"
 #include "jiffi/registry.hpp"
+#include "jiffi/runtime.hpp"
 
 namespace jiffi {
 

@@ -12,7 +12,10 @@
 
 #include "jiffi/callback.hpp"
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
 #include "jiffi/registry.hpp"
+#include "jiffi/runtime.hpp"
+#include "jiffi/structs.hpp"
 
 using namespace jiffi;
 
@@ -71,14 +74,14 @@ void basic_calls() {
 
 void libraries() {
     section("Library management");
-    std::shared_ptr<Library> handle = lib_open("libssl");
+    LibraryHandle handle = lib_open("libssl");
     show("(lib-open \"libssl\")", "#<library " + handle->path() + ">");
     lib_close(handle);
     show("(lib-close handle)", handle ? "still open" : "closed");
     Runtime rt;
     rt.set_search_paths({"/usr/lib", "/opt/lib"});
     std::string paths;
-    for (const std::string& p : rt.search_paths()) paths += (paths.empty() ? "(" : " ") + ("\"" + p + "\"");
+    for (const String& p : rt.search_paths()) paths += (paths.empty() ? "(" : " ") + ("\"" + p.str() + "\"");
     show("(setf *library-search-paths* '(\"/usr/lib\" \"/opt/lib\"))", paths + ")");
     show("  then (lib-open \"z\") resolves through them and the cache", rt.open("z")->path());
 }
@@ -115,7 +118,7 @@ void structs() {
     section("Structs");
     StructType timespec = define_c_struct("timespec", {{"sec", ":long"}, {"nsec", ":long"}});
     show("(define-c-struct timespec (sec :long) (nsec :long))",
-         timespec.name() + ", " + std::to_string(timespec.size()) + " bytes, nsec at offset " +
+         timespec.name().str() + ", " + std::to_string(timespec.size()) + " bytes, nsec at offset " +
              std::to_string(timespec.field("nsec").offset));
     // A runtime of its own: <sys/stat.h>'s struct timespec differs from the one above.
     Runtime rt;
@@ -127,7 +130,7 @@ void structs() {
     CStruct root(st);
     stat_fn("/", root);
     show("(define-c-struct-auto stat-struct \"struct stat { dev_t st_dev; ino_t st_ino; /* ... */ };\")",
-         st.name() + ", " + std::to_string(st.size()) + " bytes from <sys/stat.h>" +
+         st.name().str() + ", " + std::to_string(st.size()) + " bytes from <sys/stat.h>" +
              (rec.from_cache ? " (layout cache)" : " (Clang)") + "; (stat \"/\") st_ino = " +
              std::to_string(root.get<uint64_t>("st_ino")));
     SharedFunction nanosleep_fn = defshared("nanosleep", "libc", "int", {"pointer", "pointer"});
@@ -180,7 +183,7 @@ void errors() {
         show("(open \"/no/such/file\" O_RDONLY 0)", "no error?");
     } catch (const ForeignError& e) {
         show("(defshared-with-errno open ...) (open \"/no/such/file\" O_RDONLY 0)",
-             "foreign-error code " + std::to_string(e.code()) + " (ENOENT) function \"" + e.function() + "\"");
+             "foreign-error code " + std::to_string(e.code()) + " (ENOENT) function \"" + e.function().str() + "\"");
     }
 }
 
@@ -240,7 +243,7 @@ void advanced() {
     SharedFunction my_strlen = defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
     SharedFunction my_abs = defshared("abs", "libc", "int", {"int"});
     SharedFunction my_toupper = defshared("toupper", "libc", "int", {"int"});
-    std::vector<Value> results = with_foreign_batch([&](ForeignBatch& b) {
+    Value::Array results = with_foreign_batch([&](ForeignBatch& b) {
         b.add(my_strlen, "batch").add(my_abs, -12).add(my_toupper, 'q');
     });
     std::string shown;

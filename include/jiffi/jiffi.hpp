@@ -419,6 +419,15 @@ private:
 class Function;
 class Library;
 
+// The facts about a C type that converters and checks use (kind, size, pointee, spelling).
+using TypeDesc = jiffi_type_detail;
+// convert-to-foreign / convert-from-foreign for C++ type T (convert.hpp): specialize it with
+//   static Value to_foreign(const T&, const TypeDesc& c_type);
+//   static T from_foreign(const Value&, const TypeDesc& c_type);   (optional)
+// to make T an argument (or result) of foreign calls and struct fields.
+template <class T, class = void>
+struct Converter;
+
 // A signature owned by its context (a cheap handle, valid while the context lives).
 class JIFFI_CXX_API Signature {
 public:
@@ -635,71 +644,5 @@ public:
 private:
     jiffi_context* ctx_ = nullptr;
 };
-
-// ---- Layout discovery (define-c-struct-auto) -------------------------------------------
-
-// Where and how to find a record's layout: headers, -I, -D, the cache directory.
-struct LayoutRequest {
-    StringList headers;       // "sys/stat.h" or paths
-    StringList include_dirs;  // -I
-    StringList defines;       // -D: "NAME" or "NAME=VALUE"
-    String snippet;           // declarations after the headers (may be empty)
-    const char* cache_dir = nullptr;  // nullptr: the default; "": no cache
-};
-
-// One named member of a discovered record (anonymous members' fields flattened).
-struct AutoMember {
-    String name;
-    size_t offset = 0;
-    uint64_t bit_offset = 0;
-    unsigned bit_width = 0;
-    bool is_bitfield = false;
-    size_t size = 0;
-};
-
-// The members of an AutoRecord, in order.
-class JIFFI_CXX_API AutoMembers {
-public:
-    AutoMembers() noexcept = default;
-    AutoMembers(const AutoMembers& o);
-    AutoMembers(AutoMembers&& o) noexcept
-        : items_(std::exchange(o.items_, nullptr)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
-    AutoMembers& operator=(const AutoMembers& o);
-    AutoMembers& operator=(AutoMembers&& o) noexcept {
-        std::swap(items_, o.items_);
-        std::swap(size_, o.size_);
-        std::swap(cap_, o.cap_);
-        return *this;
-    }
-    ~AutoMembers();
-    void push_back(const AutoMember& m);
-    size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
-    const AutoMember& operator[](size_t i) const noexcept { return items_[i]; }
-    const AutoMember* begin() const noexcept { return items_; }
-    const AutoMember* end() const noexcept { return items_ + size_; }
-
-private:
-    AutoMember* items_ = nullptr;
-    size_t size_ = 0, cap_ = 0;
-};
-
-// A record define_c_struct_auto defined in a context.
-struct JIFFI_CXX_API AutoRecord {
-    String type_name;  // how signatures name it: "struct stat", "div_t"
-    size_t size = 0, align = 1;
-    bool from_cache = false;
-    AutoMembers members;
-    // The member named name; throws Error(INVALID_ARGUMENT) when there is none.
-    const AutoMember& member(std::string_view name) const;
-};
-
-// define-c-struct-auto: defines the record name ("stat", "struct stat", a typedef) in ctx with
-// the layout Clang gives it in the headers, so that signatures and by-value calls use it.
-JIFFI_CXX_API AutoRecord define_c_struct_auto(Context& ctx, std::string_view name, const LayoutRequest& req);
-
-// define-c-struct-auto's snippet form: snippet is "struct T { members... };" (after the
-// #include lines it needs, or with req.headers); T's members must be the headers' ones.
-JIFFI_CXX_API AutoRecord define_c_struct_auto_snippet(Context& ctx, std::string_view snippet, LayoutRequest req = {});
 
 }  // namespace jiffi

@@ -21,6 +21,12 @@ T* foreign_alloc(size_t count = 1) {
     return static_cast<T*>(foreign_alloc_bytes(sizeof(T), count));
 }
 
+class Runtime;
+// foreign-alloc by type name (":int", "struct timespec", keyword or C syntax) in a runtime's
+// context (the default runtime's without rt): count zeroed objects (cxx/foreign.cpp).
+JIFFI_CXX_API void* foreign_alloc(Runtime& rt, std::string_view type_name, size_t count = 1);
+JIFFI_CXX_API void* foreign_alloc(std::string_view type_name, size_t count = 1);
+
 // foreign-free: frees memory from foreign_alloc (a null pointer is ignored).
 JIFFI_CXX_API void foreign_free(void* p) noexcept;
 
@@ -197,5 +203,19 @@ template <class C, class F>
 decltype(auto) with_pinned_array(C& container, F&& f) {
     return std::forward<F>(f)(pin(container));
 }
+
+// Pinned arrays, scoped and pooled memory go to foreign calls as pointers to their first element.
+template <class T>
+struct Converter<PinnedArray<T>> {
+    static Value to_foreign(const PinnedArray<T>& a, const TypeDesc&) { return Value(static_cast<const void*>(a.data())); }
+};
+template <class T>
+struct Converter<ForeignMemory<T>> {
+    static Value to_foreign(const ForeignMemory<T>& m, const TypeDesc&) { return Value(static_cast<void*>(m.get())); }
+};
+template <class T>
+struct Converter<PooledMemory<T>> {
+    static Value to_foreign(const PooledMemory<T>& m, const TypeDesc&) { return Value(static_cast<void*>(m.get())); }
+};
 
 }  // namespace jiffi

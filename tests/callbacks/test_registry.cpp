@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "jiffi/foreign.hpp"
 #include "jiffi/registry.hpp"
 
 TEST_CASE("register_signature names a signature; get_or_create_trampoline caches its invoker") {
@@ -42,7 +43,7 @@ TEST_CASE("with_foreign_batch makes its calls as one compiled batch and returns 
     auto my_strlen = jiffi::defshared("strlen", "libc", "unsigned-long", {{"s", "string"}});
     auto my_abs = jiffi::defshared("abs", "libc", "int", {{"n", "int"}});
     auto my_pow = jiffi::defshared("pow", "libm", "double", {{"x", "double"}, {"y", "double"}});
-    std::vector<jiffi::Value> r = jiffi::with_foreign_batch([&](jiffi::ForeignBatch& b) {
+    jiffi::Value::Array r = jiffi::with_foreign_batch([&](jiffi::ForeignBatch& b) {
         b.add(my_strlen, "batch").add(my_abs, -12).add(my_pow, 2.0, 10.0);
     });
     REQUIRE(r.size() == 3);

@@ -17,6 +17,7 @@
 #include "crafted_dumps.hpp"
 #include "fixture_records.h"
 #include "jiffi/jiffi.hpp"
+#include "jiffi/structs.hpp"
 
 namespace fs = std::filesystem;
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "jiffi/jiffi.hpp"
+#include "jiffi/structs.hpp"
 
 namespace {
 

@@ -1,9 +1,12 @@
 // shared-call, defshared (keyword and C-prototype signatures), lib-open/lib-close, search paths.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/runtime.hpp"
 
 using namespace jiffi;
 
@@ -93,7 +96,7 @@ TEST_CASE("unknown libraries, symbols and types are errors naming them") {
 }
 
 TEST_CASE("lib_open and lib_close; bindings keep their library loaded") {
-    std::shared_ptr<Library> ssl = lib_open("libssl");
+    LibraryHandle ssl = lib_open("libssl");
     REQUIRE(ssl);
     CHECK(ssl->path().find("libssl") != std::string::npos);
     CHECK(lib_open("libssl") == ssl);  // opened once, shared
@@ -101,14 +104,14 @@ TEST_CASE("lib_open and lib_close; bindings keep their library loaded") {
     lib_close(ssl);
     CHECK(!ssl);
     CHECK(version().as_uint() > 0x10100000u);  // still callable: the binding holds the library
-    std::shared_ptr<Library> again = lib_open("libssl");
+    LibraryHandle again = lib_open("libssl");
     CHECK(again);
 }
 
 TEST_CASE("library search paths are settable at run time") {
     Runtime rt;
     rt.set_search_paths({"/nonexistent/lib", "/opt/lib"});
-    std::vector<std::string> paths = rt.search_paths();
+    StringList paths = rt.search_paths();
     REQUIRE(paths.size() == 2);
     CHECK(paths[0] == "/nonexistent/lib");
     CHECK(paths[1] == "/opt/lib");
@@ -134,4 +137,19 @@ TEST_CASE("shared_call with the argument types in a vector and an empty list") {
     std::vector<std::string> types = {"string"};
     CHECK(shared_call<int>({"strlen", "libc"}, "int", types, "vector") == 6);
     CHECK(shared_call<int>({"getpid", "libc"}, "int", {}) > 0);
+}
+
+TEST_CASE("copies of a binding share it; each copy's result settings are its own") {
+    ::setenv("JIFFI_COPY_TEST", "copied", 1);
+    SharedFunction getenv_fn = defshared("getenv", "libc", "char *getenv(const char *)");
+    SharedFunction text_fn = getenv_fn;
+    text_fn.returns_borrowed_string();
+    CHECK(getenv_fn("JIFFI_COPY_TEST").kind() == Value::Kind::Pointer);  // a char * stays a pointer
+    CHECK(text_fn("JIFFI_COPY_TEST").as_string() == "copied");
+    CHECK(&text_fn.function() == &getenv_fn.function());  // one bound function
+    CHECK_THROWS_WITH_AS(text_fn.arg_type(1), doctest::Contains("getenv has no argument 2"), Error);
+    LibraryHandle libc = lib_open("libc");
+    LibraryHandle same = libc;
+    CHECK(same == libc);
+    CHECK(std::string(same->path()).find("libc") != std::string::npos);
 }

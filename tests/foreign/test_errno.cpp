@@ -2,10 +2,12 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <string>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/runtime.hpp"
 
 using namespace jiffi;
 

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
+#include "jiffi/runtime.hpp"
+#include "jiffi/strings.hpp"
 
 using namespace jiffi;
 

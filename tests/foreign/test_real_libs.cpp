@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
+#include "jiffi/runtime.hpp"
 
 using namespace jiffi;
 

@@ -6,10 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <sys/stat.h>
+#include <vector>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/runtime.hpp"
+#include "jiffi/structs.hpp"
 
 using namespace jiffi;
 

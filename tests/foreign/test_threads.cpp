@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/memory.hpp"
+#include "jiffi/runtime.hpp"
+#include "jiffi/structs.hpp"
 
 using namespace jiffi;
 

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "jiffi/foreign.hpp"
+#include "jiffi/runtime.hpp"
+#include "jiffi/structs.hpp"
 
 using namespace jiffi;
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   cmake ninja-build g++ gcc make pkg-config gcc-aarch64-linux-gnu
-  llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19 libclang-rt-19-dev
+  llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19 libclang-rt-19-dev clang-14
   libffi-dev doctest-dev libbenchmark-dev
   libsqlite3-dev libssl-dev zlib1g-dev linux-libc-dev
 )

@@ -27,11 +27,12 @@ if [ "${JIFFI_PACKAGING_HIDDEN:-}" = "" ]; then
     fi
   done < <(find "$prefix" -type f \( -name '*.so*' -o -path '*/bin/*' \) -print0)
   if [ "$(id -u)" = 0 ]; then hide=(unshare --mount); else hide=(unshare --mount --map-root-user); fi
-  if "${hide[@]}" true 2> /dev/null; then
+  mkdir -p "$work/probe"
+  if "${hide[@]}" mount -t tmpfs tmpfs "$work/probe" 2> /dev/null; then
     exec "${hide[@]}" env JIFFI_PACKAGING_HIDDEN=1 bash -c \
       'mount -t tmpfs tmpfs "$1" && exec bash "$0" "$1" "$2"' "$0" "$build" "$source_dir"
   fi
-  # Where no mount namespace may be made, the check above is what shows the build tree unused.
+  # Where no mount namespace (or no mount in it) may be made, the check above is what shows the build tree unused.
   echo "packaging: no mount namespace here (unshare refused); the build tree stays visible"
   export JIFFI_PACKAGING_HIDDEN=0
 fi

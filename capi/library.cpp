@@ -12,9 +12,7 @@ jiffi_error* jiffi_library_open(jiffi_context* ctx, const char* name, jiffi_libr
         require(out, "jiffi_library_open", "out");
         *out = nullptr;
         ctx = require_live(ctx, "jiffi_library_open", "ctx");
-        std::shared_ptr<LoadedLibrary> loaded = open_library(name, ctx->search_paths());
-        HandlePool<jiffi_library>& pool = HandlePool<jiffi_library>::instance();
-        *out = as_handle<jiffi_library>(pool.publish(pool.make(ctx, std::move(loaded))));
+        *out = new_library(ctx, name);
     });
 }
 

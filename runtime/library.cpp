@@ -4,6 +4,7 @@
 #include "base/secure_io.hpp"
 
 #include "base/error.hpp"
+#include "runtime/handles.hpp"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -953,3 +954,9 @@ std::vector<std::string> linker_script_inputs(const std::string& text) {
 }
 
 }  // namespace jiffi::detail
+
+jiffi_library* jiffi::detail::new_library(jiffi_context* ctx, const char* name) {
+    std::shared_ptr<LoadedLibrary> loaded = open_library(name, ctx->search_paths());
+    HandlePool<jiffi_library>& pool = HandlePool<jiffi_library>::instance();
+    return as_handle<jiffi_library>(pool.publish(pool.make(ctx, std::move(loaded))));
+}

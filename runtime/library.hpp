@@ -91,3 +91,11 @@ struct jiffi_library {
     jiffi_context* ctx = nullptr;
     std::shared_ptr<jiffi::detail::LoadedLibrary> lib;
 };
+
+namespace jiffi::detail {
+
+// The handle of a new library object of ctx for the library named name (open_library, with
+// the context's search paths).
+jiffi_library* new_library(jiffi_context* ctx, const char* name);
+
+}  // namespace jiffi::detail

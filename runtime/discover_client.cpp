@@ -37,6 +37,7 @@
 #include "base/error.hpp"
 #include "base/messages.hpp"
 #include "runtime/discover_client.hpp"
+#include "runtime/boundary.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fork.hpp"
 
@@ -610,11 +611,6 @@ void flatten(const Record& rec, uint64_t base, std::vector<std::pair<const Field
     }
 }
 
-void copy_name(char* dst, size_t cap, const std::string& s) {
-    size_t n = s.size() < cap - 1 ? s.size() : cap - 1;
-    std::memcpy(dst, s.data(), n);
-    dst[n] = 0;
-}
 
 }  // namespace
 
@@ -669,7 +665,7 @@ void jiffi::detail::layout_discover(jiffi_context* ctx, const jiffi_layout_reque
     Record* rec = m.requested(q.name, type_name);
     std::vector<std::pair<const Field*, uint64_t>> members;
     flatten(*rec, 0, members);
-    copy_name(out.type_name, sizeof out.type_name, type_name);
+    copy_out(type_name, out.type_name, sizeof out.type_name);
     out.size = rec->size;
     // The alignment of the name requested: a typedef's own (aligned attribute) or the record's.
     const jiffi_signature* named = ctx->parse_signature(("void (" + type_name + " *)").c_str());
@@ -691,7 +687,7 @@ void jiffi::detail::layout_member(jiffi_context* ctx, const char* type_name, siz
                                               std::to_string(members.size()) + " members of '" + type_name + "'");
     const Field& f = *members[index].first;
     std::memset(&out, 0, sizeof out);
-    copy_name(out.name, sizeof out.name, f.name);
+    copy_out(f.name, out.name, sizeof out.name);
     out.bit_offset = members[index].second;
     out.offset = size_t(out.bit_offset / 8);
     out.is_bitfield = f.is_bitfield ? 1 : 0;
